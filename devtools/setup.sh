@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# setup.sh: prepare this machine for building and testing vio, and build.
+#
+#   devtools/setup.sh                   packages, then hugepages
+#   devtools/setup.sh packages          install the missing Debian packages
+#   devtools/setup.sh hugepages         mount hugetlbfs, reserve 2 MiB pages
+#   devtools/setup.sh build DIR [OPT..] configure DIR if needed, then ninja
+#
+# Idempotent and quick when there is nothing to do: apt-get runs only when a
+# package is missing. Installing packages needs root; hugepages need root too,
+# but a hugepage failure is only a warning (the fast tests use --no-huge).
+#
+# build: DIR is relative to the current directory. OPT are `meson setup`
+# options (-Dbuildtype=release ...). The first time DIR is configured with
+# them; later, when OPT differ from the last run, DIR is reconfigured with
+# `meson setup --reconfigure`; otherwise only ninja runs.
+#
+# Environment:
+#   VIO_HUGEPAGES  2 MiB pages to reserve when fewer are (default 512)
+set -euo pipefail
+
+PKGS=(dpdk dpdk-dev libdpdk-dev meson ninja-build libnuma-dev pkg-config gcc clang-format)
+HUGE_DIR=/dev/hugepages
+HUGE_NR=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+warn() { printf '[setup] warning: %s\n' "$*" >&2; }
+die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
+
+ensure_packages() {
+	local missing=() installed p
+	# One dpkg-query for all: it reports the installed ones, and fails on unknown ones.
+	installed=" $(dpkg-query -W -f='${Package} ${Status}\n' "${PKGS[@]}" 2>/dev/null |
+		awk '/ install ok installed$/ { printf "%s ", $1 }') " || true
+	for p in "${PKGS[@]}"; do
+		[[ "$installed" == *" $p "* ]] || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	[ "$(id -u)" = 0 ] || die "missing packages: ${missing[*]}; run as root (sudo $0) to install them"
+	log "installing: ${missing[*]}"
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+# Best effort: every failure is a warning and the function returns 0.
+ensure_hugepages() {
+	local want="${VIO_HUGEPAGES:-512}" have
+	if ! mountpoint -q "$HUGE_DIR" 2>/dev/null; then
+		if [ "$(id -u)" != 0 ]; then
+			warn "$HUGE_DIR is not mounted and we are not root; tests fall back to --no-huge"
+			return 0
+		fi
+		if ! { mkdir -p "$HUGE_DIR" && mount -t hugetlbfs nodev "$HUGE_DIR"; }; then
+			warn "cannot mount hugetlbfs on $HUGE_DIR"
+		fi
+	fi
+	if [ ! -r "$HUGE_NR" ]; then
+		warn "no 2 MiB hugepage support ($HUGE_NR)"
+		return 0
+	fi
+	have=$(cat "$HUGE_NR")
+	[ "$have" -ge "$want" ] && return 0
+	if [ "$(id -u)" != 0 ]; then
+		warn "$have 2 MiB hugepages reserved, $want wanted; run as root to reserve them"
+		return 0
+	fi
+	echo "$want" 2>/dev/null >"$HUGE_NR" || true
+	have=$(cat "$HUGE_NR")
+	if [ "$have" -lt "$want" ]; then
+		warn "only $have of $want 2 MiB hugepages could be reserved"
+	else
+		log "reserved $have 2 MiB hugepages"
+	fi
+}
+
+# build DIR [OPT...]
+build() {
+	[ $# -ge 1 ] || die "usage: $0 build DIR [meson setup options...]"
+	local dir="$1" src stamp want
+	shift
+	src="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+	case "$dir" in /*) ;; *) dir="$PWD/$dir" ;; esac
+	stamp="$dir/.vio-setup-options"
+	# Sorted, so that the same options in another order count as unchanged.
+	want="$(printf '%s\n' "$@" | LC_ALL=C sort)"
+
+	if [ ! -f "$dir/build.ninja" ] || [ ! -f "$dir/meson-private/coredata.dat" ]; then
+		local wipe=()
+		[ -f "$dir/meson-private/coredata.dat" ] && wipe=(--wipe)
+		log "configuring $dir: $*"
+		rm -f "$stamp"
+		meson setup "${wipe[@]}" "$@" "$dir" "$src"
+		printf '%s\n' "$want" >"$stamp"
+	elif [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+		log "options changed, reconfiguring $dir: $*"
+		rm -f "$stamp"
+		meson setup --reconfigure "$@" "$dir" "$src"
+		printf '%s\n' "$want" >"$stamp"
+	fi
+	ninja -C "$dir"
+}
+
+case "${1:-all}" in
+all)
+	ensure_packages
+	ensure_hugepages
+	;;
+packages) ensure_packages ;;
+hugepages) ensure_hugepages ;;
+build)
+	shift
+	build "$@"
+	;;
+-h | --help) sed -n '3,20p' "$0" | sed 's/^# \{0,1\}//' ;;
+*) die "unknown command '$1' (try --help)" ;;
+esac

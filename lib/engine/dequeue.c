@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+
+/* Guest to host: the guest's transmit chains into mbufs. */
+
+#include <rte_mbuf.h>
+
+#include "vq_internal.h"
+
+enum deq_result {
+	DEQ_OK,
+	DEQ_STOP, /* burst ends here; the reason is counted */
+};
+
+/*
+ * Check the guest's offload request and turn it into receive offload flags
+ * (virtio 1.2, 5.1.6.2.2). Returns NULL, or the error counter of a header the
+ * specification does not allow.
+ */
+static __rte_always_inline uint64_t *
+hdr_to_mbuf(struct vio_vq *vq, const struct vio_net_hdr *h, struct rte_mbuf *m, uint32_t pkt_len,
+	    uint64_t *bad_value)
+{
+	if (likely(h->flags == 0 && h->gso_type == VIO_NET_HDR_GSO_NONE))
+		return NULL;
+	if (h->flags & VIO_NET_HDR_F_NEEDS_CSUM) {
+		/* The checksum field, 2 bytes at csum_start + csum_offset, lies in the packet. */
+		if (unlikely((uint32_t)h->csum_start + h->csum_offset + 2 > pkt_len)) {
+			*bad_value = (uint64_t)h->csum_start << 16 | h->csum_offset;
+			return &vq->stats.err_csum_offset;
+		}
+		m->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_NONE;
+	} else if (h->flags & VIO_NET_HDR_F_DATA_VALID) {
+		m->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+	}
+	if (h->gso_type != VIO_NET_HDR_GSO_NONE) {
+		switch (h->gso_type & ~VIO_NET_HDR_GSO_ECN) {
+		case VIO_NET_HDR_GSO_TCPV4:
+		case VIO_NET_HDR_GSO_TCPV6:
+		case VIO_NET_HDR_GSO_UDP:
+		case VIO_NET_HDR_GSO_UDP_L4:
+			break;
+		default:
+			*bad_value = h->gso_type;
+			return &vq->stats.err_gso;
+		}
+		if (unlikely(h->gso_size == 0)) {
+			*bad_value = 0;
+			return &vq->stats.err_gso;
+		}
+		m->ol_flags |= RTE_MBUF_F_RX_LRO;
+		m->tso_segsz = h->gso_size;
+	}
+	return NULL;
+}
+
+/* Gather the net header, which may be spread over several pieces (virtio 1.2, 2.6.4). */
+static __rte_always_inline void
+hdr_gather(const struct vio_vq *vq, struct vio_net_hdr_mrg *h, uint32_t *k, uint32_t *off)
+{
+	uint8_t *dst = (uint8_t *)h;
+	uint32_t left = vq->hdr_len;
+
+	*k = 0;
+	*off = 0;
+	while (left > 0) {
+		const struct vq_iov *io = &vq->iov[*k];
+		uint32_t n = RTE_MIN(left, io->len - *off);
+
+		memcpy(dst, io->hva + *off, n);
+		dst += n;
+		left -= n;
+		*off += n;
+		if (*off == io->len) {
+			(*k)++;
+			*off = 0;
+		}
+	}
+}
+
+/*
+ * Copy the packet bytes of the mapped chain, from piece @p k offset @p off,
+ * into @p m, chaining mbufs from @p mp. Returns 0 or -ENOMEM.
+ */
+static __rte_always_inline int
+copy_to_mbuf(struct vio_vq *vq, struct rte_mempool *mp, struct rte_mbuf *m, uint32_t nb_iov,
+	     uint32_t k, uint32_t off, uint32_t pkt_len)
+{
+	struct rte_mbuf *cur = m;
+	uint32_t room = rte_pktmbuf_tailroom(m);
+
+	for (; k < nb_iov; k++, off = 0) {
+		const struct vq_iov *io = &vq->iov[k];
+
+		while (off < io->len) {
+			uint32_t n;
+
+			if (unlikely(room == 0)) {
+				struct rte_mbuf *next = rte_pktmbuf_alloc(mp);
+
+				if (unlikely(next == NULL))
+					return -ENOMEM;
+				cur->next = next;
+				cur = next;
+				m->nb_segs++;
+				room = rte_pktmbuf_tailroom(cur);
+			}
+			n = RTE_MIN(room, io->len - off);
+			vq_copy(vq, rte_pktmbuf_mtod_offset(cur, uint8_t *, cur->data_len),
+				io->hva + off, n);
+			cur->data_len += n;
+			room -= n;
+			off += n;
+		}
+	}
+	m->pkt_len = pkt_len;
+	return 0;
+}
+
+static __rte_always_inline enum deq_result
+dequeue_one(struct vio_vq *vq, struct rte_mempool *mp, struct rte_mbuf *m, const bool packed,
+	    struct vq_avail_pos *pos, uint16_t avail_end)
+{
+	const struct vq_avail_pos start = *pos;
+	const uint32_t copies_mark = vq->nb_copies;
+	struct vio_net_hdr_mrg hdr;
+	struct vq_chain c;
+	uint64_t total, bad = 0;
+	uint64_t *err;
+	uint32_t nb_iov, k, off, pkt_len;
+	int ret;
+
+	ret = vq_fetch(vq, packed, pos, avail_end, &c);
+	if (ret == VQ_FETCH_EMPTY)
+		return DEQ_STOP;
+	if (unlikely(ret != 0)) {
+		*pos = start;
+		vio_vq_break(vq, vq_ring_err_counter(vq, ret), "descriptor chain", c.id);
+		return DEQ_STOP;
+	}
+	err = vq_map_chain(vq, c.nb_segs, false, &nb_iov, &total);
+	if (likely(err == NULL)) {
+		bad = total;
+		if (unlikely(total == 0))
+			err = &vq->stats.err_zero_len;
+		else if (unlikely(total <= vq->hdr_len || total > UINT32_MAX))
+			err = &vq->stats.err_short_chain;
+	}
+	if (unlikely(err != NULL)) {
+		*pos = start;
+		vio_vq_break(vq, err, "transmit chain",
+			     err == &vq->stats.err_short_chain || err == &vq->stats.err_zero_len
+				     ? bad
+				     : c.id);
+		return DEQ_STOP;
+	}
+	pkt_len = (uint32_t)total - vq->hdr_len;
+	hdr_gather(vq, &hdr, &k, &off);
+	err = hdr_to_mbuf(vq, &hdr.hdr, m, pkt_len, &bad);
+	if (unlikely(err != NULL)) {
+		*pos = start;
+		vio_vq_break(vq, err, "net header", bad);
+		return DEQ_STOP;
+	}
+	if (unlikely(copy_to_mbuf(vq, mp, m, nb_iov, k, off, pkt_len) != 0)) {
+		*pos = start;
+		vq->nb_copies = copies_mark;
+		vq->stats.mbuf_alloc_failed++;
+		return DEQ_STOP;
+	}
+	/* Transmit chains are read-only: the device wrote 0 bytes (virtio 1.2, 2.7.8). */
+	vq_used_add(vq, packed, &c, 0);
+	vq->stats.bytes += pkt_len;
+	return DEQ_OK;
+}
+
+static __rte_always_inline uint16_t
+dequeue(struct vio_vq *vq, struct rte_mempool *mp, struct rte_mbuf **pkts, uint16_t nb_pkts,
+	const bool packed)
+{
+	struct vq_avail_pos pos = { .idx = vq->last_avail_idx, .wrap = vq->avail_wrap };
+	uint16_t avail_end = 0;
+	uint16_t i;
+
+	if (unlikely(atomic_load_explicit(&vq->broken, memory_order_relaxed)))
+		return 0;
+	if (!packed) {
+		int n = vio_split_dev_avail_count(&vq->split, vq->last_avail_idx);
+
+		if (unlikely(n < 0)) {
+			vio_vq_break(vq, &vq->stats.err_avail_idx, "avail->idx",
+				     vio_load_relaxed_u16(&vq->split.avail->idx));
+			return 0;
+		}
+		nb_pkts = RTE_MIN(nb_pkts, (uint16_t)n);
+		avail_end = (uint16_t)(vq->last_avail_idx + n);
+	} else if (!vio_packed_dev_avail(&vq->packed, pos.idx, pos.wrap)) {
+		return 0;
+	}
+	nb_pkts = RTE_MIN(nb_pkts, VIO_MAX_BURST);
+	if (nb_pkts == 0)
+		return 0;
+	if (unlikely(rte_pktmbuf_alloc_bulk(mp, pkts, nb_pkts) != 0)) {
+		vq->stats.mbuf_alloc_failed++;
+		return 0;
+	}
+	for (i = 0; i < nb_pkts; i++) {
+		if (dequeue_one(vq, mp, pkts[i], packed, &pos, avail_end) != DEQ_OK)
+			break;
+	}
+	if (i < nb_pkts)
+		rte_pktmbuf_free_bulk(&pkts[i], nb_pkts - i);
+	vq->last_avail_idx = pos.idx;
+	vq->avail_wrap = pos.wrap;
+	vq_used_flush(vq, packed);
+	if (i > 0) {
+		vq->stats.packets += i;
+		vq->stats.bursts++;
+	}
+	return i;
+}
+
+static __rte_noinline uint16_t
+dequeue_split(struct vio_vq *vq, struct rte_mempool *mp, struct rte_mbuf **pkts, uint16_t nb)
+{
+	return dequeue(vq, mp, pkts, nb, false);
+}
+
+static __rte_noinline uint16_t
+dequeue_packed(struct vio_vq *vq, struct rte_mempool *mp, struct rte_mbuf **pkts, uint16_t nb)
+{
+	return dequeue(vq, mp, pkts, nb, true);
+}
+
+uint16_t
+vio_vq_dequeue_burst(struct vio_vq *vq, struct rte_mempool *mp, struct rte_mbuf **pkts,
+		     uint16_t nb_pkts)
+{
+	if (vq->is_packed)
+		return dequeue_packed(vq, mp, pkts, nb_pkts);
+	return dequeue_split(vq, mp, pkts, nb_pkts);
+}

@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+
+/* Host to guest: mbufs into the guest's receive buffers. */
+
+#include <rte_mbuf.h>
+#include <rte_tcp.h>
+#include <rte_udp.h>
+
+#include "vq_internal.h"
+
+enum enq_result {
+	ENQ_OK,
+	ENQ_STOP, /* burst ends here; the reason is counted */
+};
+
+/* Offload requests of the mbuf, for the offloads the guest accepted (virtio 1.2, 5.1.6.2). */
+static __rte_always_inline void
+hdr_fill(const struct vio_vq *vq, const struct rte_mbuf *m, struct vio_net_hdr *h)
+{
+	uint64_t ol = m->ol_flags;
+
+	if (likely(!(ol & (RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_TCP_SEG))))
+		return;
+	if (!vq->guest_csum)
+		return;
+	h->csum_start = m->l2_len + m->l3_len;
+	if (ol & RTE_MBUF_F_TX_TCP_SEG) {
+		bool v6 = ol & RTE_MBUF_F_TX_IPV6;
+
+		h->flags = VIO_NET_HDR_F_NEEDS_CSUM;
+		h->csum_offset = offsetof(struct rte_tcp_hdr, cksum);
+		if ((v6 && vq->guest_tso6) || (!v6 && vq->guest_tso4)) {
+			h->gso_type = v6 ? VIO_NET_HDR_GSO_TCPV6 : VIO_NET_HDR_GSO_TCPV4;
+			h->gso_size = m->tso_segsz;
+			h->hdr_len = m->l2_len + m->l3_len + m->l4_len;
+		}
+		return;
+	}
+	switch (ol & RTE_MBUF_F_TX_L4_MASK) {
+	case RTE_MBUF_F_TX_TCP_CKSUM:
+		h->flags = VIO_NET_HDR_F_NEEDS_CSUM;
+		h->csum_offset = offsetof(struct rte_tcp_hdr, cksum);
+		break;
+	case RTE_MBUF_F_TX_UDP_CKSUM:
+		h->flags = VIO_NET_HDR_F_NEEDS_CSUM;
+		h->csum_offset = offsetof(struct rte_udp_hdr, dgram_cksum);
+		break;
+	case RTE_MBUF_F_TX_SCTP_CKSUM:
+		h->flags = VIO_NET_HDR_F_NEEDS_CSUM;
+		h->csum_offset = 8; /* RFC 9260, 3.1: checksum at offset 8 of the common header */
+		break;
+	default:
+		h->csum_start = 0;
+		break;
+	}
+}
+
+/* The header's destination: up to hdr_len pieces of the first buffer. */
+struct hdr_dst {
+	uint32_t nb;
+	struct vq_iov piece[sizeof(struct vio_net_hdr_mrg)];
+};
+
+/* Undo what a packet took from the burst when it cannot be completed. */
+static __rte_always_inline void
+rollback(struct vio_vq *vq, struct vq_avail_pos *pos, const struct vq_avail_pos *start,
+	 uint32_t copies_mark, uint32_t shadow_mark)
+{
+	*pos = *start;
+	vq->nb_copies = copies_mark;
+	vq->nb_shadow = shadow_mark;
+}
+
+/*
+ * Fill the pieces of one mapped chain: the header's bytes first (their places
+ * are remembered, the header is written once num_buffers is known), then the
+ * packet's. Returns the bytes the chain received.
+ */
+static __rte_always_inline uint32_t
+fill_chain(struct vio_vq *vq, uint32_t nb_iov, struct hdr_dst *hd, uint32_t *hdr_left,
+	   const struct rte_mbuf **seg, uint32_t *seg_off, uint32_t *pkt_left)
+{
+	uint32_t written = 0;
+	uint32_t k;
+
+	for (k = 0; k < nb_iov && (*hdr_left > 0 || *pkt_left > 0); k++) {
+		struct vq_iov *io = &vq->iov[k];
+		uint32_t off = 0;
+
+		if (*hdr_left > 0) {
+			uint32_t n = RTE_MIN(*hdr_left, io->len);
+
+			hd->piece[hd->nb].hva = io->hva;
+			hd->piece[hd->nb].len = n;
+			hd->piece[hd->nb].gpa = io->gpa;
+			hd->nb++;
+			*hdr_left -= n;
+			off = n;
+		}
+		while (*pkt_left > 0 && off < io->len) {
+			uint32_t n = RTE_MIN(io->len - off, (*seg)->data_len - *seg_off);
+
+			n = RTE_MIN(n, *pkt_left);
+			vq_copy(vq, io->hva + off,
+				rte_pktmbuf_mtod_offset(*seg, const uint8_t *, *seg_off), n);
+			vio_mem_log(vq->mem, io->gpa + off, n);
+			off += n;
+			*seg_off += n;
+			*pkt_left -= n;
+			if (*seg_off == (*seg)->data_len && *pkt_left > 0) {
+				*seg = (*seg)->next;
+				*seg_off = 0;
+				if (unlikely(*seg == NULL)) {
+					/* pkt_len says more than the segments hold: send what exists. */
+					*pkt_left = 0;
+				}
+			}
+		}
+		written += off;
+	}
+	return written;
+}
+
+static __rte_always_inline enum enq_result
+enqueue_one(struct vio_vq *vq, struct rte_mbuf *m, const bool packed, const bool mrg,
+	    struct vq_avail_pos *pos, uint16_t avail_end)
+{
+	const struct vq_avail_pos start = *pos;
+	const uint32_t copies_mark = vq->nb_copies;
+	const uint32_t shadow_mark = vq->nb_shadow;
+	struct vio_net_hdr_mrg hdr = { 0 };
+	struct hdr_dst hd = { .nb = 0 };
+	const struct rte_mbuf *seg = m;
+	uint32_t seg_off = 0;
+	uint32_t pkt_left = rte_pktmbuf_pkt_len(m);
+	uint32_t hdr_left = vq->hdr_len;
+	uint16_t nb_bufs = 0;
+	const uint8_t *src = (const uint8_t *)&hdr;
+	uint32_t k;
+
+	hdr_fill(vq, m, &hdr.hdr);
+	do {
+		struct vq_chain c;
+		uint32_t nb_iov;
+		uint64_t cap;
+		uint64_t *err;
+		int ret;
+
+		ret = vq_fetch(vq, packed, pos, avail_end, &c);
+		if (ret == VQ_FETCH_EMPTY) {
+			rollback(vq, pos, &start, copies_mark, shadow_mark);
+			vq->stats.no_buffers++;
+			return ENQ_STOP;
+		}
+		if (unlikely(ret != 0)) {
+			rollback(vq, pos, &start, copies_mark, shadow_mark);
+			vio_vq_break(vq, vq_ring_err_counter(vq, ret), "descriptor chain", c.id);
+			return ENQ_STOP;
+		}
+		err = vq_map_chain(vq, c.nb_segs, true, &nb_iov, &cap);
+		if (unlikely(err == NULL && cap == 0))
+			err = &vq->stats.err_zero_len;
+		else if (unlikely(err == NULL && nb_bufs == 0 && cap <= vq->hdr_len))
+			err = &vq->stats.err_short_chain;
+		if (unlikely(err != NULL)) {
+			rollback(vq, pos, &start, copies_mark, shadow_mark);
+			vio_vq_break(vq, err, "receive chain head", c.id);
+			return ENQ_STOP;
+		}
+		if (!mrg && cap < vq->hdr_len + (uint64_t)pkt_left) {
+			rollback(vq, pos, &start, copies_mark, shadow_mark);
+			vq->stats.too_big++;
+			return ENQ_STOP;
+		}
+		vq_used_add(vq, packed, &c,
+			    fill_chain(vq, nb_iov, &hd, &hdr_left, &seg, &seg_off, &pkt_left));
+		nb_bufs++;
+	} while (mrg && pkt_left > 0);
+
+	/* virtio 1.2, 5.1.6.4: num_buffers counts the buffers of this packet. */
+	hdr.num_buffers = nb_bufs;
+	for (k = 0; k < hd.nb; k++) {
+		rte_memcpy(hd.piece[k].hva, src, hd.piece[k].len);
+		vio_mem_log(vq->mem, hd.piece[k].gpa, hd.piece[k].len);
+		src += hd.piece[k].len;
+	}
+	vq->stats.bytes += rte_pktmbuf_pkt_len(m);
+	return ENQ_OK;
+}
+
+static __rte_always_inline uint16_t
+enqueue(struct vio_vq *vq, struct rte_mbuf **pkts, uint16_t nb_pkts, const bool packed,
+	const bool mrg)
+{
+	struct vq_avail_pos pos = { .idx = vq->last_avail_idx, .wrap = vq->avail_wrap };
+	uint16_t avail_end = 0;
+	uint16_t i;
+
+	if (unlikely(atomic_load_explicit(&vq->broken, memory_order_relaxed)))
+		return 0;
+	if (!packed) {
+		int n = vio_split_dev_avail_count(&vq->split, vq->last_avail_idx);
+
+		if (unlikely(n < 0)) {
+			vio_vq_break(vq, &vq->stats.err_avail_idx, "avail->idx",
+				     vio_load_relaxed_u16(&vq->split.avail->idx));
+			return 0;
+		}
+		if (n == 0) {
+			vq->stats.no_buffers += nb_pkts > 0;
+			return 0;
+		}
+		avail_end = (uint16_t)(vq->last_avail_idx + n);
+	}
+	nb_pkts = RTE_MIN(nb_pkts, VIO_MAX_BURST);
+	for (i = 0; i < nb_pkts; i++) {
+		if (i + 1 < nb_pkts)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+		if (enqueue_one(vq, pkts[i], packed, mrg, &pos, avail_end) != ENQ_OK)
+			break;
+	}
+	vq->last_avail_idx = pos.idx;
+	vq->avail_wrap = pos.wrap;
+	vq_used_flush(vq, packed);
+	if (i > 0) {
+		vq->stats.packets += i;
+		vq->stats.bursts++;
+	}
+	return i;
+}
+
+static __rte_noinline uint16_t
+enqueue_split(struct vio_vq *vq, struct rte_mbuf **pkts, uint16_t nb)
+{
+	return enqueue(vq, pkts, nb, false, false);
+}
+
+static __rte_noinline uint16_t
+enqueue_split_mrg(struct vio_vq *vq, struct rte_mbuf **pkts, uint16_t nb)
+{
+	return enqueue(vq, pkts, nb, false, true);
+}
+
+static __rte_noinline uint16_t
+enqueue_packed(struct vio_vq *vq, struct rte_mbuf **pkts, uint16_t nb)
+{
+	return enqueue(vq, pkts, nb, true, false);
+}
+
+static __rte_noinline uint16_t
+enqueue_packed_mrg(struct vio_vq *vq, struct rte_mbuf **pkts, uint16_t nb)
+{
+	return enqueue(vq, pkts, nb, true, true);
+}
+
+uint16_t
+vio_vq_enqueue_burst(struct vio_vq *vq, struct rte_mbuf **pkts, uint16_t nb_pkts)
+{
+	if (vq->is_packed)
+		return vq->mrg_rxbuf ? enqueue_packed_mrg(vq, pkts, nb_pkts)
+				     : enqueue_packed(vq, pkts, nb_pkts);
+	return vq->mrg_rxbuf ? enqueue_split_mrg(vq, pkts, nb_pkts)
+			     : enqueue_split(vq, pkts, nb_pkts);
+}

@@ -1,0 +1,393 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+
+#ifndef VIO_VQ_INTERNAL_H
+#define VIO_VQ_INTERNAL_H
+
+/*
+ * The queue's layout and the pieces both burst directions share: fetching an
+ * available chain, mapping it to host memory, batched copies, returning used
+ * entries and notifying the guest.
+ */
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/eventfd.h>
+
+#include <rte_common.h>
+#include <rte_log.h>
+#include <rte_memcpy.h>
+#include <rte_prefetch.h>
+
+#include "packed_ring.h"
+#include "split_ring.h"
+#include "vio_engine.h"
+#include "vio_mem_driver.h"
+
+extern int vio_engine_logtype;
+#define VQ_LOG(vq, level, fmt, ...)                                                           \
+	rte_log(RTE_LOG_##level, vio_engine_logtype, "vio_engine: %s: " fmt "\n", (vq)->name, \
+		##__VA_ARGS__)
+
+#ifndef VIO_MAX_BURST
+#define VIO_MAX_BURST 256
+#endif
+
+/*
+ * Buffers one chain may have. Linux's virtio-net uses at most MAX_SKB_FRAGS + 2
+ * (19) per packet; DPDK's vhost accepts 256 pieces per packet. 64 leaves room
+ * for indirect tables of small buffers and keeps the vector in two pages.
+ */
+#define VQ_MAX_SEGS 64
+/* Host pieces one chain may map to: each segment may cross one region edge. */
+#define VQ_MAX_IOV (2 * VQ_MAX_SEGS)
+/*
+ * Copies up to this size are deferred to the end of the burst, so the
+ * descriptor work of the whole burst runs back to back (DPDK's vhost uses the
+ * same 256-byte threshold for its batch copies).
+ */
+#define VQ_BATCH_COPY_MAX_LEN 256
+#define VQ_BATCH_COPY_MAX     (VIO_MAX_BURST * 4)
+
+/* A piece of guest memory, translated. */
+struct vq_iov {
+	uint8_t *hva;
+	uint32_t len;
+	uint64_t gpa;
+};
+
+struct vq_copy {
+	void *dst;
+	const void *src;
+	uint32_t len;
+};
+
+struct vio_vq {
+	/* Read-mostly: set by the control thread before the queue runs. */
+	union {
+		struct vio_split_ring split;
+		struct vio_packed_ring packed;
+	};
+	struct vio_mem *mem;
+	uint64_t features;
+	uint32_t hdr_len;
+	uint16_t size;
+	bool is_packed;
+	bool mrg_rxbuf;
+	bool event_idx;
+	bool indirect;
+	bool guest_csum;
+	bool guest_tso4;
+	bool guest_tso6;
+	int callfd;
+	int errfd;
+	uint64_t log_ring_gpa;
+	char name[48];
+
+	/* Owned by the polling lcore. */
+	uint16_t last_avail_idx __rte_cache_aligned;
+	bool avail_wrap;
+	uint16_t last_used_idx;
+	bool used_wrap;
+	uint16_t signalled_used; /* used position at the last notify decision */
+	uint32_t signalled_pos;  /* packed */
+	uint32_t nb_shadow;
+	uint32_t nb_copies;
+	atomic_bool broken;
+	const char *err_field; /* what broke the queue, for the control thread's log */
+	uint64_t err_value;
+	struct vio_vq_stats stats;
+
+	/* Scratch of the polling lcore, sized at creation. */
+	struct vio_vring_used_elem *shadow_split;
+	struct vio_packed_used *shadow_packed;
+	struct vq_copy *copies;
+	struct vio_ring_seg seg[VQ_MAX_SEGS];
+	struct vq_iov iov[VQ_MAX_IOV];
+};
+
+/* Chain fetch results besides VIO_RING_ERR_*. */
+#define VQ_FETCH_EMPTY (-1)
+
+/* One available chain, as fetched. */
+struct vq_chain {
+	uint16_t id;      /* split: head; packed: buffer id */
+	uint16_t nb_desc; /* packed: ring slots */
+	uint32_t nb_segs;
+};
+
+/* Where the burst stands in the avail ring, so a mergeable packet can roll back. */
+struct vq_avail_pos {
+	uint16_t idx;
+	bool wrap;
+};
+
+/*
+ * Mark the queue broken: count the reason, remember the field and value for
+ * vio_vq_error(), signal the error eventfd. Cold: hostile input only.
+ */
+void vio_vq_break(struct vio_vq *vq, uint64_t *counter, const char *field, uint64_t value);
+
+/* The error counter of a ring walk error. */
+static inline uint64_t *
+vq_ring_err_counter(struct vio_vq *vq, int err)
+{
+	switch (err) {
+	case VIO_RING_ERR_DESC_IDX:
+		return &vq->stats.err_desc_idx;
+	case VIO_RING_ERR_DESC_LOOP:
+		return &vq->stats.err_desc_loop;
+	case VIO_RING_ERR_CHAIN_LEN:
+		return &vq->stats.err_chain_len;
+	case VIO_RING_ERR_INDIRECT_NESTED:
+		return &vq->stats.err_indirect_nested;
+	case VIO_RING_ERR_INDIRECT_NEXT:
+		return &vq->stats.err_indirect_next;
+	case VIO_RING_ERR_INDIRECT_LEN:
+		return &vq->stats.err_indirect_len;
+	case VIO_RING_ERR_INDIRECT_ADDR:
+		return &vq->stats.err_indirect_addr;
+	case VIO_RING_ERR_SEGS:
+		return &vq->stats.err_chain_segs;
+	default:
+		return &vq->stats.err_buf_id;
+	}
+}
+
+/* Map an indirect table: all of it inside one region, read-only. */
+static inline const void *
+vq_map_table(void *ctx, uint64_t addr, uint64_t len)
+{
+	const struct vio_vq *vq = ctx;
+	uint64_t got = len;
+	void *p;
+
+	if (addr + len < addr)
+		return NULL;
+	p = vio_mem_xlate(vq->mem, addr, &got, VIO_MEM_ACCESS_RO);
+	return got == len ? p : NULL;
+}
+
+/*
+ * Fetch the next available chain into vq->seg. @p pos is the burst's cursor,
+ * @p avail_end (split) the published avail index read at the burst start.
+ * Returns 0, VQ_FETCH_EMPTY, or a VIO_RING_ERR_* (the queue is then broken
+ * by the caller).
+ */
+static __rte_always_inline int
+vq_fetch(struct vio_vq *vq, const bool packed, struct vq_avail_pos *pos, uint16_t avail_end,
+	 struct vq_chain *c)
+{
+	int ret;
+
+	if (packed) {
+		c->id = 0;
+		if (!vio_packed_dev_avail(&vq->packed, pos->idx, pos->wrap))
+			return VQ_FETCH_EMPTY;
+		c->id = pos->idx; /* the slot, for the error report until the walk finds the id */
+		ret = vio_packed_dev_walk(&vq->packed, pos->idx, vq->seg, VQ_MAX_SEGS, &c->nb_segs,
+					  &c->id, &c->nb_desc, vq_map_table, vq);
+		if (unlikely(ret != 0))
+			return ret;
+		vio_packed_advance(vq->size, &pos->idx, &pos->wrap, c->nb_desc);
+		/* Prefetch where the next chain's head will be. */
+		rte_prefetch0(&vq->packed.desc[pos->idx]);
+		return 0;
+	}
+	c->id = 0;
+	if (pos->idx == avail_end)
+		return VQ_FETCH_EMPTY;
+	c->id = vio_split_dev_avail_head(&vq->split, pos->idx);
+	if (unlikely(c->id >= vq->size))
+		return VIO_RING_ERR_DESC_IDX;
+	ret = vio_split_dev_walk(&vq->split, c->id, vq->seg, VQ_MAX_SEGS, &c->nb_segs, vq_map_table,
+				 vq);
+	if (unlikely(ret != 0))
+		return ret;
+	pos->idx++;
+	c->nb_desc = 1;
+	if (pos->idx != avail_end)
+		rte_prefetch0(&vq->split.desc[vio_split_dev_avail_head(&vq->split, pos->idx) &
+					      vq->split.mask]);
+	return 0;
+}
+
+/*
+ * Translate the fetched segments into host pieces (vq->iov), checking
+ * direction, overflow and that every byte is mapped. Zero-length segments
+ * produce no piece. Returns 0 with the piece count and total length, or a
+ * pointer to the error counter (the caller breaks the queue).
+ */
+static __rte_always_inline uint64_t *
+vq_map_chain(struct vio_vq *vq, uint32_t nb_segs, bool want_write, uint32_t *nb_iov,
+	     uint64_t *total)
+{
+	enum vio_mem_access access = want_write ? VIO_MEM_ACCESS_WO : VIO_MEM_ACCESS_RO;
+	uint32_t i, n = 0;
+	uint64_t sum = 0;
+
+	for (i = 0; i < nb_segs; i++) {
+		uint64_t addr = vq->seg[i].addr;
+		uint64_t left = vq->seg[i].len;
+
+		if (unlikely(!vq->seg[i].write != !want_write))
+			return &vq->stats.err_desc_dir;
+		if (unlikely(addr + left < addr))
+			return &vq->stats.err_addr_overflow;
+		sum += left;
+		while (left > 0) {
+			uint64_t piece = left;
+			void *hva = vio_mem_xlate(vq->mem, addr, &piece, access);
+
+			if (unlikely(hva == NULL))
+				return &vq->stats.err_addr;
+			if (unlikely(n == VQ_MAX_IOV))
+				return &vq->stats.err_chain_segs;
+			vq->iov[n].hva = hva;
+			vq->iov[n].len = (uint32_t)piece;
+			vq->iov[n].gpa = addr;
+			n++;
+			addr += piece;
+			left -= piece;
+		}
+	}
+	*nb_iov = n;
+	*total = sum;
+	return NULL;
+}
+
+static __rte_always_inline void
+vq_copy_flush(struct vio_vq *vq)
+{
+	uint32_t i;
+
+	for (i = 0; i < vq->nb_copies; i++)
+		rte_memcpy(vq->copies[i].dst, vq->copies[i].src, vq->copies[i].len);
+	vq->nb_copies = 0;
+}
+
+/* Copy now, or later with the burst's other small copies. */
+static __rte_always_inline void
+vq_copy(struct vio_vq *vq, void *dst, const void *src, uint32_t len)
+{
+	if (len > VQ_BATCH_COPY_MAX_LEN) {
+		rte_memcpy(dst, src, len);
+		return;
+	}
+	if (unlikely(vq->nb_copies == VQ_BATCH_COPY_MAX))
+		vq_copy_flush(vq);
+	vq->copies[vq->nb_copies].dst = dst;
+	vq->copies[vq->nb_copies].src = src;
+	vq->copies[vq->nb_copies].len = len;
+	vq->nb_copies++;
+}
+
+/* Queue a used entry in the shadow ring; written out by vq_used_flush. */
+static __rte_always_inline void
+vq_used_add(struct vio_vq *vq, const bool packed, const struct vq_chain *c, uint32_t len)
+{
+	if (packed) {
+		struct vio_packed_used *u = &vq->shadow_packed[vq->nb_shadow++];
+
+		u->id = c->id;
+		u->nb_desc = c->nb_desc;
+		u->len = len;
+	} else {
+		struct vio_vring_used_elem *u = &vq->shadow_split[vq->nb_shadow++];
+
+		u->id = c->id;
+		u->len = len;
+	}
+}
+
+/*
+ * Log what a flush wrote: @p n used elements and used->idx (split), or @p n
+ * descriptor slots from slot @p first (packed).
+ */
+static __rte_always_inline void
+vq_log_ring(struct vio_vq *vq, const bool packed, uint16_t first, uint32_t n)
+{
+	uint64_t base = vq->log_ring_gpa;
+	uint64_t elem = packed ? sizeof(struct vio_vring_packed_desc)
+			       : sizeof(struct vio_vring_used_elem);
+	uint32_t head_part;
+
+	if (likely(atomic_load_explicit(&vq->mem->log_on, memory_order_relaxed) == 0))
+		return;
+	if (!packed) {
+		base += offsetof(struct vio_vring_used, ring);
+		first &= vq->split.mask;
+	}
+	head_part = RTE_MIN(n, (uint32_t)vq->size - first);
+	vio_mem_log_write(vq->mem, base + first * elem, head_part * elem);
+	if (n > head_part)
+		vio_mem_log_write(vq->mem, base, (n - head_part) * elem);
+	if (!packed)
+		vio_mem_log_write(vq->mem, vq->log_ring_gpa + offsetof(struct vio_vring_used, idx),
+				  sizeof(uint16_t));
+}
+
+/* Interrupt the guest if its event suppression asks for it (one eventfd write). */
+static __rte_always_inline void
+vq_notify(struct vio_vq *vq, const bool packed)
+{
+	bool need;
+
+	if (vq->callfd < 0)
+		return;
+	if (packed) {
+		uint32_t now = vio_packed_pos(vq->size, vq->last_used_idx, vq->used_wrap);
+
+		need = vio_packed_dev_need_notify(&vq->packed, vq->signalled_pos, now);
+		vq->signalled_pos = now;
+	} else {
+		need = vio_split_dev_need_notify(&vq->split, vq->event_idx, vq->signalled_used,
+						 vq->last_used_idx);
+		vq->signalled_used = vq->last_used_idx;
+	}
+	if (need) {
+		eventfd_write(vq->callfd, 1);
+		vq->stats.guest_notifications++;
+	} else {
+		vq->stats.guest_notifications_suppressed++;
+	}
+}
+
+/*
+ * Write the shadow used entries to the ring, make them visible with one
+ * release store (split: used->idx; packed: the first entry's flags), log
+ * them, and notify the guest.
+ */
+static __rte_always_inline void
+vq_used_flush(struct vio_vq *vq, const bool packed)
+{
+	uint32_t n = vq->nb_shadow;
+	uint16_t first = vq->last_used_idx;
+
+	if (n == 0)
+		return;
+	/* The guest must see the data before the used entries that cover it. */
+	vq_copy_flush(vq);
+	if (packed) {
+		uint32_t i, slots = 0;
+
+		for (i = 0; i < n; i++)
+			slots += vq->shadow_packed[i].nb_desc;
+		vio_packed_dev_flush_used(&vq->packed, vq->shadow_packed, n, &vq->last_used_idx,
+					  &vq->used_wrap);
+		vq_log_ring(vq, true, first, slots);
+	} else {
+		uint32_t i;
+
+		for (i = 0; i < n; i++)
+			vio_split_dev_put_used(&vq->split, (uint16_t)(first + i),
+					       vq->shadow_split[i].id, vq->shadow_split[i].len);
+		vq->last_used_idx = (uint16_t)(first + n);
+		vio_split_dev_publish_used(&vq->split, vq->last_used_idx);
+		vq_log_ring(vq, false, first, n);
+	}
+	vq->nb_shadow = 0;
+	vq_notify(vq, packed);
+}
+
+#endif /* VIO_VQ_INTERNAL_H */

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_eal.h>
+#include <rte_log.h>
+
+#include "vio_test.h"
+
+int
+vio_test_eal_init(const char *prog, const char *lcores)
+{
+	char *argv[] = {
+		(char *)(uintptr_t)prog,
+		"-l",
+		(char *)(uintptr_t)lcores,
+		"--no-huge",
+		"-m",
+		"512",
+		"--no-pci",
+		"--no-shconf",
+		"--log-level",
+		"lib.eal:error",
+		"--log-level",
+		"lib.vio.*:debug",
+	};
+	int argc = (int)(sizeof(argv) / sizeof(argv[0]));
+
+	if (rte_eal_init(argc, argv) < 0) {
+		fprintf(stderr, "rte_eal_init failed\n");
+		return -1;
+	}
+	return 0;
+}
+
+int
+vio_test_run(int argc, char **argv, const struct vio_test_case *cases, unsigned int nb)
+{
+	const char *filter = argc > 1 ? argv[1] : NULL;
+	unsigned int i, pass = 0, fail = 0, skip = 0;
+
+	for (i = 0; i < nb; i++) {
+		int ret;
+
+		if (filter != NULL && strstr(cases[i].name, filter) == NULL)
+			continue;
+		ret = cases[i].fn();
+		if (ret == 0) {
+			pass++;
+			printf("ok      %s\n", cases[i].name);
+		} else if (ret == VIO_TEST_SKIP) {
+			skip++;
+			printf("skip    %s\n", cases[i].name);
+		} else {
+			fail++;
+			printf("FAIL    %s\n", cases[i].name);
+		}
+		fflush(stdout);
+	}
+	printf("cases: %u ok, %u failed, %u skipped\n", pass, fail, skip);
+	rte_eal_cleanup();
+	if (fail > 0)
+		return 1;
+	if (pass == 0 && skip > 0)
+		return VIO_TEST_SKIP;
+	return 0;
+}

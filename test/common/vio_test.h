@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+
+#ifndef VIO_TEST_H
+#define VIO_TEST_H
+
+/*
+ * The test runner: a table of named cases per file, each returns 0 (pass),
+ * -1 (fail) or VIO_TEST_SKIP. The program exits 0, 1 or 77 for Meson.
+ */
+
+#include <stdio.h>
+
+#define VIO_TEST_SKIP 77
+
+#define T_ASSERT(cond, fmt, ...)                                                             \
+	do {                                                                                 \
+		if (!(cond)) {                                                               \
+			fprintf(stderr, "%s:%d: assertion '%s' failed: " fmt "\n", __FILE__, \
+				__LINE__, #cond, ##__VA_ARGS__);                             \
+			return -1;                                                           \
+		}                                                                            \
+	} while (0)
+
+#define T_EQ(a, b) \
+	T_ASSERT((a) == (b), "%s = %lld, %s = %lld", #a, (long long)(a), #b, (long long)(b))
+
+struct vio_test_case {
+	const char *name;
+	int (*fn)(void);
+};
+
+#define VIO_TEST(fn)    \
+	{               \
+#fn, fn \
+	}
+
+/*
+ * Initialise the EAL for a test: no hugepages, no PCI, @p lcores ("0" or
+ * "0-1"). Returns 0 or -1.
+ */
+int vio_test_eal_init(const char *prog, const char *lcores);
+
+/*
+ * Run the cases whose name contains the filter given as argv[1] (all when
+ * absent); print one line per case; return the exit status for Meson.
+ */
+int vio_test_run(int argc, char **argv, const struct vio_test_case *cases, unsigned int nb);
+
+#endif /* VIO_TEST_H */

@@ -1,0 +1,629 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+
+/*
+ * The device engine driven by vio's own driver-side primitives over memfd
+ * guest memory: each case for split and packed rings.
+ */
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_tcp.h>
+
+#include "vio_test.h"
+#include "vio_test_guest.h"
+
+#define F_BASE  (VIO_BIT(VIO_F_VERSION_1))
+#define HDR_LEN 12
+
+static struct rte_mempool *pool;
+
+static uint8_t
+pattern(uint32_t seq, uint32_t off)
+{
+	return (uint8_t)(seq * 131 + off * 7 + (off >> 8));
+}
+
+/* Guest memory holding a packet to transmit: header + payload, pattern filled. */
+static uint64_t
+guest_tx_buf(struct tg_mem *g, uint32_t seq, uint32_t len, const struct vio_net_hdr *h)
+{
+	uint64_t gpa = tg_alloc(g, HDR_LEN + len, 64);
+	uint8_t *p = tg_ptr(g, gpa);
+	uint32_t i;
+
+	memset(p, 0, HDR_LEN);
+	if (h != NULL)
+		memcpy(p, h, sizeof(*h));
+	for (i = 0; i < len; i++)
+		p[HDR_LEN + i] = pattern(seq, i);
+	return gpa;
+}
+
+static int
+check_mbuf(const struct rte_mbuf *m, uint32_t seq, uint32_t len)
+{
+	uint32_t off = 0;
+
+	T_EQ(rte_pktmbuf_pkt_len(m), len);
+	for (; m != NULL; m = m->next) {
+		const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
+		uint32_t i;
+
+		for (i = 0; i < m->data_len; i++, off++)
+			T_ASSERT(d[i] == pattern(seq, off), "byte %u", off);
+	}
+	T_EQ(off, len);
+	return 0;
+}
+
+static struct rte_mbuf *
+make_mbuf(uint32_t seq, uint32_t len)
+{
+	struct rte_mbuf *head = NULL, *last = NULL;
+	uint32_t off = 0;
+
+	/* Chained when larger than one mbuf: 1000 bytes per segment to cross edges often. */
+	do {
+		struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+		uint32_t n = RTE_MIN(len - off, 1000u);
+		uint8_t *d;
+		uint32_t i;
+
+		if (m == NULL)
+			return NULL;
+		d = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)n);
+		for (i = 0; i < n; i++)
+			d[i] = pattern(seq, off + i);
+		off += n;
+		if (head == NULL) {
+			head = m;
+		} else {
+			last->next = m;
+			head->nb_segs++;
+			head->pkt_len += n;
+		}
+		last = m;
+	} while (off < len);
+	return head;
+}
+
+static int
+run_dequeue(bool packed, bool indirect, uint32_t nb_regions)
+{
+	uint64_t features = F_BASE | (packed ? VIO_BIT(VIO_F_RING_PACKED) : 0) |
+			    (indirect ? VIO_BIT(VIO_F_RING_INDIRECT_DESC) : 0);
+	static const uint32_t sizes[] = { 60, 64, 1500, 2048, 2049, 4000, 9000 };
+	struct rte_mbuf *out[RTE_DIM(sizes)];
+	unsigned int avail_before = rte_mempool_avail_count(pool);
+	struct tg_mem g;
+	struct tg_vq q;
+	uint32_t i;
+	uint16_t n;
+
+	T_EQ(tg_mem_init(&g, 8 << 20, nb_regions), 0);
+	T_EQ(tg_vq_init(&q, &g, 256, features, indirect ? 8 : 0), 0);
+	for (i = 0; i < RTE_DIM(sizes); i++) {
+		uint64_t gpa = guest_tx_buf(&g, i, sizes[i], NULL);
+		/* Header and payload in separate descriptors, payload split in two. */
+		uint32_t half = sizes[i] / 2;
+		struct vio_ring_buf b[3] = {
+			{ gpa, HDR_LEN, 0 },
+			{ gpa + HDR_LEN, half, 0 },
+			{ gpa + HDR_LEN + half, sizes[i] - half, 0 },
+		};
+
+		T_ASSERT(tg_vq_post(&q, b, 3, indirect) >= 0, "post %u", i);
+	}
+	tg_vq_publish(&q);
+	n = vio_vq_dequeue_burst(q.vq, pool, out, RTE_DIM(out));
+	T_EQ(n, RTE_DIM(sizes));
+	for (i = 0; i < n; i++) {
+		T_EQ(check_mbuf(out[i], i, sizes[i]), 0);
+		rte_pktmbuf_free(out[i]);
+	}
+	for (i = 0; i < n; i++) {
+		uint16_t id;
+		uint32_t len;
+
+		T_EQ(tg_vq_reap(&q, &id, &len), 0);
+		T_EQ(len, 0);
+	}
+	T_EQ(tg_vq_nb_free(&q), 256);
+	T_EQ(vio_vq_dequeue_burst(q.vq, pool, out, 4), 0);
+	T_EQ(tg_vq_stats(&q).packets, RTE_DIM(sizes));
+	T_ASSERT(!vio_vq_is_broken(q.vq), "broken");
+	tg_vq_fini(&q);
+	tg_mem_fini(&g);
+	T_EQ(rte_mempool_avail_count(pool), avail_before);
+	return 0;
+}
+
+static int
+test_engine_dequeue_split(void)
+{
+	return run_dequeue(false, false, 1);
+}
+
+static int
+test_engine_dequeue_packed(void)
+{
+	return run_dequeue(true, false, 1);
+}
+
+static int
+test_engine_dequeue_split_indirect(void)
+{
+	return run_dequeue(false, true, 1);
+}
+
+static int
+test_engine_dequeue_packed_indirect(void)
+{
+	return run_dequeue(true, true, 1);
+}
+
+/* 64 regions of 128 KiB: 9000-byte buffers cross region edges and are split. */
+static int
+test_engine_dequeue_split_many_regions(void)
+{
+	return run_dequeue(false, false, 64);
+}
+
+static int
+test_engine_dequeue_packed_many_regions(void)
+{
+	return run_dequeue(true, true, 64);
+}
+
+static int
+run_enqueue(bool packed, bool mrg, uint32_t buf_len)
+{
+	uint64_t features = F_BASE | (packed ? VIO_BIT(VIO_F_RING_PACKED) : 0) |
+			    (mrg ? VIO_BIT(VIO_NET_F_MRG_RXBUF) : 0);
+	static const uint32_t sizes[] = { 60, 1000, 1514, 3000, 9000 };
+	struct rte_mbuf *in[RTE_DIM(sizes)];
+	uint64_t bufs[64];
+	struct tg_mem g;
+	struct tg_vq q;
+	uint32_t i, nb_bufs = 0, next_buf = 0;
+	uint16_t n;
+
+	T_EQ(tg_mem_init(&g, 8 << 20, 3), 0);
+	T_EQ(tg_vq_init(&q, &g, 64, features, 0), 0);
+	for (i = 0; i < 64; i++) {
+		struct vio_ring_buf b;
+
+		bufs[i] = tg_alloc(&g, buf_len, 64);
+		b.addr = bufs[i];
+		b.len = buf_len;
+		b.write = 1;
+		T_ASSERT(tg_vq_post(&q, &b, 1, false) >= 0, "post");
+		nb_bufs++;
+	}
+	tg_vq_publish(&q);
+	for (i = 0; i < RTE_DIM(sizes); i++)
+		T_ASSERT((in[i] = make_mbuf(i, sizes[i])) != NULL, "mbuf");
+	n = vio_vq_enqueue_burst(q.vq, in, RTE_DIM(in));
+	T_EQ(n, RTE_DIM(sizes));
+	/* Receive: walk used buffers in order and reassemble each packet. */
+	for (i = 0; i < n; i++) {
+		const struct vio_net_hdr_mrg *h;
+		uint32_t got = 0, nbuf, k, expect_bufs;
+		uint16_t id;
+		uint32_t len;
+
+		T_EQ(tg_vq_reap(&q, &id, &len), 0);
+		h = tg_ptr(&g, bufs[next_buf]);
+		/* Buffers are used in the order they were posted (ids too). */
+		T_ASSERT(tg_ptr(&g, bufs[next_buf]) == h, "order");
+		nbuf = h->num_buffers;
+		expect_bufs = mrg ? (sizes[i] + HDR_LEN + buf_len - 1) / buf_len : 1;
+		T_EQ(nbuf, expect_bufs);
+		for (k = 0; k < nbuf; k++) {
+			const uint8_t *d = tg_ptr(&g, bufs[next_buf]);
+			uint32_t j, start = k == 0 ? HDR_LEN : 0;
+
+			if (k > 0)
+				T_EQ(tg_vq_reap(&q, &id, &len), 0);
+			for (j = start; j < len; j++, got++)
+				T_ASSERT(d[j] == pattern(i, got), "pkt %u byte %u", i, got);
+			next_buf++;
+		}
+		T_EQ(got, sizes[i]);
+		rte_pktmbuf_free(in[i]);
+	}
+	T_EQ(tg_vq_stats(&q).packets, RTE_DIM(sizes));
+	tg_vq_fini(&q);
+	tg_mem_fini(&g);
+	return 0;
+}
+
+static int
+test_engine_enqueue_split(void)
+{
+	return run_enqueue(false, false, 9100);
+}
+
+static int
+test_engine_enqueue_packed(void)
+{
+	return run_enqueue(true, false, 9100);
+}
+
+static int
+test_engine_enqueue_split_mergeable(void)
+{
+	return run_enqueue(false, true, 1536);
+}
+
+static int
+test_engine_enqueue_packed_mergeable(void)
+{
+	return run_enqueue(true, true, 1536);
+}
+
+/* Without mergeable buffers a packet larger than the buffer stops the burst, counted. */
+static int
+run_enqueue_too_big(bool packed)
+{
+	uint64_t features = F_BASE | (packed ? VIO_BIT(VIO_F_RING_PACKED) : 0);
+	struct rte_mbuf *m[2];
+	struct vio_ring_buf b;
+	struct tg_mem g;
+	struct tg_vq q;
+
+	T_EQ(tg_mem_init(&g, 1 << 20, 1), 0);
+	T_EQ(tg_vq_init(&q, &g, 16, features, 0), 0);
+	b.addr = tg_alloc(&g, 1536, 64);
+	b.len = 1536;
+	b.write = 1;
+	T_ASSERT(tg_vq_post(&q, &b, 1, false) >= 0, "post");
+	tg_vq_publish(&q);
+	m[0] = make_mbuf(0, 3000);
+	m[1] = make_mbuf(1, 100);
+	T_EQ(vio_vq_enqueue_burst(q.vq, m, 2), 0);
+	T_EQ(tg_vq_stats(&q).too_big, 1);
+	/* The buffer is still there for the next packet. */
+	T_EQ(vio_vq_enqueue_burst(q.vq, &m[1], 1), 1);
+	T_ASSERT(!vio_vq_is_broken(q.vq), "a too big packet is no error");
+	rte_pktmbuf_free(m[0]);
+	rte_pktmbuf_free(m[1]);
+	tg_vq_fini(&q);
+	tg_mem_fini(&g);
+	return 0;
+}
+
+static int
+test_engine_enqueue_too_big_split(void)
+{
+	return run_enqueue_too_big(false);
+}
+
+static int
+test_engine_enqueue_too_big_packed(void)
+{
+	return run_enqueue_too_big(true);
+}
+
+/* Offload requests cross in both directions. */
+static int
+run_offloads(bool packed)
+{
+	uint64_t features = F_BASE | (packed ? VIO_BIT(VIO_F_RING_PACKED) : 0) |
+			    VIO_BIT(VIO_NET_F_GUEST_CSUM) | VIO_BIT(VIO_NET_F_GUEST_TSO4) |
+			    VIO_BIT(VIO_NET_F_CSUM) | VIO_BIT(VIO_NET_F_HOST_TSO4);
+	struct vio_net_hdr h = { 0 };
+	struct rte_mbuf *m, *out[2];
+	const struct vio_net_hdr *gh;
+	struct vio_ring_buf b;
+	struct tg_mem g;
+	struct tg_vq rx, tx;
+	uint64_t rx_gpa, gpa;
+	uint16_t id;
+	uint32_t len;
+
+	T_EQ(tg_mem_init(&g, 4 << 20, 1), 0);
+	T_EQ(tg_vq_init(&rx, &g, 16, features, 0), 0);
+	T_EQ(tg_vq_init(&tx, &g, 16, features, 0), 0);
+
+	/* Host to guest: a TSO request becomes gso_type/gso_size and NEEDS_CSUM. */
+	rx_gpa = tg_alloc(&g, 4096, 64);
+	b.addr = rx_gpa;
+	b.len = 4096;
+	b.write = 1;
+	T_ASSERT(tg_vq_post(&rx, &b, 1, false) >= 0, "post");
+	tg_vq_publish(&rx);
+	m = make_mbuf(7, 200);
+	m->ol_flags = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_TCP_CKSUM | RTE_MBUF_F_TX_TCP_SEG;
+	m->l2_len = 14;
+	m->l3_len = 20;
+	m->l4_len = 20;
+	m->tso_segsz = 1448;
+	T_EQ(vio_vq_enqueue_burst(rx.vq, &m, 1), 1);
+	rte_pktmbuf_free(m);
+	T_EQ(tg_vq_reap(&rx, &id, &len), 0);
+	gh = tg_ptr(&g, rx_gpa);
+	T_EQ(gh->flags, VIO_NET_HDR_F_NEEDS_CSUM);
+	T_EQ(gh->csum_start, 34);
+	T_EQ(gh->csum_offset, offsetof(struct rte_tcp_hdr, cksum));
+	T_EQ(gh->gso_type, VIO_NET_HDR_GSO_TCPV4);
+	T_EQ(gh->gso_size, 1448);
+	T_EQ(gh->hdr_len, 54);
+
+	/* Guest to host: NEEDS_CSUM and GSO become receive offload flags. */
+	h.flags = VIO_NET_HDR_F_NEEDS_CSUM;
+	h.csum_start = 34;
+	h.csum_offset = 16;
+	h.gso_type = VIO_NET_HDR_GSO_TCPV4;
+	h.gso_size = 1448;
+	gpa = guest_tx_buf(&g, 3, 3000, &h);
+	b.addr = gpa;
+	b.len = HDR_LEN + 3000;
+	b.write = 0;
+	T_ASSERT(tg_vq_post(&tx, &b, 1, false) >= 0, "post");
+	/* And one with DATA_VALID. */
+	memset(&h, 0, sizeof(h));
+	h.flags = VIO_NET_HDR_F_DATA_VALID;
+	gpa = guest_tx_buf(&g, 4, 100, &h);
+	b.addr = gpa;
+	b.len = HDR_LEN + 100;
+	T_ASSERT(tg_vq_post(&tx, &b, 1, false) >= 0, "post");
+	tg_vq_publish(&tx);
+	T_EQ(vio_vq_dequeue_burst(tx.vq, pool, out, 2), 2);
+	T_EQ(out[0]->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK, RTE_MBUF_F_RX_L4_CKSUM_NONE);
+	T_ASSERT(out[0]->ol_flags & RTE_MBUF_F_RX_LRO, "LRO flag");
+	T_EQ(out[0]->tso_segsz, 1448);
+	T_EQ(check_mbuf(out[0], 3, 3000), 0);
+	T_EQ(out[1]->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK, RTE_MBUF_F_RX_L4_CKSUM_GOOD);
+	rte_pktmbuf_free(out[0]);
+	rte_pktmbuf_free(out[1]);
+	tg_vq_fini(&tx);
+	tg_vq_fini(&rx);
+	tg_mem_fini(&g);
+	return 0;
+}
+
+static int
+test_engine_offloads_split(void)
+{
+	return run_offloads(false);
+}
+
+static int
+test_engine_offloads_packed(void)
+{
+	return run_offloads(true);
+}
+
+/*
+ * Notifications: the engine tells the guest not to kick (it polls), and
+ * interrupts the guest only as its event suppression asks.
+ */
+static int
+run_notify(bool packed, bool event_idx)
+{
+	uint64_t features = F_BASE | (packed ? VIO_BIT(VIO_F_RING_PACKED) : 0) |
+			    (event_idx ? VIO_BIT(VIO_F_RING_EVENT_IDX) : 0);
+	struct rte_mbuf *out[4];
+	struct tg_mem g;
+	struct tg_vq q;
+	eventfd_t v;
+	int i;
+
+	T_EQ(tg_mem_init(&g, 2 << 20, 1), 0);
+	T_EQ(tg_vq_init(&q, &g, 64, features, 0), 0);
+	/* Kicks are suppressed while the engine polls. */
+	for (i = 0; i < 3; i++) {
+		uint64_t gpa = guest_tx_buf(&g, i, 100, NULL);
+		struct vio_ring_buf b = { gpa, HDR_LEN + 100, 0 };
+
+		T_ASSERT(tg_vq_post(&q, &b, 1, false) >= 0, "post");
+		tg_vq_publish(&q);
+		T_ASSERT(!tg_vq_need_kick(&q), "kick suppressed");
+	}
+	/* The guest disables interrupts: the burst does not signal. */
+	if (packed)
+		vio_packed_drv_set_intr(&q.p, false);
+	else
+		vio_split_drv_set_intr(&q.s, false);
+	T_EQ(vio_vq_dequeue_burst(q.vq, pool, out, 4), 3);
+	rte_pktmbuf_free_bulk(out, 3);
+	T_ASSERT(eventfd_read(q.callfd, &v) < 0, "no interrupt while disabled");
+	T_EQ(tg_vq_stats(&q).guest_notifications_suppressed, 1);
+	/* The guest reaps what is used, then enables interrupts. */
+	for (i = 0; i < 3; i++) {
+		uint16_t id;
+		uint32_t len;
+
+		T_EQ(tg_vq_reap(&q, &id, &len), 0);
+	}
+	if (packed)
+		T_ASSERT(!vio_packed_drv_set_intr(&q.p, true), "nothing pending");
+	else
+		T_ASSERT(!vio_split_drv_set_intr(&q.s, true), "nothing pending");
+	/* The engine, idle, asks for kicks: the next post kicks. */
+	vio_vq_kick_enable(q.vq, true);
+	{
+		uint64_t gpa = guest_tx_buf(&g, 9, 100, NULL);
+		struct vio_ring_buf b = { gpa, HDR_LEN + 100, 0 };
+
+		T_ASSERT(tg_vq_post(&q, &b, 1, false) >= 0, "post");
+		tg_vq_publish(&q);
+		T_ASSERT(tg_vq_need_kick(&q), "kick wanted once enabled");
+	}
+	/* And the burst interrupts the guest. */
+	T_EQ(vio_vq_dequeue_burst(q.vq, pool, out, 2), 1);
+	rte_pktmbuf_free_bulk(out, 1);
+	T_EQ(eventfd_read(q.callfd, &v), 0);
+	T_EQ(v, 1);
+	T_EQ(tg_vq_stats(&q).guest_notifications, 1);
+	tg_vq_fini(&q);
+	tg_mem_fini(&g);
+	return 0;
+}
+
+static int
+test_engine_notify_split(void)
+{
+	return run_notify(false, false);
+}
+
+static int
+test_engine_notify_split_event_idx(void)
+{
+	return run_notify(false, true);
+}
+
+static int
+test_engine_notify_packed(void)
+{
+	return run_notify(true, false);
+}
+
+static int
+test_engine_notify_packed_event_idx(void)
+{
+	return run_notify(true, true);
+}
+
+/* With the dirty log on, every guest page the engine writes is marked. */
+static int
+run_dirty_log(bool packed)
+{
+	uint64_t features = F_BASE | (packed ? VIO_BIT(VIO_F_RING_PACKED) : 0) |
+			    VIO_BIT(VIO_NET_F_MRG_RXBUF);
+	uint8_t *log;
+	uint64_t log_size, buf_gpa, page, ring_page;
+	struct vio_ring_buf b;
+	struct rte_mbuf *m;
+	struct tg_mem g;
+	struct tg_vq q;
+	uint16_t id;
+	uint32_t len;
+
+	T_EQ(tg_mem_init(&g, 1 << 20, 1), 0);
+	T_EQ(tg_vq_init(&q, &g, 16, features, 0), 0);
+	/* One bit per 4 KiB page of GPA space up to the end of guest memory. */
+	log_size = (TG_GPA_BASE + g.size) / VIO_MEM_LOG_PAGE / 8 + 1;
+	log = calloc(1, log_size);
+	T_ASSERT(log != NULL, "calloc");
+	T_EQ(vio_mem_log_attach(g.mem, log, log_size), 0);
+	buf_gpa = tg_alloc(&g, 8192, 4096) + 4000; /* straddles two pages */
+	b.addr = buf_gpa;
+	b.len = 3000;
+	b.write = 1;
+	T_ASSERT(tg_vq_post(&q, &b, 1, false) >= 0, "post");
+	tg_vq_publish(&q);
+	m = make_mbuf(1, 500);
+	/* Logging off: nothing marked. */
+	T_EQ(vio_mem_log_enable(g.mem, true), 0);
+	T_EQ(vio_vq_enqueue_burst(q.vq, &m, 1), 1);
+	T_EQ(tg_vq_reap(&q, &id, &len), 0);
+	page = buf_gpa / VIO_MEM_LOG_PAGE;
+	T_ASSERT(log[page / 8] & (1u << (page % 8)), "first buffer page logged");
+	page++;
+	T_ASSERT(log[page / 8] & (1u << (page % 8)), "second buffer page logged");
+	ring_page = (packed ? q.desc_gpa : q.device_gpa) / VIO_MEM_LOG_PAGE;
+	T_ASSERT(log[ring_page / 8] & (1u << (ring_page % 8)), "used ring page logged");
+	page++;
+	T_ASSERT(!(log[page / 8] & (1u << (page % 8))), "untouched page not logged");
+	T_EQ(vio_mem_log_overflows(g.mem), 0);
+	rte_pktmbuf_free(m);
+	vio_mem_log_attach(g.mem, NULL, 0);
+	free(log);
+	tg_vq_fini(&q);
+	tg_mem_fini(&g);
+	return 0;
+}
+
+static int
+test_engine_dirty_log_split(void)
+{
+	return run_dirty_log(false);
+}
+
+static int
+test_engine_dirty_log_packed(void)
+{
+	return run_dirty_log(true);
+}
+
+/* Bursts larger than 32 are served whole. */
+static int
+run_big_burst(bool packed)
+{
+	uint64_t features = F_BASE | (packed ? VIO_BIT(VIO_F_RING_PACKED) : 0);
+	struct rte_mbuf *out[200];
+	struct tg_mem g;
+	struct tg_vq q;
+	int i;
+
+	T_EQ(tg_mem_init(&g, 4 << 20, 1), 0);
+	T_EQ(tg_vq_init(&q, &g, 256, features, 0), 0);
+	for (i = 0; i < 200; i++) {
+		uint64_t gpa = guest_tx_buf(&g, i, 64, NULL);
+		struct vio_ring_buf b = { gpa, HDR_LEN + 64, 0 };
+
+		T_ASSERT(tg_vq_post(&q, &b, 1, false) >= 0, "post");
+	}
+	tg_vq_publish(&q);
+	T_EQ(vio_vq_dequeue_burst(q.vq, pool, out, 200), 200);
+	for (i = 0; i < 200; i++)
+		T_EQ(check_mbuf(out[i], i, 64), 0);
+	rte_pktmbuf_free_bulk(out, 200);
+	tg_vq_fini(&q);
+	tg_mem_fini(&g);
+	return 0;
+}
+
+static int
+test_engine_burst_200_split(void)
+{
+	return run_big_burst(false);
+}
+
+static int
+test_engine_burst_200_packed(void)
+{
+	return run_big_burst(true);
+}
+
+static const struct vio_test_case cases[] = {
+	VIO_TEST(test_engine_dequeue_split),
+	VIO_TEST(test_engine_dequeue_packed),
+	VIO_TEST(test_engine_dequeue_split_indirect),
+	VIO_TEST(test_engine_dequeue_packed_indirect),
+	VIO_TEST(test_engine_dequeue_split_many_regions),
+	VIO_TEST(test_engine_dequeue_packed_many_regions),
+	VIO_TEST(test_engine_enqueue_split),
+	VIO_TEST(test_engine_enqueue_packed),
+	VIO_TEST(test_engine_enqueue_split_mergeable),
+	VIO_TEST(test_engine_enqueue_packed_mergeable),
+	VIO_TEST(test_engine_enqueue_too_big_split),
+	VIO_TEST(test_engine_enqueue_too_big_packed),
+	VIO_TEST(test_engine_offloads_split),
+	VIO_TEST(test_engine_offloads_packed),
+	VIO_TEST(test_engine_notify_split),
+	VIO_TEST(test_engine_notify_split_event_idx),
+	VIO_TEST(test_engine_notify_packed),
+	VIO_TEST(test_engine_notify_packed_event_idx),
+	VIO_TEST(test_engine_dirty_log_split),
+	VIO_TEST(test_engine_dirty_log_packed),
+	VIO_TEST(test_engine_burst_200_split),
+	VIO_TEST(test_engine_burst_200_packed),
+};
+
+int
+main(int argc, char **argv)
+{
+	if (vio_test_eal_init(argv[0], "0") < 0)
+		return 1;
+	pool = tg_pktmbuf_pool("test_engine", 8191);
+	if (pool == NULL)
+		return 1;
+	return vio_test_run(argc, argv, cases, RTE_DIM(cases));
+}
