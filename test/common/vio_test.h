@@ -21,8 +21,16 @@
 		}                                                                            \
 	} while (0)
 
-#define T_EQ(a, b) \
-	T_ASSERT((a) == (b), "%s = %lld, %s = %lld", #a, (long long)(a), #b, (long long)(b))
+/* Each operand is evaluated once. */
+#define T_EQ(a, b)                                                                          \
+	do {                                                                                \
+		long long t_eq_a = (long long)(a), t_eq_b = (long long)(b);                 \
+		if (t_eq_a != t_eq_b) {                                                     \
+			fprintf(stderr, "%s:%d: %s = %lld, expected %s = %lld\n", __FILE__, \
+				__LINE__, #a, t_eq_a, #b, t_eq_b);                          \
+			return -1;                                                          \
+		}                                                                           \
+	} while (0)
 
 struct vio_test_case {
 	const char *name;
