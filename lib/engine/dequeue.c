@@ -121,7 +121,7 @@ dequeue_one(struct vio_vq *vq, struct rte_mempool *mp, struct rte_mbuf *m, const
 	    struct vq_avail_pos *pos, uint16_t avail_end)
 {
 	const struct vq_avail_pos start = *pos;
-	const uint32_t copies_mark = vq->nb_copies;
+	const struct vq_copy_mark copies_mark = vq_copy_mark(vq);
 	struct vio_net_hdr_mrg hdr;
 	struct vq_chain c;
 	uint64_t total, bad = 0;
@@ -163,7 +163,7 @@ dequeue_one(struct vio_vq *vq, struct rte_mempool *mp, struct rte_mbuf *m, const
 	}
 	if (unlikely(copy_to_mbuf(vq, mp, m, nb_iov, k, off, pkt_len) != 0)) {
 		*pos = start;
-		vq->nb_copies = copies_mark;
+		vq_copy_rollback(vq, copies_mark);
 		vq->stats.mbuf_alloc_failed++;
 		return DEQ_STOP;
 	}

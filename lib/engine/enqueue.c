@@ -64,10 +64,10 @@ struct hdr_dst {
 /* Undo what a packet took from the burst when it cannot be completed. */
 static __rte_always_inline void
 rollback(struct vio_vq *vq, struct vq_avail_pos *pos, const struct vq_avail_pos *start,
-	 uint32_t copies_mark, uint32_t shadow_mark)
+	 struct vq_copy_mark copies_mark, uint32_t shadow_mark)
 {
 	*pos = *start;
-	vq->nb_copies = copies_mark;
+	vq_copy_rollback(vq, copies_mark);
 	vq->nb_shadow = shadow_mark;
 }
 
@@ -126,7 +126,7 @@ enqueue_one(struct vio_vq *vq, struct rte_mbuf *m, const bool packed, const bool
 	    struct vq_avail_pos *pos, uint16_t avail_end)
 {
 	const struct vq_avail_pos start = *pos;
-	const uint32_t copies_mark = vq->nb_copies;
+	const struct vq_copy_mark copies_mark = vq_copy_mark(vq);
 	const uint32_t shadow_mark = vq->nb_shadow;
 	struct vio_net_hdr_mrg hdr = { 0 };
 	struct hdr_dst hd = { .nb = 0 };

@@ -93,6 +93,7 @@ struct vio_vq {
 	uint32_t signalled_pos;  /* packed */
 	uint32_t nb_shadow;
 	uint32_t nb_copies;
+	uint32_t copy_flushes; /* flushes so far, so a rollback knows its mark is stale */
 	atomic_bool broken;
 	const char *err_field; /* what broke the queue, for the control thread's log */
 	uint64_t err_value;
@@ -104,6 +105,12 @@ struct vio_vq {
 	struct vq_copy *copies;
 	struct vio_ring_seg seg[VQ_MAX_SEGS];
 	struct vq_iov iov[VQ_MAX_IOV];
+};
+
+/* Where a packet's copies start, to drop them if the packet is rolled back. */
+struct vq_copy_mark {
+	uint32_t nb_copies;
+	uint32_t flushes;
 };
 
 /* Chain fetch results besides VIO_RING_ERR_*. */
@@ -264,6 +271,24 @@ vq_copy_flush(struct vio_vq *vq)
 	for (i = 0; i < vq->nb_copies; i++)
 		rte_memcpy(vq->copies[i].dst, vq->copies[i].src, vq->copies[i].len);
 	vq->nb_copies = 0;
+	vq->copy_flushes++;
+}
+
+static __rte_always_inline struct vq_copy_mark
+vq_copy_mark(const struct vio_vq *vq)
+{
+	return (struct vq_copy_mark){ vq->nb_copies, vq->copy_flushes };
+}
+
+/*
+ * Drop the copies queued since @p m. If the batch was flushed meanwhile, what
+ * is queued now all came after the mark (the flushed ones wrote into buffers
+ * the guest never gets back, which is harmless).
+ */
+static __rte_always_inline void
+vq_copy_rollback(struct vio_vq *vq, struct vq_copy_mark m)
+{
+	vq->nb_copies = m.flushes == vq->copy_flushes ? m.nb_copies : 0;
 }
 
 /* Copy now, or later with the burst's other small copies. */
