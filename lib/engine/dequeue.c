@@ -124,7 +124,7 @@ dequeue_one(struct vio_vq *vq, struct rte_mempool *mp, struct rte_mbuf *m, const
 	const struct vq_copy_mark copies_mark = vq_copy_mark(vq);
 	struct vio_net_hdr_mrg hdr;
 	struct vq_chain c;
-	uint64_t total, bad = 0;
+	uint64_t total, bad;
 	uint64_t *err;
 	uint32_t nb_iov, k, off, pkt_len;
 	int ret;
@@ -138,19 +138,17 @@ dequeue_one(struct vio_vq *vq, struct rte_mempool *mp, struct rte_mbuf *m, const
 		return DEQ_STOP;
 	}
 	err = vq_map_chain(vq, c.nb_segs, false, &nb_iov, &total);
-	if (likely(err == NULL)) {
-		bad = total;
-		if (unlikely(total == 0))
-			err = &vq->stats.err_zero_len;
-		else if (unlikely(total <= vq->hdr_len || total > UINT32_MAX))
-			err = &vq->stats.err_short_chain;
-	}
 	if (unlikely(err != NULL)) {
 		*pos = start;
-		vio_vq_break(vq, err, "transmit chain",
-			     err == &vq->stats.err_short_chain || err == &vq->stats.err_zero_len
-				     ? bad
-				     : c.id);
+		vio_vq_break(vq, err, "transmit chain head", c.id);
+		return DEQ_STOP;
+	}
+	if (unlikely(total <= vq->hdr_len || total - vq->hdr_len > VIO_VQ_PKT_LEN_MAX)) {
+		*pos = start;
+		err = total == 0             ? &vq->stats.err_zero_len
+		      : total <= vq->hdr_len ? &vq->stats.err_short_chain
+					     : &vq->stats.err_pkt_len;
+		vio_vq_break(vq, err, "transmit chain length", total);
 		return DEQ_STOP;
 	}
 	pkt_len = (uint32_t)total - vq->hdr_len;

@@ -71,8 +71,16 @@ extern "C" {
 	X(err_desc_dir, "device-writable buffer on transmit or read-only on receive")        \
 	X(err_zero_len, "chain of zero bytes")                                               \
 	X(err_short_chain, "chain too short for the net header plus data")                   \
+	X(err_pkt_len, "transmit packet longer than VIO_VQ_PKT_LEN_MAX")                     \
 	X(err_csum_offset, "net header csum_start/csum_offset beyond the packet")            \
 	X(err_gso, "net header gso_type unknown or gso_size zero")
+
+/**
+ * Longest packet a guest may transmit: 64 KiB of IP datagram (the largest a
+ * GSO packet can carry) plus 256 bytes of link and tunnel headers. A longer
+ * chain is hostile: copying it would drain the mempool on every poll.
+ */
+#define VIO_VQ_PKT_LEN_MAX (65536 + 256)
 
 /** Per-queue statistics; read with vio_vq_stats_get(). */
 struct vio_vq_stats {
