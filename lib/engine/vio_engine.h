@@ -64,6 +64,7 @@ extern "C" {
 	X(err_indirect_next, "descriptor with both INDIRECT and NEXT")                       \
 	X(err_indirect_len, "indirect table length zero, too big or not a multiple of 16")   \
 	X(err_indirect_addr, "indirect table outside guest memory")                          \
+	X(err_indirect_feature, "indirect descriptor without VIRTIO_F_RING_INDIRECT_DESC")   \
 	X(err_chain_segs, "chain with more buffers than the engine's vector holds")          \
 	X(err_buf_id, "packed buffer id out of range")                                       \
 	X(err_addr, "buffer outside every memory region")                                    \

@@ -154,6 +154,8 @@ vq_ring_err_counter(struct vio_vq *vq, int err)
 		return &vq->stats.err_indirect_len;
 	case VIO_RING_ERR_INDIRECT_ADDR:
 		return &vq->stats.err_indirect_addr;
+	case VIO_RING_ERR_INDIRECT_FEATURE:
+		return &vq->stats.err_indirect_feature;
 	case VIO_RING_ERR_SEGS:
 		return &vq->stats.err_chain_segs;
 	default:
@@ -193,7 +195,8 @@ vq_fetch(struct vio_vq *vq, const bool packed, struct vq_avail_pos *pos, uint16_
 			return VQ_FETCH_EMPTY;
 		c->id = pos->idx; /* the slot, for the error report until the walk finds the id */
 		ret = vio_packed_dev_walk(&vq->packed, pos->idx, vq->seg, VQ_MAX_SEGS, &c->nb_segs,
-					  &c->id, &c->nb_desc, vq_map_table, vq);
+					  &c->id, &c->nb_desc, vq->indirect ? vq_map_table : NULL,
+					  vq);
 		if (unlikely(ret != 0))
 			return ret;
 		vio_packed_advance(vq->size, &pos->idx, &pos->wrap, c->nb_desc);
@@ -207,8 +210,8 @@ vq_fetch(struct vio_vq *vq, const bool packed, struct vq_avail_pos *pos, uint16_
 	c->id = vio_split_dev_avail_head(&vq->split, pos->idx);
 	if (unlikely(c->id >= vq->size))
 		return VIO_RING_ERR_DESC_IDX;
-	ret = vio_split_dev_walk(&vq->split, c->id, vq->seg, VQ_MAX_SEGS, &c->nb_segs, vq_map_table,
-				 vq);
+	ret = vio_split_dev_walk(&vq->split, c->id, vq->seg, VQ_MAX_SEGS, &c->nb_segs,
+				 vq->indirect ? vq_map_table : NULL, vq);
 	if (unlikely(ret != 0))
 		return ret;
 	pos->idx++;

@@ -96,7 +96,8 @@ vio_mem_create(const struct vio_mem_region_desc *regions, unsigned int nb_region
 	int ret;
 
 	if (regions == NULL || nb_regions == 0 || nb_regions > VIO_MEM_MAX_REGIONS) {
-		MEM_LOG(ERR, "nb_regions %u not in 1..%u", nb_regions, VIO_MEM_MAX_REGIONS);
+		MEM_LOG(ERR, "regions %p, nb_regions %u: need a table of 1..%u",
+			(const void *)regions, nb_regions, VIO_MEM_MAX_REGIONS);
 		rte_errno = EINVAL;
 		return NULL;
 	}
@@ -114,17 +115,18 @@ vio_mem_create(const struct vio_mem_region_desc *regions, unsigned int nb_region
 
 	for (i = 0; i < nb_regions; i++) {
 		const struct vio_mem_region_desc *d = &regions[i];
-		uint64_t file_size = 0, align = 0, len;
+		uint64_t file_size = 0, align = 0, len, map_off;
 		void *addr;
 
 		ret = region_check(d, i, &file_size, &align);
 		if (ret < 0)
 			goto err_unmap;
-		/* Map from offset 0 so the offset need not be page aligned. */
-		len = RTE_ALIGN_CEIL(d->mmap_offset + d->size, align);
-		if (len > file_size && file_size % align == 0)
-			len = file_size;
-		addr = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, d->fd, 0);
+		/* Map from the offset rounded down to the fd's page size: any offset works. */
+		map_off = RTE_ALIGN_FLOOR(d->mmap_offset, align);
+		len = RTE_ALIGN_CEIL(d->mmap_offset + d->size, align) - map_off;
+		if (map_off + len > file_size && file_size % align == 0)
+			len = file_size - map_off;
+		addr = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, d->fd, (off_t)map_off);
 		if (addr == MAP_FAILED) {
 			ret = -errno;
 			MEM_LOG(ERR, "region %u: mmap of 0x%" PRIx64 " bytes of fd %d: %s", i, len,
@@ -136,10 +138,10 @@ vio_mem_create(const struct vio_mem_region_desc *regions, unsigned int nb_region
 		mem->nb_regions = i + 1;
 		mem->by_gpa[i].start = d->gpa;
 		mem->by_gpa[i].end = d->gpa + d->size;
-		mem->by_gpa[i].hva = (uintptr_t)addr + d->mmap_offset;
+		mem->by_gpa[i].hva = (uintptr_t)addr + (d->mmap_offset - map_off);
 		mem->by_uaddr[i].start = d->uaddr;
 		mem->by_uaddr[i].end = d->uaddr + d->size;
-		mem->by_uaddr[i].hva = (uintptr_t)addr + d->mmap_offset;
+		mem->by_uaddr[i].hva = (uintptr_t)addr + (d->mmap_offset - map_off);
 	}
 	ret = index_build(mem->by_gpa, nb_regions, "guest physical");
 	if (ret == 0)
@@ -228,6 +230,7 @@ vio_mem_log_attach(struct vio_mem *mem, void *base, uint64_t size)
 int
 vio_mem_log_map(struct vio_mem *mem, int fd, uint64_t offset, uint64_t size)
 {
+	struct stat st;
 	uint64_t len;
 	void *addr;
 	int ret;
@@ -235,6 +238,16 @@ vio_mem_log_map(struct vio_mem *mem, int fd, uint64_t offset, uint64_t size)
 	if (fd < 0 || size == 0 || offset + size < offset) {
 		MEM_LOG(ERR, "log: fd %d offset 0x%" PRIx64 " size 0x%" PRIx64 " invalid", fd,
 			offset, size);
+		return -EINVAL;
+	}
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	/* Touching the log past the end of its file would raise SIGBUS: refuse it here. */
+	if ((uint64_t)st.st_size < offset + size) {
+		MEM_LOG(ERR,
+			"log: offset 0x%" PRIx64 " + size 0x%" PRIx64
+			" runs past the end of fd %d (0x%" PRIx64 " bytes)",
+			offset, size, fd, (uint64_t)st.st_size);
 		return -EINVAL;
 	}
 	len = offset + size;

@@ -111,7 +111,8 @@ int vio_mem_gpa_range_check(const struct vio_mem *mem, uint64_t gpa, uint64_t le
  * until vio_mem_log_enable()).
  *
  * @return
- *   0, -EINVAL (size 0 or fd < 0), or the negative errno of mmap.
+ *   0, -EINVAL (size 0, fd < 0, or offset + size beyond the end of the file),
+ *   or the negative errno of fstat or mmap.
  *
  * Thread safety: control thread, while no queue is logging.
  */

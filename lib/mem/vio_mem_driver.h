@@ -32,13 +32,6 @@
 extern "C" {
 #endif
 
-/*
- * Up to this many regions a linear scan beats binary search: the common case
- * (QEMU with memfd: one or two regions) stays a couple of compares. Chosen by
- * the mem lookup benchmark in app/vio-bench (binary search wins from 8 up).
- */
-#define VIO_MEM_LINEAR_MAX 6
-
 /** One entry of an index: [start, end) maps to hva. */
 struct vio_mem_range {
 	uint64_t start;
@@ -74,37 +67,28 @@ enum vio_mem_access {
 	VIO_MEM_ACCESS_RW = 3,
 };
 
+/*
+ * The range holding @p addr. A branch-free binary search for the last range
+ * that starts at or below addr: the step compiles to a conditional move, so a
+ * random address costs no mispredictions. app/vio-bench measured it against a
+ * branchy search and a linear scan (2, 8, 509 regions: 14.7, 25.7, 84 cycles
+ * against 22.6, 42.8, 688 for the scan), so it serves every table size.
+ */
 static __rte_always_inline void *
 vio_mem_range_lookup(const struct vio_mem_range *r, uint32_t nb, uint64_t addr, uint64_t *len)
 {
-	const struct vio_mem_range *hit = NULL;
+	const struct vio_mem_range *hit = r;
 	uint64_t avail;
 
-	if (nb <= VIO_MEM_LINEAR_MAX) {
-		uint32_t i;
+	if (unlikely(nb == 0))
+		return NULL;
+	while (nb > 1) {
+		uint32_t half = nb / 2;
 
-		for (i = 0; i < nb; i++) {
-			if (addr >= r[i].start && addr < r[i].end) {
-				hit = &r[i];
-				break;
-			}
-		}
-	} else {
-		uint32_t lo = 0, hi = nb;
-
-		/* First range whose end lies past addr; ranges do not overlap. */
-		while (lo < hi) {
-			uint32_t mid = (lo + hi) / 2;
-
-			if (r[mid].end <= addr)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		if (lo < nb && r[lo].start <= addr)
-			hit = &r[lo];
+		hit = hit[half].start <= addr ? hit + half : hit;
+		nb -= half;
 	}
-	if (unlikely(hit == NULL))
+	if (unlikely(addr < hit->start || addr >= hit->end))
 		return NULL;
 	avail = hit->end - addr;
 	if (*len > avail)

@@ -147,6 +147,8 @@ vio_packed_dev_walk(const struct vio_packed_ring *r, uint16_t idx, struct vio_ri
 			if (unlikely(d.len == 0 || d.len % sizeof(*tbl) != 0 ||
 				     d.len / sizeof(*tbl) > VIO_RING_INDIRECT_MAX))
 				return VIO_RING_ERR_INDIRECT_LEN;
+			if (unlikely(map == NULL))
+				return VIO_RING_ERR_INDIRECT_FEATURE;
 			tbl = map(map_ctx, d.addr, d.len);
 			if (unlikely(tbl == NULL))
 				return VIO_RING_ERR_INDIRECT_ADDR;
@@ -432,7 +434,9 @@ vio_packed_drv_set_intr(struct vio_packed_drv *d, bool enable)
 	{
 		uint16_t flags = vio_load_relaxed_u16(&d->r.desc[d->last_used_idx].flags);
 
-		return !!(flags & VIO_VRING_PACKED_DESC_F_USED) == d->used_wrap;
+		/* Both bits, as in reap: a stale non-head slot may match on USED alone. */
+		return !!(flags & VIO_VRING_PACKED_DESC_F_USED) == d->used_wrap &&
+		       !!(flags & VIO_VRING_PACKED_DESC_F_AVAIL) == d->used_wrap;
 	}
 }
 

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <rte_atomic.h>
 #include <rte_branch_prediction.h>
 #include <rte_common.h>
 
@@ -37,21 +38,24 @@ struct vio_ring_buf {
  */
 enum vio_ring_err {
 	VIO_RING_ERR_NONE = 0,
-	VIO_RING_ERR_DESC_IDX,        /* descriptor index >= ring or table size */
-	VIO_RING_ERR_DESC_LOOP,       /* split: more steps than entries: a loop */
-	VIO_RING_ERR_CHAIN_LEN,       /* packed: chain longer than the ring */
-	VIO_RING_ERR_INDIRECT_NESTED, /* INDIRECT inside an indirect table */
-	VIO_RING_ERR_INDIRECT_NEXT,   /* INDIRECT and NEXT on one descriptor */
-	VIO_RING_ERR_INDIRECT_LEN,    /* table length 0, not a multiple of 16, too big */
-	VIO_RING_ERR_INDIRECT_ADDR,   /* table not inside one mapped region */
-	VIO_RING_ERR_SEGS,            /* more segments than the caller's vector holds */
-	VIO_RING_ERR_BUF_ID,          /* packed: buffer id >= ring size */
+	VIO_RING_ERR_DESC_IDX,         /* descriptor index >= ring or table size */
+	VIO_RING_ERR_DESC_LOOP,        /* split: more steps than entries: a loop */
+	VIO_RING_ERR_CHAIN_LEN,        /* packed: chain longer than the ring */
+	VIO_RING_ERR_INDIRECT_NESTED,  /* INDIRECT inside an indirect table */
+	VIO_RING_ERR_INDIRECT_NEXT,    /* INDIRECT and NEXT on one descriptor */
+	VIO_RING_ERR_INDIRECT_LEN,     /* table length 0, not a multiple of 16, too big */
+	VIO_RING_ERR_INDIRECT_ADDR,    /* table not inside one mapped region */
+	VIO_RING_ERR_INDIRECT_FEATURE, /* INDIRECT without VIRTIO_F_RING_INDIRECT_DESC */
+	VIO_RING_ERR_SEGS,             /* more segments than the caller's vector holds */
+	VIO_RING_ERR_BUF_ID,           /* packed: buffer id >= ring size */
 };
 
 /*
  * Maps @p len bytes of guest memory at @p addr for reading an indirect table;
  * returns NULL when the range is not inside one mapping. The walks take it as a
- * parameter so that one walk serves every way of reaching guest memory.
+ * parameter so that one walk serves every way of reaching guest memory; a
+ * NULL map means indirect descriptors were not negotiated (virtio 1.2,
+ * 2.7.5.3.1: the driver MUST NOT set INDIRECT then).
  */
 typedef const void *(*vio_ring_map_fn)(void *ctx, uint64_t addr, uint64_t len);
 

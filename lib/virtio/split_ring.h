@@ -113,6 +113,8 @@ vio_split_dev_walk(const struct vio_split_ring *r, uint16_t head, struct vio_rin
 			if (unlikely(d.len == 0 || d.len % sizeof(struct vio_vring_desc) != 0 ||
 				     d.len / sizeof(struct vio_vring_desc) > VIO_RING_INDIRECT_MAX))
 				return VIO_RING_ERR_INDIRECT_LEN;
+			if (unlikely(map == NULL))
+				return VIO_RING_ERR_INDIRECT_FEATURE;
 			tbl = map(map_ctx, d.addr, d.len);
 			if (unlikely(tbl == NULL))
 				return VIO_RING_ERR_INDIRECT_ADDR;

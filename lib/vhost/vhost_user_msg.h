@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+
+#ifndef VIO_VHOST_USER_MSG_H
+#define VIO_VHOST_USER_MSG_H
+
+/*
+ * The vhost-user message codec, shared by both roles: read and write one
+ * message with its fds, and check a request against the rules of the
+ * specification (payload size, fd count) before anything looks at it.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vhost_user_proto.h"
+
+/* What a request may carry. */
+struct vhost_user_rule {
+	const char *name;  /* "SET_MEM_TABLE" */
+	uint32_t size_min; /* payload bytes */
+	uint32_t size_max;
+	uint8_t fds_min;
+	uint8_t fds_max;
+	bool has_reply; /* the backend answers even without NEED_REPLY */
+};
+
+/* The rule of request @p req, or NULL for an unknown request. */
+const struct vhost_user_rule *vhost_user_rule(uint32_t req);
+
+/* Name of request @p req, "UNKNOWN" if none. */
+const char *vhost_user_req_name(uint32_t req);
+
+/*
+ * Receive one message into @p msg (fds into msg->fds, owned by the caller
+ * from now on, CLOEXEC). Returns 0, -ECONNRESET when the peer closed,
+ * -EAGAIN when nothing is waiting, or another negative errno for a message
+ * that cannot be read (the caller closes the connection): -EPROTO for a bad
+ * version or truncated fds, -EMSGSIZE for a payload larger than any request's.
+ * Never blocks longer than @p timeout_ms waiting for the payload.
+ */
+int vhost_user_msg_recv(int sock, struct vhost_user_msg *msg, int timeout_ms);
+
+/*
+ * Check @p msg against its request's rule and the variable sizes
+ * (SET_MEM_TABLE, GET/SET_CONFIG). On error fills @p field and @p value with
+ * what was wrong and returns -EINVAL (-ENOTSUP for an unknown request).
+ */
+int vhost_user_msg_check(const struct vhost_user_msg *msg, const char **field, uint64_t *value);
+
+/* Send a message with @p nb_fds fds. Returns 0 or a negative errno. */
+int vhost_user_msg_send(int sock, const struct vhost_user_hdr *hdr, const void *payload,
+			const int *fds, uint32_t nb_fds);
+
+/* Close every fd that came with @p msg and forget them. */
+void vhost_user_msg_close_fds(struct vhost_user_msg *msg);
+
+/* Take fd @p i out of @p msg (the caller owns it); -1 if there is none. */
+int vhost_user_msg_take_fd(struct vhost_user_msg *msg, uint32_t i);
+
+#endif /* VIO_VHOST_USER_MSG_H */
