@@ -139,9 +139,11 @@ vio_mem_create(const struct vio_mem_region_desc *regions, unsigned int nb_region
 		mem->by_gpa[i].start = d->gpa;
 		mem->by_gpa[i].end = d->gpa + d->size;
 		mem->by_gpa[i].hva = (uintptr_t)addr + (d->mmap_offset - map_off);
+		mem->by_gpa[i].other = d->uaddr;
 		mem->by_uaddr[i].start = d->uaddr;
 		mem->by_uaddr[i].end = d->uaddr + d->size;
 		mem->by_uaddr[i].hva = (uintptr_t)addr + (d->mmap_offset - map_off);
+		mem->by_uaddr[i].other = d->gpa;
 	}
 	ret = index_build(mem->by_gpa, nb_regions, "guest physical");
 	if (ret == 0)
@@ -193,6 +195,22 @@ void *
 vio_mem_uaddr_to_hva(const struct vio_mem *mem, uint64_t uaddr, uint64_t *len)
 {
 	return vio_mem_range_lookup(mem->by_uaddr, mem->nb_regions, uaddr, len);
+}
+
+int
+vio_mem_uaddr_to_gpa(const struct vio_mem *mem, uint64_t uaddr, uint64_t *gpa)
+{
+	const struct vio_mem_range *r = mem->by_uaddr;
+	uint32_t i;
+
+	/* Control path only (ring set-up): a scan is fine. */
+	for (i = 0; i < mem->nb_regions; i++) {
+		if (uaddr >= r[i].start && uaddr < r[i].end) {
+			*gpa = r[i].other + (uaddr - r[i].start);
+			return 0;
+		}
+	}
+	return -EFAULT;
 }
 
 int

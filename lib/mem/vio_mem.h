@@ -97,6 +97,13 @@ void *vio_mem_gpa_to_hva(const struct vio_mem *mem, uint64_t gpa, uint64_t *len)
 void *vio_mem_uaddr_to_hva(const struct vio_mem *mem, uint64_t uaddr, uint64_t *len);
 
 /**
+ * The GPA of frontend address @p uaddr.
+ *
+ * @return 0, or -EFAULT when @p uaddr is in no region.
+ */
+int vio_mem_uaddr_to_gpa(const struct vio_mem *mem, uint64_t uaddr, uint64_t *gpa);
+
+/**
  * Check that all of [@p gpa, @p gpa + @p len) is mapped, across adjacent
  * regions if need be.
  *

@@ -37,6 +37,7 @@ struct vio_mem_range {
 	uint64_t start;
 	uint64_t end; /**< exclusive */
 	uintptr_t hva;
+	uint64_t other; /**< the start in the other address space (uaddr for GPA, GPA for uaddr) */
 };
 
 /** The table. Immutable after creation except the log fields. */

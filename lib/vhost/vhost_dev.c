@@ -1,0 +1,399 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+
+/* Devices (one per connection): allocation, reset, queries, and the bursts. */
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <rte_ether.h>
+#include <rte_malloc.h>
+
+#include "backend_local.h"
+#include "vhost_internal.h"
+
+/* Device slots are allocated once and never freed, so a vid stays a valid pointer. */
+struct vhost_dev *vhost_devices[VIO_VHOST_MAX_DEVICES];
+
+static void
+vring_err_handler(struct vhost_watch *w, uint32_t events)
+{
+	struct vhost_vring *vr = container_of(w, struct vhost_vring, err_watch);
+	struct vio_vq *vq = atomic_load(&vr->live);
+	eventfd_t v;
+	const char *field = "?";
+	uint64_t value = 0;
+
+	RTE_SET_USED(events);
+	if (eventfd_read(w->fd, &v) < 0)
+		return;
+	if (vq != NULL)
+		vio_vq_error(vq, &field, &value);
+	/* The control thread runs this with vhost_lock held. */
+	if (vr->dev->in_use)
+		DEV_LOG(vr->dev, ERR,
+			"vring %u: the frontend broke the queue: %s = 0x%" PRIx64
+			" (queue stopped, see its err_* counters)",
+			vr->idx, field, value);
+	if (vr->cfg.errfd >= 0)
+		eventfd_write(vr->cfg.errfd, 1);
+}
+
+static void
+vring_init(struct vhost_vring *vr)
+{
+	memset(&vr->cfg, 0, sizeof(vr->cfg));
+	vr->cfg.kickfd = -1;
+	vr->cfg.callfd = -1;
+	vr->cfg.errfd = -1;
+	vr->started = false;
+	vr->enabled = false;
+	memset(&vr->saved, 0, sizeof(vr->saved));
+}
+
+static void
+vring_close_fds(struct vhost_vring *vr)
+{
+	if (vr->cfg.kickfd >= 0)
+		close(vr->cfg.kickfd);
+	if (vr->cfg.callfd >= 0)
+		close(vr->cfg.callfd);
+	if (vr->cfg.errfd >= 0)
+		close(vr->cfg.errfd);
+	vr->cfg.kickfd = vr->cfg.callfd = vr->cfg.errfd = -1;
+}
+
+struct vhost_dev *
+vhost_dev_alloc(struct vhost_socket *s, int conn_fd)
+{
+	struct vhost_dev *dev = NULL;
+	int vid, i;
+
+	for (vid = 0; vid < VIO_VHOST_MAX_DEVICES; vid++) {
+		if (vhost_devices[vid] == NULL) {
+			vhost_devices[vid] = rte_zmalloc("vio_vhost_dev", sizeof(*dev), 0);
+			if (vhost_devices[vid] == NULL)
+				return NULL;
+			for (i = 0; i < VHOST_MAX_VRINGS; i++)
+				vhost_devices[vid]->vrings[i].err_eventfd = -1;
+		}
+		if (!vhost_devices[vid]->in_use) {
+			dev = vhost_devices[vid];
+			break;
+		}
+	}
+	if (dev == NULL) {
+		VHOST_LOG(ERR, "%s: all %d device slots in use", s->path, VIO_VHOST_MAX_DEVICES);
+		return NULL;
+	}
+	dev->vid = vid;
+	dev->generation++;
+	dev->sock = s;
+	dev->conn.fd = conn_fd;
+	dev->backend_req_fd = -1;
+	dev->features = 0;
+	dev->protocol_features = 0;
+	dev->features_acked = false;
+	dev->owner_set = false;
+	dev->mtu = 0;
+	dev->status = 0;
+	dev->nb_vrings = 0;
+	dev->running = false;
+	atomic_store(&dev->rarp_pending, false);
+	for (i = 0; i < VHOST_MAX_VRINGS; i++) {
+		struct vhost_vring *vr = &dev->vrings[i];
+
+		vring_init(vr);
+		vr->dev = dev;
+		vr->idx = (uint16_t)i;
+		atomic_store(&vr->live, NULL);
+		atomic_store(&vr->busy, 0);
+		vr->err_eventfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		vr->err_watch.fd = vr->err_eventfd;
+		vr->err_watch.handler = vring_err_handler;
+		if (vr->err_eventfd < 0 || vhost_ctl_watch(&vr->err_watch) < 0)
+			goto err_close;
+	}
+	if (vhost_backend_local_init(&dev->backend, dev) < 0)
+		goto err_close;
+	dev->in_use = true;
+	return dev;
+
+err_close:
+	for (i = 0; i < VHOST_MAX_VRINGS; i++) {
+		if (dev->vrings[i].err_eventfd >= 0) {
+			vhost_ctl_unwatch(&dev->vrings[i].err_watch);
+			close(dev->vrings[i].err_eventfd);
+			dev->vrings[i].err_eventfd = -1;
+		}
+	}
+	return NULL;
+}
+
+void
+vhost_dev_update_running(struct vhost_dev *dev)
+{
+	bool ready = atomic_load(&dev->vrings[0].live) != NULL &&
+		     atomic_load(&dev->vrings[1].live) != NULL;
+
+	if (ready && !dev->running) {
+		dev->running = true;
+		vhost_ctl_defer_new_device(dev);
+	} else if (!ready && dev->running) {
+		dev->running = false;
+		vhost_ctl_defer_destroy_device(dev);
+	}
+}
+
+void
+vhost_dev_reset(struct vhost_dev *dev)
+{
+	int i;
+
+	if (dev->backend.ops != NULL)
+		dev->backend.ops->reset(&dev->backend);
+	for (i = 0; i < VHOST_MAX_VRINGS; i++) {
+		vring_close_fds(&dev->vrings[i]);
+		vring_init(&dev->vrings[i]);
+	}
+	if (dev->backend_req_fd >= 0)
+		close(dev->backend_req_fd);
+	dev->backend_req_fd = -1;
+	dev->features = 0;
+	dev->features_acked = false;
+	dev->protocol_features = 0;
+	dev->status = 0;
+	dev->nb_vrings = 0;
+	vhost_dev_update_running(dev);
+}
+
+void
+vhost_dev_close(struct vhost_dev *dev)
+{
+	int i;
+
+	vhost_dev_reset(dev);
+	vhost_backend_local_fini(&dev->backend);
+	vhost_ctl_unwatch(&dev->conn);
+	close(dev->conn.fd);
+	dev->conn.fd = -1;
+	for (i = 0; i < VHOST_MAX_VRINGS; i++) {
+		vhost_ctl_unwatch(&dev->vrings[i].err_watch);
+		close(dev->vrings[i].err_eventfd);
+		dev->vrings[i].err_eventfd = -1;
+	}
+	dev->in_use = false;
+	dev->sock = NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Queries and bursts                                                        */
+/* ------------------------------------------------------------------------ */
+
+static struct vhost_dev *
+dev_get(int vid)
+{
+	struct vhost_dev *dev;
+
+	if (vid < 0 || vid >= VIO_VHOST_MAX_DEVICES)
+		return NULL;
+	dev = vhost_devices[vid];
+	return dev != NULL && dev->in_use ? dev : NULL;
+}
+
+int
+vio_vhost_get_negotiated_features(int vid, uint64_t *features)
+{
+	struct vhost_dev *dev;
+	int ret = -ENODEV;
+
+	pthread_mutex_lock(&vhost_lock);
+	dev = dev_get(vid);
+	if (dev != NULL) {
+		*features = dev->features;
+		ret = 0;
+	}
+	pthread_mutex_unlock(&vhost_lock);
+	return ret;
+}
+
+int
+vio_vhost_get_mtu(int vid, uint16_t *mtu)
+{
+	struct vhost_dev *dev;
+	int ret = -ENODEV;
+
+	pthread_mutex_lock(&vhost_lock);
+	dev = dev_get(vid);
+	if (dev != NULL) {
+		*mtu = dev->mtu;
+		ret = 0;
+	}
+	pthread_mutex_unlock(&vhost_lock);
+	return ret;
+}
+
+int
+vio_vhost_get_numa_node(int vid)
+{
+	return dev_get(vid) == NULL ? -ENODEV : -1;
+}
+
+int
+vio_vhost_get_vring_num(int vid)
+{
+	struct vhost_dev *dev;
+	int ret = -ENODEV;
+
+	pthread_mutex_lock(&vhost_lock);
+	dev = dev_get(vid);
+	if (dev != NULL)
+		ret = (int)dev->nb_vrings;
+	pthread_mutex_unlock(&vhost_lock);
+	return ret;
+}
+
+int
+vio_vhost_get_path(int vid, char *buf, size_t len)
+{
+	struct vhost_dev *dev;
+	int ret = -ENODEV;
+
+	pthread_mutex_lock(&vhost_lock);
+	dev = dev_get(vid);
+	if (dev != NULL) {
+		snprintf(buf, len, "%s", dev->sock->path);
+		ret = 0;
+	}
+	pthread_mutex_unlock(&vhost_lock);
+	return ret;
+}
+
+int
+vio_vhost_queue_stats_get(int vid, uint16_t queue_id, struct vio_vq_stats *stats)
+{
+	struct vhost_dev *dev;
+	struct vio_vq *vq;
+	int ret = -ENODEV;
+
+	if (queue_id >= VHOST_MAX_VRINGS || stats == NULL)
+		return -EINVAL;
+	pthread_mutex_lock(&vhost_lock);
+	dev = dev_get(vid);
+	if (dev != NULL) {
+		struct vhost_vring *vr = &dev->vrings[queue_id];
+		uint64_t *a = (uint64_t *)stats;
+		const uint64_t *b;
+		struct vio_vq_stats cur;
+		size_t i;
+
+		*stats = vr->saved;
+		vq = atomic_load(&vr->live);
+		if (vq != NULL && vio_vq_stats_get(vq, &cur) == 0) {
+			b = (const uint64_t *)&cur;
+			for (i = 0; i < VIO_VQ_NB_STATS; i++)
+				a[i] += b[i];
+		}
+		ret = 0;
+	}
+	pthread_mutex_unlock(&vhost_lock);
+	return ret;
+}
+
+/*
+ * Enter and leave the data path of a vring: the seq_cst store of busy before
+ * the seq_cst load of live pairs with vring_unpublish() in the local driver.
+ */
+static __rte_always_inline struct vio_vq *
+burst_enter(struct vhost_vring *vr)
+{
+	atomic_store_explicit(&vr->busy, 1, memory_order_seq_cst);
+	return atomic_load_explicit(&vr->live, memory_order_seq_cst);
+}
+
+static __rte_always_inline void
+burst_leave(struct vhost_vring *vr)
+{
+	atomic_store_explicit(&vr->busy, 0, memory_order_release);
+}
+
+static __rte_always_inline struct vhost_vring *
+burst_vring(int vid, uint16_t queue_id, unsigned int parity)
+{
+	struct vhost_dev *dev;
+
+	if (unlikely(vid < 0 || vid >= VIO_VHOST_MAX_DEVICES || queue_id >= VHOST_MAX_VRINGS ||
+		     (queue_id & 1) != parity))
+		return NULL;
+	dev = vhost_devices[vid];
+	return likely(dev != NULL) ? &dev->vrings[queue_id] : NULL;
+}
+
+uint16_t
+vio_vhost_enqueue_burst(int vid, uint16_t queue_id, struct rte_mbuf **pkts, uint16_t nb_pkts)
+{
+	struct vhost_vring *vr = burst_vring(vid, queue_id, 0);
+	struct vio_vq *vq;
+	uint16_t n = 0;
+
+	if (unlikely(vr == NULL))
+		return 0;
+	vq = burst_enter(vr);
+	if (likely(vq != NULL))
+		n = vio_vq_enqueue_burst(vq, pkts, nb_pkts);
+	burst_leave(vr);
+	return n;
+}
+
+/* A RARP from the guest's MAC, so switches learn where it moved (SEND_RARP). */
+static void
+rarp_fill(struct rte_mbuf *m, const uint8_t *mac)
+{
+	uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, 60);
+	static const uint8_t arp_hdr[8] = { 0, 1, 8, 0, 6, 4, 0, 3 }; /* Ethernet, IPv4, op 3 */
+
+	if (p == NULL)
+		return;
+	memset(p, 0, 60);
+	memset(p, 0xff, 6);
+	memcpy(p + 6, mac, 6);
+	p[12] = 0x80; /* EtherType 0x8035: RARP */
+	p[13] = 0x35;
+	memcpy(p + 14, arp_hdr, sizeof(arp_hdr));
+	memcpy(p + 22, mac, 6); /* sender hardware address */
+	memcpy(p + 32, mac, 6); /* target hardware address */
+}
+
+uint16_t
+vio_vhost_dequeue_burst(int vid, uint16_t queue_id, struct rte_mempool *mp, struct rte_mbuf **pkts,
+			uint16_t nb_pkts)
+{
+	struct vhost_vring *vr = burst_vring(vid, queue_id, 1);
+	struct vio_vq *vq;
+	uint16_t n = 0, extra = 0;
+
+	if (unlikely(vr == NULL || nb_pkts == 0))
+		return 0;
+	vq = burst_enter(vr);
+	if (likely(vq != NULL)) {
+		struct vhost_dev *dev = vhost_devices[vid];
+
+		if (unlikely(queue_id == 1 &&
+			     atomic_load_explicit(&dev->rarp_pending, memory_order_relaxed))) {
+			struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+
+			if (m != NULL && atomic_exchange(&dev->rarp_pending, false)) {
+				rarp_fill(m, dev->rarp_mac);
+				pkts[0] = m;
+				extra = 1;
+			} else if (m != NULL) {
+				rte_pktmbuf_free(m);
+			}
+		}
+		n = vio_vq_dequeue_burst(vq, mp, pkts + extra, nb_pkts - extra);
+	}
+	burst_leave(vr);
+	return n + extra;
+}

@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+
+#ifndef VIO_VHOST_INTERNAL_H
+#define VIO_VHOST_INTERNAL_H
+
+/*
+ * The backend role's state: sockets, devices (one per connection) and their
+ * vrings, and what the control thread, the message server and the local
+ * driver share.
+ *
+ * Locking: one mutex (vhost_lock) guards every socket and device field below
+ * that is not marked "data path". The control thread holds it while it
+ * handles an event and drops it before application callbacks run. The data
+ * path takes no lock: it reads a vring's published engine queue between two
+ * stores to the vring's busy flag, and the control thread unpublishes a queue
+ * and waits for busy to clear before it touches the queue (vhost_vring_quiesce).
+ */
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/types.h>
+
+#include <rte_log.h>
+
+#include "vhost_user_msg.h"
+#include "vio_engine.h"
+#include "vio_mem.h"
+#include "vio_vhost.h"
+#include "vio_vhost_driver.h"
+#include "vio_virtio.h"
+
+extern int vio_vhost_logtype;
+#define VHOST_LOG(level, fmt, ...) \
+	rte_log(RTE_LOG_##level, vio_vhost_logtype, "vio_vhost: " fmt "\n", ##__VA_ARGS__)
+#define DEV_LOG(dev, level, fmt, ...)                                                    \
+	rte_log(RTE_LOG_##level, vio_vhost_logtype, "vio_vhost: %s (vid %d): " fmt "\n", \
+		(dev)->sock->path, (dev)->vid, ##__VA_ARGS__)
+
+/* virtio-net features a vhost-user frontend may negotiate with vio. */
+#define VHOST_F_LOG_ALL 26
+#define VHOST_FEATURES_SUPPORTED                                                        \
+	(VIO_BIT(VIO_F_VERSION_1) | VIO_BIT(VIO_NET_F_MRG_RXBUF) |                      \
+	 VIO_BIT(VIO_F_RING_INDIRECT_DESC) | VIO_BIT(VIO_F_RING_EVENT_IDX) |            \
+	 VIO_BIT(VIO_F_RING_PACKED) | VIO_BIT(VIO_F_IN_ORDER) | VIO_BIT(VIO_NET_F_MQ) | \
+	 VIO_BIT(VIO_NET_F_MTU) | VIO_BIT(VIO_NET_F_STATUS) | VIO_BIT(VIO_NET_F_CSUM) | \
+	 VIO_BIT(VIO_NET_F_GUEST_CSUM) | VIO_BIT(VIO_NET_F_HOST_TSO4) |                 \
+	 VIO_BIT(VIO_NET_F_HOST_TSO6) | VIO_BIT(VIO_NET_F_GUEST_TSO4) |                 \
+	 VIO_BIT(VIO_NET_F_GUEST_TSO6) | VIO_BIT(VIO_F_PROTOCOL_FEATURES) |             \
+	 VIO_BIT(VHOST_F_LOG_ALL) | VIO_BIT(VIO_F_NOTIFY_ON_EMPTY) | VIO_BIT(VIO_F_ANY_LAYOUT))
+/* Offered by default: what DPDK's net_vhost offers with tso=0. */
+#define VHOST_FEATURES_DEFAULT                                           \
+	(VHOST_FEATURES_SUPPORTED &                                      \
+	 ~(VIO_BIT(VIO_NET_F_HOST_TSO4) | VIO_BIT(VIO_NET_F_HOST_TSO6) | \
+	   VIO_BIT(VIO_NET_F_GUEST_TSO4) | VIO_BIT(VIO_NET_F_GUEST_TSO6)))
+
+#define VHOST_PROTOCOL_FEATURES_SUPPORTED                                                         \
+	(VIO_BIT(VHOST_USER_PROTOCOL_F_MQ) | VIO_BIT(VHOST_USER_PROTOCOL_F_LOG_SHMFD) |           \
+	 VIO_BIT(VHOST_USER_PROTOCOL_F_RARP) | VIO_BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK) |         \
+	 VIO_BIT(VHOST_USER_PROTOCOL_F_NET_MTU) | VIO_BIT(VHOST_USER_PROTOCOL_F_BACKEND_REQ) |    \
+	 VIO_BIT(VHOST_USER_PROTOCOL_F_BACKEND_SEND_FD) | VIO_BIT(VHOST_USER_PROTOCOL_F_CONFIG) | \
+	 VIO_BIT(VHOST_USER_PROTOCOL_F_RESET_DEVICE) | VIO_BIT(VHOST_USER_PROTOCOL_F_STATUS) |    \
+	 VIO_BIT(VHOST_USER_PROTOCOL_F_DEVICE_STATE))
+
+#define VHOST_MAX_VRINGS (2 * VIO_VHOST_MAX_QUEUE_PAIRS)
+
+/* An fd the control thread's epoll watches, and what to do when it fires. */
+struct vhost_watch {
+	int fd;
+	void (*handler)(struct vhost_watch *w, uint32_t events);
+};
+
+struct vhost_vring {
+	/* Data path: the published engine queue and the lcore's busy flag. */
+	_Atomic(struct vio_vq *) live;
+	atomic_uint busy;
+
+	/* Control thread. */
+	struct vhost_dev *dev;
+	uint16_t idx;
+	struct vio_backend_vring_config cfg; /* what the frontend set */
+	bool started;                        /* kicked since the last stop */
+	bool enabled;
+	int err_eventfd; /* the engine signals breakage here */
+	struct vhost_watch err_watch;
+	struct vio_vq_stats saved; /* counters of earlier engine queues */
+};
+
+struct vhost_socket;
+
+struct vhost_dev {
+	int vid;
+	bool in_use;
+	unsigned int generation; /* changes at every reuse of the slot */
+	struct vhost_socket *sock;
+	struct vhost_watch conn;
+
+	/* Negotiation. */
+	uint64_t features;
+	uint64_t protocol_features;
+	bool features_acked;
+	bool owner_set;
+	uint16_t mtu;
+	uint8_t status;
+	uint8_t mac[6];
+	int backend_req_fd;
+
+	/* The backend that processes the rings (local: vio's engine). */
+	struct vio_backend backend;
+
+	uint32_t nb_vrings; /* highest vring index the frontend touched, plus one */
+	bool running;       /* new_device_cb delivered */
+	atomic_bool rarp_pending;
+	uint8_t rarp_mac[6];
+	struct vhost_vring vrings[VHOST_MAX_VRINGS];
+};
+
+struct vhost_socket {
+	TAILQ_ENTRY(vhost_socket) next;
+	char path[108];
+	uint64_t flags;
+	uint64_t features;          /* offered */
+	uint64_t protocol_features; /* offered */
+	uint16_t max_queue_pairs;
+	bool owner_set;
+	mode_t mode;
+	uid_t uid;
+	gid_t gid;
+	struct vio_vhost_ops ops;
+	void *ctx;
+	bool started;
+	struct vhost_watch listen; /* server: the listening socket */
+	struct vhost_watch timer;  /* client: reconnect timer (timerfd) */
+	unsigned int backoff_ms;
+	struct vhost_dev *dev; /* the connection, or NULL */
+};
+
+/* vhost_ctl.c */
+extern pthread_mutex_t vhost_lock;
+int vhost_ctl_watch(struct vhost_watch *w);
+void vhost_ctl_unwatch(struct vhost_watch *w);
+bool vhost_ctl_is_ctl_thread(void);
+/* Queue an application callback to run once the lock is dropped. */
+void vhost_ctl_defer_new_device(struct vhost_dev *dev);
+void vhost_ctl_defer_destroy_device(struct vhost_dev *dev);
+void vhost_ctl_defer_vring_state(struct vhost_dev *dev, uint16_t idx, bool enabled);
+void vhost_ctl_defer_features(struct vhost_dev *dev);
+
+/* vhost_dev.c */
+struct vhost_dev *vhost_dev_alloc(struct vhost_socket *s, int conn_fd);
+/* Stop every ring, release every resource, free the slot. */
+void vhost_dev_close(struct vhost_dev *dev);
+/* Deliver new_device / destroy_device as the rings come and go. */
+void vhost_dev_update_running(struct vhost_dev *dev);
+/* Stop the data path on every ring and reset the device to its initial state. */
+void vhost_dev_reset(struct vhost_dev *dev);
+extern struct vhost_dev *vhost_devices[VIO_VHOST_MAX_DEVICES];
+
+/* vhost_server.c: handle one message; a negative return closes the connection. */
+int vhost_server_handle(struct vhost_dev *dev, struct vhost_user_msg *msg);
+
+/* vhost_socket.c */
+void vhost_socket_conn_closed(struct vhost_socket *s);
+
+#endif /* VIO_VHOST_INTERNAL_H */

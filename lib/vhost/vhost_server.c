@@ -1,0 +1,539 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+
+/*
+ * The vhost-user server: one frontend message at a time, checked, then mapped
+ * onto the device's backend ops. Runs on the control thread with vhost_lock
+ * held. A handler returns 0, a negative errno to fail the request (the
+ * frontend gets a failure reply when one is due), or VHOST_CLOSE to drop the
+ * connection (malformed input: the log line names the message, the field
+ * and the value).
+ */
+
+#include <errno.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "vhost_internal.h"
+
+#define VHOST_CLOSE (-10000)
+
+/* Log a malformed field and drop the connection. */
+#define BAD(dev, msg, field, fmt, ...)                                                  \
+	({                                                                              \
+		DEV_LOG(dev, ERR, "%s: bad %s " fmt ": closing the connection",         \
+			vhost_user_req_name((msg)->hdr.request), field, ##__VA_ARGS__); \
+		VHOST_CLOSE;                                                            \
+	})
+
+static bool
+proto_acked(const struct vhost_dev *dev, unsigned int bit)
+{
+	return (dev->features & VIO_BIT(VIO_F_PROTOCOL_FEATURES)) &&
+	       (dev->protocol_features & VIO_BIT(bit));
+}
+
+static int
+reply(struct vhost_dev *dev, struct vhost_user_msg *msg, uint32_t size, const int *fds,
+      uint32_t nb_fds)
+{
+	struct vhost_user_hdr hdr = {
+		.request = msg->hdr.request,
+		.flags = VHOST_USER_VERSION | VHOST_USER_FLAG_REPLY,
+		.size = size,
+	};
+	int ret = vhost_user_msg_send(dev->conn.fd, &hdr, &msg->payload, fds, nb_fds);
+
+	if (ret < 0)
+		DEV_LOG(dev, ERR, "%s: reply failed: %s", vhost_user_req_name(msg->hdr.request),
+			strerror(-ret));
+	return ret < 0 ? VHOST_CLOSE : 0;
+}
+
+static int
+reply_u64(struct vhost_dev *dev, struct vhost_user_msg *msg, uint64_t v)
+{
+	msg->payload.u64 = v;
+	return reply(dev, msg, sizeof(uint64_t), NULL, 0);
+}
+
+/* The vring index of a message, checked against what the socket offers. */
+static int
+vring_idx(struct vhost_dev *dev, struct vhost_user_msg *msg, uint32_t raw, uint16_t *idx)
+{
+	uint32_t max = 2u * dev->sock->max_queue_pairs;
+
+	if (raw >= max)
+		return BAD(dev, msg, "vring index", "%u (the device has %u vrings)", raw, max);
+	*idx = (uint16_t)raw;
+	if (*idx + 1u > dev->nb_vrings)
+		dev->nb_vrings = *idx + 1u;
+	return 0;
+}
+
+static bool
+packed(const struct vhost_dev *dev)
+{
+	return dev->features & VIO_BIT(VIO_F_RING_PACKED);
+}
+
+/* Start the vring (again) with its current config if it runs already or was kicked. */
+static int
+vring_apply(struct vhost_dev *dev, uint16_t idx)
+{
+	struct vhost_vring *vr = &dev->vrings[idx];
+	int ret;
+
+	if (!vr->started)
+		return 0;
+	ret = dev->backend.ops->vring_start(&dev->backend, idx, &vr->cfg);
+	if (ret < 0) {
+		vr->started = false;
+		return ret;
+	}
+	vhost_dev_update_running(dev);
+	return 0;
+}
+
+static int
+on_get_features(struct vhost_dev *dev, struct vhost_user_msg *msg)
+{
+	return reply_u64(dev, msg, dev->sock->features);
+}
+
+static int
+on_set_features(struct vhost_dev *dev, struct vhost_user_msg *msg)
+{
+	uint64_t f = msg->payload.u64;
+	uint64_t changed = f ^ dev->features;
+
+	if (f & ~dev->sock->features)
+		return BAD(dev, msg, "features", "0x%" PRIx64 " (not offered: 0x%" PRIx64 ")", f,
+			   f & ~dev->sock->features);
+	/* Only LOG_ALL may change while rings run (virtio 1.2, 3.1.1: features before DRIVER_OK). */
+	if (dev->running && (changed & ~VIO_BIT(VHOST_F_LOG_ALL)))
+		return BAD(dev, msg, "features",
+			   "0x%" PRIx64 " change 0x%" PRIx64 " while the device runs", f, changed);
+	dev->features = f;
+	dev->features_acked = true;
+	if (!(f & VIO_BIT(VIO_F_PROTOCOL_FEATURES)))
+		dev->protocol_features = 0;
+	dev->backend.ops->set_features(&dev->backend, f);
+	vhost_ctl_defer_features(dev);
+	return 0;
+}
+
+static int
+on_get_protocol_features(struct vhost_dev *dev, struct vhost_user_msg *msg)
+{
+	return reply_u64(dev, msg, dev->sock->protocol_features);
+}
+
+static int
+on_set_protocol_features(struct vhost_dev *dev, struct vhost_user_msg *msg)
+{
+	uint64_t f = msg->payload.u64;
+
+	if (f & ~dev->sock->protocol_features)
+		return BAD(dev, msg, "protocol features",
+			   "0x%" PRIx64 " (not offered: 0x%" PRIx64 ")", f,
+			   f & ~dev->sock->protocol_features);
+	dev->protocol_features = f;
+	return 0;
+}
+
+static int
+on_set_owner(struct vhost_dev *dev, struct vhost_user_msg *msg)
+{
+	RTE_SET_USED(msg);
+	dev->owner_set = true;
+	return 0;
+}
+
+static int
+on_reset(struct vhost_dev *dev, struct vhost_user_msg *msg)
+{
+	RTE_SET_USED(msg);
+	vhost_dev_reset(dev);
+	return 0;
+}
+
+static int
+mem_table_apply(struct vhost_dev *dev, struct vhost_user_msg *msg,
+		const struct vhost_user_mem_region *r, const int *fds, uint32_t n)
+{
+	struct vio_mem_region_desc d[VHOST_USER_MEM_REGIONS_MAX];
+	uint32_t i;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		d[i].fd = fds[i];
+		d[i].gpa = r[i].gpa;
+		d[i].uaddr = r[i].uaddr;
+		d[i].size = r[i].size;
+		d[i].mmap_offset = r[i].mmap_offset;
+	}
+	ret = dev->backend.ops->set_mem_table(&dev->backend, d, n);
+	if (ret < 0)
+		return BAD(dev, msg, "memory table", "(%u regions): %s", n, strerror(-ret));
+	vhost_dev_update_running(dev);
+	return 0;
+}
+
+static int
+on_set_mem_table(struct vhost_dev *dev, struct vhost_user_msg *msg)
+{
+	return mem_table_apply(dev, msg, msg->payload.mem.regions, msg->fds,
+			       msg->payload.mem.nregions);
+}
+
+static int
+on_get_max_mem_slots(struct vhost_dev *dev, struct vhost_user_msg *msg)
+{
+	return reply_u64(dev, msg, VHOST_USER_MEM_REGIONS_MAX);
+}
+
+static int
+on_set_log_base(struct vhost_dev *dev, struct vhost_user_msg *msg)
+{
+	int fd = vhost_user_msg_take_fd(msg, 0);
+	int ret;
+
+	ret = dev->backend.ops->set_log_base(&dev->backend, fd, msg->payload.log.mmap_offset,
+					     msg->payload.log.mmap_size);
+	if (ret < 0)
+		return BAD(dev, msg, "log", "size 0x%" PRIx64 " offset 0x%" PRIx64 ": %s",
+			   msg->payload.log.mmap_size, msg->payload.log.mmap_offset,
+			   strerror(-ret));
+	/* The specification asks for a reply once the log is mapped. */
+	return reply_u64(dev, msg, 0);
+}
+
+static int
+on_set_vring_num(struct vhost_dev *dev, struct vhost_user_msg *msg)
+{
+	uint32_t num = msg->payload.state.num;
+	uint16_t idx;
+	int ret = vring_idx(dev, msg, msg->payload.state.index, &idx);
+
+	if (ret < 0)
+		return ret;
+	if (num == 0 || num > VIO_VRING_SIZE_MAX || (!packed(dev) && (num & (num - 1))))
+		return BAD(dev, msg, "num", "%u for vring %u", num, idx);
+	dev->vrings[idx].cfg.size = (uint16_t)num;
+	return vring_apply(dev, idx);
+}
+
+static int
+on_set_vring_addr(struct vhost_dev *dev, struct vhost_user_msg *msg)
+{
+	const struct vhost_user_vring_addr *a = &msg->payload.addr;
+	struct vio_backend_vring_config *c;
+	uint16_t idx;
+	int ret = vring_idx(dev, msg, a->index, &idx);
+
+	if (ret < 0)
+		return ret;
+	if (a->flags & ~VHOST_USER_VRING_F_LOG)
+		return BAD(dev, msg, "flags", "0x%x for vring %u", a->flags, idx);
+	c = &dev->vrings[idx].cfg;
+	c->desc_uaddr = a->desc_uaddr;
+	c->avail_uaddr = a->avail_uaddr;
+	c->used_uaddr = a->used_uaddr;
+	c->log_gpa = a->log_gpa;
+	c->log_used = a->flags & VHOST_USER_VRING_F_LOG;
+	c->addr_set = true;
+	return vring_apply(dev, idx);
+}
+
+static int
+on_set_vring_base(struct vhost_dev *dev, struct vhost_user_msg *msg)
+{
+	uint32_t num = msg->payload.state.num;
+	uint16_t idx;
+	int ret = vring_idx(dev, msg, msg->payload.state.index, &idx);
+
+	if (ret < 0)
+		return ret;
+	if (!packed(dev) && num > UINT16_MAX)
+		return BAD(dev, msg, "base", "0x%x for split vring %u", num, idx);
+	dev->vrings[idx].cfg.base = num;
+	return 0;
+}
+
+static int
+on_get_vring_base(struct vhost_dev *dev, struct vhost_user_msg *msg)
+{
+	struct vhost_vring *vr;
+	uint32_t base = 0;
+	uint16_t idx;
+	int ret = vring_idx(dev, msg, msg->payload.state.index, &idx);
+
+	if (ret < 0)
+		return ret;
+	vr = &dev->vrings[idx];
+	/* The ring stops; it is never reset (vhost-user spec, "Ring states"). */
+	dev->backend.ops->vring_stop(&dev->backend, idx, &base);
+	vr->cfg.base = base;
+	vr->started = false;
+	if (vr->cfg.kickfd >= 0)
+		close(vr->cfg.kickfd);
+	vr->cfg.kickfd = -1;
+	vhost_dev_update_running(dev);
+	msg->payload.state.index = idx;
+	msg->payload.state.num = packed(dev) ? base : (base & 0xffff);
+	return reply(dev, msg, sizeof(msg->payload.state), NULL, 0);
+}
+
+/* SET_VRING_KICK / CALL / ERR: the fd, or none with the NOFD bit. */
+static int
+on_set_vring_fd(struct vhost_dev *dev, struct vhost_user_msg *msg)
+{
+	uint64_t v = msg->payload.u64;
+	struct vhost_vring *vr;
+	uint16_t idx;
+	int fd, old, *slot;
+	int ret;
+
+	if (v & ~(uint64_t)(VHOST_USER_VRING_IDX_MASK | VHOST_USER_VRING_NOFD))
+		return BAD(dev, msg, "payload", "0x%" PRIx64, v);
+	ret = vring_idx(dev, msg, (uint32_t)(v & VHOST_USER_VRING_IDX_MASK), &idx);
+	if (ret < 0)
+		return ret;
+	vr = &dev->vrings[idx];
+	fd = (v & VHOST_USER_VRING_NOFD) ? -1 : vhost_user_msg_take_fd(msg, 0);
+	slot = msg->hdr.request == VHOST_USER_SET_VRING_KICK   ? &vr->cfg.kickfd
+	       : msg->hdr.request == VHOST_USER_SET_VRING_CALL ? &vr->cfg.callfd
+							       : &vr->cfg.errfd;
+	old = *slot;
+	*slot = fd;
+	if (msg->hdr.request == VHOST_USER_SET_VRING_KICK) {
+		/* A kick starts the ring; without PROTOCOL_FEATURES it is enabled at once. */
+		vr->started = true;
+		if (!(dev->features & VIO_BIT(VIO_F_PROTOCOL_FEATURES)) && !vr->enabled) {
+			vr->enabled = true;
+			dev->backend.ops->vring_enable(&dev->backend, idx, true);
+		}
+	}
+	ret = 0;
+	if (msg->hdr.request != VHOST_USER_SET_VRING_ERR)
+		ret = vring_apply(dev, idx); /* the engine writes the call fd itself */
+	if (old >= 0)
+		close(old);
+	if (ret < 0)
+		return BAD(dev, msg, "vring", "%u: cannot start: %s", idx, strerror(-ret));
+	return 0;
+}
+
+static int
+on_get_queue_num(struct vhost_dev *dev, struct vhost_user_msg *msg)
+{
+	return reply_u64(dev, msg, dev->sock->max_queue_pairs);
+}
+
+static int
+on_set_vring_enable(struct vhost_dev *dev, struct vhost_user_msg *msg)
+{
+	uint32_t num = msg->payload.state.num;
+	uint16_t idx;
+	int ret = vring_idx(dev, msg, msg->payload.state.index, &idx);
+
+	if (ret < 0)
+		return ret;
+	if (num > 1)
+		return BAD(dev, msg, "num", "%u for vring %u (0 or 1)", num, idx);
+	if (dev->vrings[idx].enabled == (num == 1))
+		return 0;
+	dev->vrings[idx].enabled = num == 1;
+	dev->backend.ops->vring_enable(&dev->backend, idx, num == 1);
+	vhost_ctl_defer_vring_state(dev, idx, num == 1);
+	vhost_dev_update_running(dev);
+	return 0;
+}
+
+static int
+on_send_rarp(struct vhost_dev *dev, struct vhost_user_msg *msg)
+{
+	memcpy(dev->rarp_mac, &msg->payload.u64, sizeof(dev->rarp_mac));
+	atomic_store(&dev->rarp_pending, true);
+	return 0;
+}
+
+static int
+on_net_set_mtu(struct vhost_dev *dev, struct vhost_user_msg *msg)
+{
+	uint64_t mtu = msg->payload.u64;
+
+	/* virtio 1.2, 5.1.4.1: 68 to 65535. */
+	if (mtu < 68 || mtu > UINT16_MAX)
+		return BAD(dev, msg, "mtu", "%" PRIu64, mtu);
+	dev->mtu = (uint16_t)mtu;
+	return 0;
+}
+
+static int
+on_set_backend_req_fd(struct vhost_dev *dev, struct vhost_user_msg *msg)
+{
+	if (dev->backend_req_fd >= 0)
+		close(dev->backend_req_fd);
+	dev->backend_req_fd = vhost_user_msg_take_fd(msg, 0);
+	return 0;
+}
+
+/* The virtio-net config space (virtio 1.2, 5.1.4): mac, status, max pairs, mtu. */
+static int
+on_get_config(struct vhost_dev *dev, struct vhost_user_msg *msg)
+{
+	uint8_t space[12] = { 0 };
+	uint32_t off = msg->payload.config.offset, size = msg->payload.config.size;
+	uint16_t status = 1, pairs = dev->sock->max_queue_pairs, mtu = dev->mtu;
+
+	memcpy(space, dev->mac, 6);
+	memcpy(space + 6, &status, 2); /* VIRTIO_NET_S_LINK_UP */
+	memcpy(space + 8, &pairs, 2);
+	memcpy(space + 10, &mtu, 2);
+	if (off > sizeof(space) || size > sizeof(space) - off)
+		return BAD(dev, msg, "config range", "offset %u size %u (space of %zu bytes)", off,
+			   size, sizeof(space));
+	memcpy(msg->payload.config.region, space + off, size);
+	return reply(dev, msg, VHOST_USER_CONFIG_HDR_SIZE + size, NULL, 0);
+}
+
+static int
+on_set_config(struct vhost_dev *dev, struct vhost_user_msg *msg)
+{
+	uint32_t off = msg->payload.config.offset, size = msg->payload.config.size;
+
+	/* Only the MAC is writable (legacy drivers set it this way). */
+	if (off + size > 6)
+		return -EPERM;
+	memcpy(dev->mac + off, msg->payload.config.region, size);
+	return 0;
+}
+
+static int
+on_set_status(struct vhost_dev *dev, struct vhost_user_msg *msg)
+{
+	uint64_t st = msg->payload.u64;
+
+	if (st > UINT8_MAX)
+		return BAD(dev, msg, "status", "0x%" PRIx64, st);
+	dev->status = (uint8_t)st;
+	if (st == 0)
+		vhost_dev_reset(dev); /* virtio 1.2, 2.1: writing 0 resets the device */
+	return 0;
+}
+
+static int
+on_get_status(struct vhost_dev *dev, struct vhost_user_msg *msg)
+{
+	return reply_u64(dev, msg, dev->status);
+}
+
+/* virtio-net keeps no state besides its rings: the transfer is empty. */
+static int
+on_set_device_state_fd(struct vhost_dev *dev, struct vhost_user_msg *msg)
+{
+	const struct vhost_user_device_state *s = &msg->payload.device_state;
+
+	if (s->direction > VHOST_USER_TRANSFER_STATE_DIRECTION_LOAD ||
+	    s->phase != VHOST_USER_TRANSFER_STATE_PHASE_STOPPED)
+		return BAD(dev, msg, "transfer", "direction %u phase %u", s->direction, s->phase);
+	vhost_user_msg_close_fds(msg); /* EOF for the reader: nothing to transfer */
+	/* Bit 8: no fd in the reply; the frontend uses its own end. */
+	return reply_u64(dev, msg, 1u << 8);
+}
+
+static int
+on_check_device_state(struct vhost_dev *dev, struct vhost_user_msg *msg)
+{
+	return reply_u64(dev, msg, 0);
+}
+
+static int
+on_mem_reg(struct vhost_dev *dev, struct vhost_user_msg *msg)
+{
+	RTE_SET_USED(dev);
+	RTE_SET_USED(msg);
+	return -ENOTSUP;
+}
+
+typedef int (*handler_fn)(struct vhost_dev *dev, struct vhost_user_msg *msg);
+
+struct handler {
+	handler_fn fn;
+	int8_t protocol_feature; /* which must be acked, or -1 */
+};
+
+static const struct handler handlers[VHOST_USER_REQUEST_MAX] = {
+	[VHOST_USER_GET_FEATURES] = { on_get_features, -1 },
+	[VHOST_USER_SET_FEATURES] = { on_set_features, -1 },
+	[VHOST_USER_SET_OWNER] = { on_set_owner, -1 },
+	[VHOST_USER_RESET_OWNER] = { on_reset, -1 },
+	[VHOST_USER_SET_MEM_TABLE] = { on_set_mem_table, -1 },
+	[VHOST_USER_SET_LOG_BASE] = { on_set_log_base, VHOST_USER_PROTOCOL_F_LOG_SHMFD },
+	[VHOST_USER_SET_VRING_NUM] = { on_set_vring_num, -1 },
+	[VHOST_USER_SET_VRING_ADDR] = { on_set_vring_addr, -1 },
+	[VHOST_USER_SET_VRING_BASE] = { on_set_vring_base, -1 },
+	[VHOST_USER_GET_VRING_BASE] = { on_get_vring_base, -1 },
+	[VHOST_USER_SET_VRING_KICK] = { on_set_vring_fd, -1 },
+	[VHOST_USER_SET_VRING_CALL] = { on_set_vring_fd, -1 },
+	[VHOST_USER_SET_VRING_ERR] = { on_set_vring_fd, -1 },
+	[VHOST_USER_GET_PROTOCOL_FEATURES] = { on_get_protocol_features, -1 },
+	[VHOST_USER_SET_PROTOCOL_FEATURES] = { on_set_protocol_features, -1 },
+	[VHOST_USER_GET_QUEUE_NUM] = { on_get_queue_num, VHOST_USER_PROTOCOL_F_MQ },
+	[VHOST_USER_SET_VRING_ENABLE] = { on_set_vring_enable, -1 },
+	[VHOST_USER_SEND_RARP] = { on_send_rarp, VHOST_USER_PROTOCOL_F_RARP },
+	[VHOST_USER_NET_SET_MTU] = { on_net_set_mtu, VHOST_USER_PROTOCOL_F_NET_MTU },
+	[VHOST_USER_SET_BACKEND_REQ_FD] = { on_set_backend_req_fd,
+					    VHOST_USER_PROTOCOL_F_BACKEND_REQ },
+	[VHOST_USER_GET_CONFIG] = { on_get_config, VHOST_USER_PROTOCOL_F_CONFIG },
+	[VHOST_USER_SET_CONFIG] = { on_set_config, VHOST_USER_PROTOCOL_F_CONFIG },
+	[VHOST_USER_RESET_DEVICE] = { on_reset, VHOST_USER_PROTOCOL_F_RESET_DEVICE },
+	[VHOST_USER_GET_MAX_MEM_SLOTS] = { on_get_max_mem_slots,
+					   VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS },
+	[VHOST_USER_ADD_MEM_REG] = { on_mem_reg, VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS },
+	[VHOST_USER_REM_MEM_REG] = { on_mem_reg, VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS },
+	[VHOST_USER_SET_STATUS] = { on_set_status, VHOST_USER_PROTOCOL_F_STATUS },
+	[VHOST_USER_GET_STATUS] = { on_get_status, VHOST_USER_PROTOCOL_F_STATUS },
+	[VHOST_USER_SET_DEVICE_STATE_FD] = { on_set_device_state_fd,
+					     VHOST_USER_PROTOCOL_F_DEVICE_STATE },
+	[VHOST_USER_CHECK_DEVICE_STATE] = { on_check_device_state,
+					    VHOST_USER_PROTOCOL_F_DEVICE_STATE },
+};
+
+int
+vhost_server_handle(struct vhost_dev *dev, struct vhost_user_msg *msg)
+{
+	const struct vhost_user_rule *rule = vhost_user_rule(msg->hdr.request);
+	const struct handler *h = NULL;
+	bool ack = (msg->hdr.flags & VHOST_USER_FLAG_NEED_REPLY) &&
+		   proto_acked(dev, VHOST_USER_PROTOCOL_F_REPLY_ACK);
+	const char *field;
+	uint64_t value;
+	int ret;
+
+	ret = vhost_user_msg_check(msg, &field, &value);
+	if (ret == -EINVAL) {
+		DEV_LOG(dev, ERR, "%s: bad %s %" PRIu64 ": closing the connection",
+			vhost_user_req_name(msg->hdr.request), field, value);
+		return VHOST_CLOSE;
+	}
+	if (ret == 0)
+		h = &handlers[msg->hdr.request];
+	if (h == NULL || h->fn == NULL ||
+	    (h->protocol_feature >= 0 && !proto_acked(dev, (unsigned int)h->protocol_feature))) {
+		DEV_LOG(dev, WARNING, "%s (%u): not supported or not negotiated: refused",
+			vhost_user_req_name(msg->hdr.request), msg->hdr.request);
+		if (rule != NULL && rule->has_reply)
+			return VHOST_CLOSE; /* the frontend waits for an answer we cannot give */
+		return ack ? reply_u64(dev, msg, 1) : 0;
+	}
+	ret = h->fn(dev, msg);
+	if (ret == VHOST_CLOSE)
+		return ret;
+	/* REPLY_ACK: a status for every request that has no reply of its own. */
+	if (ack && !rule->has_reply)
+		return reply_u64(dev, msg, ret == 0 ? 0 : 1);
+	return 0;
+}

@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+
+#ifndef VIO_VHOST_H
+#define VIO_VHOST_H
+
+/**
+ * @file
+ * vhost-user backend: serve virtio-net devices to vhost-user frontends (QEMU
+ * guests, DPDK virtio-user) over Unix sockets.
+ *
+ * Model. The application registers a socket path, optionally tunes the
+ * features offered and its callbacks, and starts it. One control thread,
+ * created at the first start, serves every socket with epoll: it accepts (or,
+ * in client mode, connects and reconnects), reads the frontend's messages and
+ * maps them onto the device's backend ops. Each connection is a device,
+ * named by a small integer @c vid. The device's virtqueues are driven by
+ * vio's engine ("local" driver): the application's lcores move packets with
+ * vio_vhost_enqueue_burst() / vio_vhost_dequeue_burst() on queue ids in
+ * virtio-net order (2n: the guest's receive queue n, 2n+1: its transmit
+ * queue n).
+ *
+ * Threads. Callbacks run on the control thread, never under a queue lock; a
+ * callback may call any function of this API, vio_vhost_unregister()
+ * included. Bursts on one queue must come from one lcore at a time; they take
+ * no lock: the control thread stops a queue by unpublishing it and waiting
+ * until the lcore has left the burst (a quiescent point), then reconfigures
+ * it. Registration functions may be called from any thread.
+ *
+ * The frontend is hostile: every message field is checked once, on arrival;
+ * a bad message closes its connection only, with a log line that names the
+ * message, the field and the value.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+
+#include "vio_engine.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Connect to the path instead of listening on it (the frontend listens). */
+#define VIO_VHOST_F_CLIENT (UINT64_C(1) << 0)
+/** Client mode: do not reconnect when the frontend goes away. */
+#define VIO_VHOST_F_NO_RECONNECT (UINT64_C(1) << 1)
+/** Offer VIRTIO_F_ACCESS_PLATFORM (vIOMMU; IOTLB messages). */
+#define VIO_VHOST_F_IOMMU (UINT64_C(1) << 2)
+
+/** Most devices (connections) at once, and queue pairs per device. */
+#define VIO_VHOST_MAX_DEVICES     64
+#define VIO_VHOST_MAX_QUEUE_PAIRS 16
+
+/** Application callbacks; any may be NULL. They run on the control thread. */
+struct vio_vhost_ops {
+	/** The device is ready: memory set, first queue pair live. Return 0 to accept it. */
+	int (*new_device_cb)(int vid, void *ctx);
+	/** The device stopped (frontend gone, reset, or a ring stopped); bursts now return 0. */
+	void (*destroy_device_cb)(int vid, void *ctx);
+	/** Queue @p queue_id was enabled or disabled by the frontend. */
+	void (*vring_state_changed_cb)(int vid, uint16_t queue_id, bool enabled, void *ctx);
+	/** The frontend acknowledged @p features. */
+	void (*features_changed_cb)(int vid, uint64_t features, void *ctx);
+};
+
+/**
+ * Register a socket path.
+ *
+ * @param path
+ *   Unix socket path (at most 107 bytes).
+ * @param flags
+ *   VIO_VHOST_F_*.
+ * @return
+ *   0, -EINVAL (path), -EEXIST (already registered), -ENOMEM.
+ *
+ * Thread safety: any thread.
+ */
+int vio_vhost_register(const char *path, uint64_t flags);
+
+/**
+ * Features offered on @p path (default: what vio supports). Bits vio does not
+ * support are dropped.
+ *
+ * @return 0 or -ENOENT.
+ */
+int vio_vhost_set_features(const char *path, uint64_t features);
+
+/** Remove @p features from what @p path offers. @return 0 or -ENOENT. */
+int vio_vhost_disable_features(const char *path, uint64_t features);
+
+/** Features offered on @p path, in @p features. @return 0 or -ENOENT. */
+int vio_vhost_get_features_offered(const char *path, uint64_t *features);
+
+/** Remove protocol features (VHOST_USER_PROTOCOL_F_* bits) from what is offered. */
+int vio_vhost_mask_protocol_features(const char *path, uint64_t mask);
+
+/** Queue pairs offered on @p path (1 to VIO_VHOST_MAX_QUEUE_PAIRS, default 1). */
+int vio_vhost_set_max_queue_pairs(const char *path, uint16_t nb_pairs);
+
+/**
+ * Mode and owner of the socket file created in server mode (default: as
+ * created, umask applied). @p uid or @p gid (uid_t)-1 leaves it unchanged.
+ */
+int vio_vhost_set_socket_owner(const char *path, mode_t mode, uid_t uid, gid_t gid);
+
+/** Register callbacks for @p path; @p ctx is passed to each. @return 0 or -ENOENT. */
+int vio_vhost_callbacks_register(const char *path, const struct vio_vhost_ops *ops, void *ctx);
+
+/**
+ * Start serving @p path: listen (a stale socket file is replaced; a symlink
+ * or another kind of file at the path is refused) or connect.
+ *
+ * @return 0, -ENOENT, -EALREADY, -ELOOP (symlink), -EEXIST (not a socket),
+ *   or the negative errno of socket/bind/listen. In client mode a refused
+ *   connection is retried in the background (unless NO_RECONNECT).
+ */
+int vio_vhost_start(const char *path);
+
+/**
+ * Stop serving @p path and forget it: close the listener and its connection
+ * (the device is destroyed first, with its callback), remove the socket file.
+ * Safe while a frontend is connected and from inside a callback.
+ *
+ * @return 0 or -ENOENT.
+ */
+int vio_vhost_unregister(const char *path);
+
+/* Per-device queries; -ENODEV for a vid that is not connected. */
+
+/** Negotiated virtio features. */
+int vio_vhost_get_negotiated_features(int vid, uint64_t *features);
+/** MTU set by the frontend (NET_SET_MTU), 0 if none. */
+int vio_vhost_get_mtu(int vid, uint16_t *mtu);
+/** NUMA node of the guest memory, or -1 when unknown. */
+int vio_vhost_get_numa_node(int vid);
+/** Number of virtqueues the frontend set up (2 per queue pair). */
+int vio_vhost_get_vring_num(int vid);
+/** Socket path of the device. */
+int vio_vhost_get_path(int vid, char *buf, size_t len);
+
+/**
+ * Copy packets to the guest's receive queue @p queue_id (even).
+ *
+ * @return Packets copied (the mbufs stay the caller's); 0 when the queue is
+ *   not live.
+ *
+ * Thread safety: one lcore per queue at a time.
+ */
+uint16_t vio_vhost_enqueue_burst(int vid, uint16_t queue_id, struct rte_mbuf **pkts,
+				 uint16_t nb_pkts);
+
+/**
+ * Take packets from the guest's transmit queue @p queue_id (odd) into mbufs
+ * from @p mp.
+ *
+ * @return Packets stored in @p pkts; 0 when the queue is not live.
+ *
+ * Thread safety: one lcore per queue at a time.
+ */
+uint16_t vio_vhost_dequeue_burst(int vid, uint16_t queue_id, struct rte_mempool *mp,
+				 struct rte_mbuf **pkts, uint16_t nb_pkts);
+
+/**
+ * Counters of queue @p queue_id (they survive ring restarts within a
+ * connection). @return 0, -ENODEV, -EINVAL.
+ */
+int vio_vhost_queue_stats_get(int vid, uint16_t queue_id, struct vio_vq_stats *stats);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VIO_VHOST_H */
