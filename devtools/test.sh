@@ -6,12 +6,12 @@
 #   devtools/test.sh [--fast] [--no-asan]
 #
 #   1. devtools/setup.sh: packages and hugepages
-#   2. build/ (release, werror): meson suites "fast" and "stress", one test at
-#      a time (a stress test uses both cores)
+#   2. build/ (release, werror): meson suites "fast", "stress" and "peers"
+#      (real DPDK testpmd processes), one test at a time (they use both cores)
 #   3. build-asan/ (debug, ASan + UBSan, werror): suite "fast"
 #   4. devtools/check-style.sh, counted as one test
 #
-#   --fast     skip the stress suite
+#   --fast     skip the stress and peers suites
 #   --no-asan  skip the ASan + UBSan build
 #
 # The last line of output is always "N passed, N failed, N skipped", totalled
@@ -138,7 +138,7 @@ fi
 step "release build (build/)"
 if build_dir build "${RELEASE_OPTS[@]}"; then
 	suites=(fast)
-	[ "$run_stress" = 1 ] && suites+=(stress)
+	[ "$run_stress" = 1 ] && suites+=(stress peers)
 	step "release tests: ${suites[*]}"
 	run_suites build "${suites[@]}" -- --num-processes 1
 fi
