@@ -1,0 +1,402 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+
+/*
+ * A hostile vhost-user frontend: for every request, a message with a wrong
+ * payload size, a wrong number of fds, an out-of-range vring index, or
+ * overflowing offsets and sizes. vio must close that connection only, log a
+ * line that names the message and the field, and leak no fd (the count is
+ * the same before and after 1000 bad connections).
+ */
+
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <rte_common.h>
+#include <rte_log.h>
+
+#include "vhost_user_msg.h"
+#include "vio_test.h"
+#include "vio_vhost.h"
+#include "vio_virtio.h"
+
+static char sock_path[64];
+static char *log_buf;
+static size_t log_len;
+static FILE *log_stream;
+
+static int
+fd_count(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n - 1; /* the directory's own fd */
+}
+
+static int
+connect_vio(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -1;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Whether vio closed the connection within @p ms (reading any replies on the way). */
+static bool
+closed_by_peer(int fd, int ms)
+{
+	char buf[512];
+
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&p, 1, ms) <= 0)
+			return false;
+		n = recv(fd, buf, sizeof(buf), 0);
+		if (n == 0 || (n < 0 && errno == ECONNRESET))
+			return true;
+		if (n < 0)
+			return false;
+	}
+}
+
+static int
+memfd(size_t size)
+{
+	int fd = memfd_create("vio-test-bad", MFD_CLOEXEC);
+
+	if (fd >= 0 && ftruncate(fd, (off_t)size) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Send one raw message: header fields, a payload and @p nb_fds memfds. */
+static int
+send_raw(int sock, uint32_t req, uint32_t flags, const void *payload, uint32_t size,
+	 uint32_t nb_fds)
+{
+	struct vhost_user_hdr hdr = { .request = req, .flags = flags, .size = size };
+	int fds[VHOST_USER_MAX_FDS + 4];
+	uint32_t i;
+	int ret;
+
+	for (i = 0; i < nb_fds; i++)
+		fds[i] = memfd(1 << 20);
+	if (nb_fds <= VHOST_USER_MAX_FDS) {
+		ret = vhost_user_msg_send(sock, &hdr, payload, fds, nb_fds);
+	} else {
+		/* More fds than the codec sends: build the message by hand. */
+		char control[CMSG_SPACE(sizeof(fds))];
+		struct iovec iov[2] = { { &hdr, sizeof(hdr) },
+					{ (void *)(uintptr_t)payload, size } };
+		struct msghdr mh = { .msg_iov = iov,
+				     .msg_iovlen = size ? 2 : 1,
+				     .msg_control = control,
+				     .msg_controllen = CMSG_SPACE(nb_fds * sizeof(int)) };
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(nb_fds * sizeof(int));
+		memcpy(CMSG_DATA(cm), fds, nb_fds * sizeof(int));
+		ret = sendmsg(sock, &mh, MSG_NOSIGNAL) < 0 ? -errno : 0;
+	}
+	for (i = 0; i < nb_fds; i++)
+		close(fds[i]);
+	return ret;
+}
+
+/* A malformed message and the words its log line must carry. */
+struct bad_msg {
+	const char *what;
+	uint32_t req;
+	uint32_t flags;
+	uint32_t size;
+	uint32_t nb_fds;
+	union vhost_user_payload payload;
+	const char *log_field; /* NULL: no log line is required (e.g. unreadable message) */
+};
+
+#define V VHOST_USER_VERSION
+
+static struct bad_msg bad_msgs[128];
+static unsigned int nb_bad;
+
+static struct bad_msg *
+add(const char *what, uint32_t req, uint32_t size, uint32_t nb_fds, const char *log_field)
+{
+	struct bad_msg *b = &bad_msgs[nb_bad++];
+
+	memset(b, 0, sizeof(*b));
+	b->what = what;
+	b->req = req;
+	b->flags = V;
+	b->size = size;
+	b->nb_fds = nb_fds;
+	b->log_field = log_field;
+	return b;
+}
+
+/* Every request with a fixed payload: one byte too many, and one fd too many. */
+static void
+build_bad_msgs(void)
+{
+	uint32_t req;
+	struct bad_msg *b;
+
+	for (req = 1; req < VHOST_USER_REQUEST_MAX; req++) {
+		const struct vhost_user_rule *r = vhost_user_rule(req);
+
+		if (r == NULL)
+			continue;
+		add("payload one byte too long", req, r->size_max + 1, r->fds_min, "size");
+		if (r->fds_max < VHOST_USER_MAX_FDS)
+			add("one fd too many", req, r->size_min, r->fds_max + 1u, "fds");
+		if (r->fds_min > 0)
+			add("fd missing", req, r->size_max, 0, "fds");
+	}
+	b = add("vring index out of range", VHOST_USER_SET_VRING_NUM, 8, 0, "vring index");
+	b->payload.state.index = 200;
+	b->payload.state.num = 256;
+	b = add("vring num not a power of two", VHOST_USER_SET_VRING_NUM, 8, 0, "num");
+	b->payload.state.num = 100;
+	b = add("kick index out of range", VHOST_USER_SET_VRING_KICK, 8, 1, "vring index");
+	b->payload.u64 = 77;
+	b = add("memory region overflows", VHOST_USER_SET_MEM_TABLE, 8 + 32, 1, "memory table");
+	b->payload.mem.nregions = 1;
+	b->payload.mem.regions[0].gpa = UINT64_MAX - 4095;
+	b->payload.mem.regions[0].size = 1 << 20;
+	b = add("memory region beyond its fd", VHOST_USER_SET_MEM_TABLE, 8 + 32, 1, "memory table");
+	b->payload.mem.nregions = 1;
+	b->payload.mem.regions[0].size = 1 << 20;
+	b->payload.mem.regions[0].mmap_offset = UINT64_MAX - 100;
+	b = add("nregions 9", VHOST_USER_SET_MEM_TABLE, 8 + 32, 1, "nregions");
+	b->payload.mem.nregions = 9;
+	b = add("config size beyond the payload", VHOST_USER_GET_CONFIG, 12 + 4, 0, "config size");
+	b->payload.config.size = 200;
+	b = add("features not offered", VHOST_USER_SET_FEATURES, 8, 0, "features");
+	b->payload.u64 = UINT64_MAX;
+	b = add("payload larger than any request", VHOST_USER_SET_FEATURES, 4096, 0, NULL);
+	b = add("bad version", VHOST_USER_GET_FEATURES, 0, 0, NULL);
+	b->flags = 2;
+	add("more than 8 fds", VHOST_USER_SET_MEM_TABLE, 8, 10, NULL);
+}
+
+/* Wait for and read one reply. */
+static int
+recv_reply(int sock, struct vhost_user_msg *msg)
+{
+	struct pollfd p = { .fd = sock, .events = POLLIN };
+
+	if (poll(&p, 1, 2000) != 1)
+		return -ETIMEDOUT;
+	return vhost_user_msg_recv(sock, msg, 1000);
+}
+
+/* Ack VERSION_1 and PROTOCOL_FEATURES, and every protocol feature vio offers. */
+static int
+negotiate(int sock)
+{
+	uint64_t f = VIO_BIT(VIO_F_PROTOCOL_FEATURES) | VIO_BIT(VIO_F_VERSION_1);
+	struct vhost_user_msg msg;
+
+	T_EQ(send_raw(sock, VHOST_USER_SET_FEATURES, V, &f, 8, 0), 0);
+	T_EQ(send_raw(sock, VHOST_USER_GET_PROTOCOL_FEATURES, V, NULL, 0, 0), 0);
+	T_EQ(recv_reply(sock, &msg), 0);
+	T_EQ(msg.hdr.request, VHOST_USER_GET_PROTOCOL_FEATURES);
+	/* Not REPLY_ACK: a malformed message must close without a status in between. */
+	f = msg.payload.u64 & ~(UINT64_C(1) << VHOST_USER_PROTOCOL_F_REPLY_ACK);
+	T_EQ(send_raw(sock, VHOST_USER_SET_PROTOCOL_FEATURES, V, &f, 8, 0), 0);
+	return 0;
+}
+
+/* Send @p b on a fresh connection; vio must close it and log the field. */
+static int
+run_bad(const struct bad_msg *b)
+{
+	char payload[4096] = { 0 };
+	int sock = connect_vio();
+	size_t mark = log_len;
+
+	T_ASSERT(sock >= 0, "connect");
+	memcpy(payload, &b->payload, RTE_MIN(sizeof(b->payload), sizeof(payload)));
+	/* Negotiate first, so the request is not merely refused as un-negotiated. */
+	if (b->req != VHOST_USER_GET_FEATURES && b->req != VHOST_USER_SET_FEATURES)
+		T_EQ(negotiate(sock), 0);
+	send_raw(sock, b->req, b->flags, payload, b->size, b->nb_fds);
+	if (!closed_by_peer(sock, 2000)) {
+		close(sock);
+		fprintf(stderr, "%s %s: connection not closed\n", vhost_user_req_name(b->req),
+			b->what);
+		return -1;
+	}
+	close(sock);
+	fflush(log_stream);
+	if (b->log_field != NULL) {
+		const char *line = log_buf + mark;
+
+		if (strstr(line, vhost_user_req_name(b->req)) == NULL ||
+		    strstr(line, b->log_field) == NULL) {
+			fprintf(stderr, "%s %s: log does not name the message and '%s':\n%s\n",
+				vhost_user_req_name(b->req), b->what, b->log_field, line);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Wait until vio has dropped the previous connection (its slot frees on close). */
+static void
+settle(void)
+{
+	usleep(2000);
+}
+
+static int
+test_vhost_malformed_each_request_closes_connection(void)
+{
+	unsigned int i;
+	int failed = 0;
+
+	for (i = 0; i < nb_bad; i++) {
+		if (run_bad(&bad_msgs[i]) != 0)
+			failed++;
+		settle();
+	}
+	printf("  %u malformed messages, %d not handled as expected\n", nb_bad, failed);
+	return failed == 0 ? 0 : -1;
+}
+
+static int
+test_vhost_malformed_no_fd_leak_after_1000_connections(void)
+{
+	int before, after, i, tries;
+
+	settle();
+	before = fd_count();
+	for (i = 0; i < 1000; i++) {
+		if (run_bad(&bad_msgs[i % nb_bad]) != 0)
+			return -1;
+	}
+	/* The last close may still be in flight on the control thread. */
+	for (tries = 0; tries < 100 && (after = fd_count()) != before; tries++)
+		usleep(10000);
+	T_EQ(after, before);
+	return 0;
+}
+
+static int
+test_vhost_malformed_unknown_request_refused_with_reply(void)
+{
+	uint64_t pf = 1u << VHOST_USER_PROTOCOL_F_REPLY_ACK;
+	uint64_t f = VIO_BIT(VIO_F_PROTOCOL_FEATURES);
+	struct vhost_user_msg msg;
+	int sock = connect_vio();
+	int ret;
+
+	T_ASSERT(sock >= 0, "connect");
+	T_EQ(send_raw(sock, VHOST_USER_SET_FEATURES, V, &f, 8, 0), 0);
+	T_EQ(send_raw(sock, VHOST_USER_SET_PROTOCOL_FEATURES, V, &pf, 8, 0), 0);
+	/* Request 999 with NEED_REPLY: a failure status comes back, the connection stays. */
+	T_EQ(send_raw(sock, 999, V | VHOST_USER_FLAG_NEED_REPLY, NULL, 0, 0), 0);
+	{
+		struct pollfd p = { .fd = sock, .events = POLLIN };
+
+		T_EQ(poll(&p, 1, 2000), 1);
+	}
+	ret = vhost_user_msg_recv(sock, &msg, 1000);
+	T_EQ(ret, 0);
+	T_EQ(msg.hdr.request, 999);
+	T_ASSERT(msg.hdr.flags & VHOST_USER_FLAG_REPLY, "reply flag");
+	T_EQ(msg.payload.u64, 1);
+	/* Still served: GET_FEATURES answers. */
+	T_EQ(send_raw(sock, VHOST_USER_GET_FEATURES, V, NULL, 0, 0), 0);
+	ret = vhost_user_msg_recv(sock, &msg, 1000);
+	if (ret == -EAGAIN) {
+		struct pollfd p = { .fd = sock, .events = POLLIN };
+
+		poll(&p, 1, 2000);
+		ret = vhost_user_msg_recv(sock, &msg, 1000);
+	}
+	T_EQ(ret, 0);
+	T_EQ(msg.hdr.request, VHOST_USER_GET_FEATURES);
+	close(sock);
+	settle();
+	return 0;
+}
+
+static int
+test_vhost_malformed_second_connection_refused(void)
+{
+	int a = connect_vio(), b;
+
+	T_ASSERT(a >= 0, "connect");
+	usleep(20000);
+	b = connect_vio();
+	T_ASSERT(b >= 0, "connect");
+	T_ASSERT(closed_by_peer(b, 2000), "second connection closed");
+	close(b);
+	close(a);
+	settle();
+	return 0;
+}
+
+static int
+test_vhost_malformed_unregister_removes_socket(void)
+{
+	T_EQ(vio_vhost_unregister(sock_path), 0);
+	T_ASSERT(access(sock_path, F_OK) != 0, "socket file still there");
+	T_EQ(vio_vhost_unregister(sock_path), -ENOENT);
+	return 0;
+}
+
+static const struct vio_test_case cases[] = {
+	VIO_TEST(test_vhost_malformed_each_request_closes_connection),
+	VIO_TEST(test_vhost_malformed_no_fd_leak_after_1000_connections),
+	VIO_TEST(test_vhost_malformed_unknown_request_refused_with_reply),
+	VIO_TEST(test_vhost_malformed_second_connection_refused),
+	VIO_TEST(test_vhost_malformed_unregister_removes_socket),
+};
+
+int
+main(int argc, char **argv)
+{
+	int ret;
+
+	if (vio_test_eal_init(argv[0], "0") < 0)
+		return 1;
+	log_stream = open_memstream(&log_buf, &log_len);
+	if (log_stream == NULL || rte_openlog_stream(log_stream) < 0)
+		return 1;
+	snprintf(sock_path, sizeof(sock_path), "/tmp/vio-test-bad-%d.sock", getpid());
+	if (vio_vhost_register(sock_path, 0) < 0 || vio_vhost_start(sock_path) < 0)
+		return 1;
+	build_bad_msgs();
+	ret = vio_test_run(argc, argv, cases, RTE_DIM(cases));
+	return ret;
+}
