@@ -182,6 +182,15 @@ local_set_mem_table(struct vio_backend *be, const struct vio_mem_region_desc *re
 	uint16_t i;
 	int ret = 0;
 
+	if (nb_regions == 0) {
+		/* The last region went: no ring can run. */
+		for (i = 0; i < VHOST_MAX_VRINGS; i++)
+			if (lb->vq[i] != NULL)
+				lb->cfg[i].base = vq_destroy(lb, i);
+		vio_mem_free(lb->mem);
+		lb->mem = NULL;
+		return 0;
+	}
 	mem = vio_mem_create(regions, nb_regions);
 	if (mem == NULL)
 		return -rte_errno;

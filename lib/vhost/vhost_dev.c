@@ -100,6 +100,7 @@ vhost_dev_alloc(struct vhost_socket *s, int conn_fd)
 	dev->mtu = 0;
 	dev->status = 0;
 	dev->nb_vrings = 0;
+	dev->nb_regions = 0;
 	dev->running = false;
 	atomic_store(&dev->rarp_pending, false);
 	for (i = 0; i < VHOST_MAX_VRINGS; i++) {
@@ -161,6 +162,9 @@ vhost_dev_reset(struct vhost_dev *dev)
 	if (dev->backend_req_fd >= 0)
 		close(dev->backend_req_fd);
 	dev->backend_req_fd = -1;
+	for (i = 0; i < (int)dev->nb_regions; i++)
+		close(dev->regions[i].fd);
+	dev->nb_regions = 0;
 	dev->features = 0;
 	dev->features_acked = false;
 	dev->protocol_features = 0;

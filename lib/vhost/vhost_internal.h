@@ -62,6 +62,7 @@ extern int vio_vhost_logtype;
 	 VIO_BIT(VHOST_USER_PROTOCOL_F_NET_MTU) | VIO_BIT(VHOST_USER_PROTOCOL_F_BACKEND_REQ) |    \
 	 VIO_BIT(VHOST_USER_PROTOCOL_F_BACKEND_SEND_FD) | VIO_BIT(VHOST_USER_PROTOCOL_F_CONFIG) | \
 	 VIO_BIT(VHOST_USER_PROTOCOL_F_RESET_DEVICE) | VIO_BIT(VHOST_USER_PROTOCOL_F_STATUS) |    \
+	 VIO_BIT(VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS) |                                     \
 	 VIO_BIT(VHOST_USER_PROTOCOL_F_DEVICE_STATE))
 
 #define VHOST_MAX_VRINGS (2 * VIO_VHOST_MAX_QUEUE_PAIRS)
@@ -88,6 +89,12 @@ struct vhost_vring {
 	struct vio_vq_stats saved; /* counters of earlier engine queues */
 };
 
+/* A memory region the frontend shared, with its fd (kept to rebuild the table). */
+struct vhost_region {
+	struct vhost_user_mem_region r;
+	int fd;
+};
+
 struct vhost_socket;
 
 struct vhost_dev {
@@ -106,6 +113,10 @@ struct vhost_dev {
 	uint8_t status;
 	uint8_t mac[6];
 	int backend_req_fd;
+
+	/* Guest memory as the frontend described it (SET_MEM_TABLE, ADD/REM_MEM_REG). */
+	struct vhost_region regions[VIO_MEM_MAX_REGIONS];
+	uint32_t nb_regions;
 
 	/* The backend that processes the rings (local: vio's engine). */
 	struct vio_backend backend;

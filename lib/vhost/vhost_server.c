@@ -158,39 +158,94 @@ on_reset(struct vhost_dev *dev, struct vhost_user_msg *msg)
 	return 0;
 }
 
+/* Hand the device's regions to the backend (it builds its own table from the fds). */
 static int
-mem_table_apply(struct vhost_dev *dev, struct vhost_user_msg *msg,
-		const struct vhost_user_mem_region *r, const int *fds, uint32_t n)
+mem_table_apply(struct vhost_dev *dev, struct vhost_user_msg *msg)
 {
-	struct vio_mem_region_desc d[VHOST_USER_MEM_REGIONS_MAX];
+	static struct vio_mem_region_desc d[VIO_MEM_MAX_REGIONS]; /* control thread only */
 	uint32_t i;
 	int ret;
 
-	for (i = 0; i < n; i++) {
-		d[i].fd = fds[i];
-		d[i].gpa = r[i].gpa;
-		d[i].uaddr = r[i].uaddr;
-		d[i].size = r[i].size;
-		d[i].mmap_offset = r[i].mmap_offset;
+	for (i = 0; i < dev->nb_regions; i++) {
+		const struct vhost_user_mem_region *r = &dev->regions[i].r;
+
+		d[i].fd = dev->regions[i].fd;
+		d[i].gpa = r->gpa;
+		d[i].uaddr = r->uaddr;
+		d[i].size = r->size;
+		d[i].mmap_offset = r->mmap_offset;
 	}
-	ret = dev->backend.ops->set_mem_table(&dev->backend, d, n);
+	ret = dev->backend.ops->set_mem_table(&dev->backend, d, dev->nb_regions);
 	if (ret < 0)
-		return BAD(dev, msg, "memory table", "(%u regions): %s", n, strerror(-ret));
+		return BAD(dev, msg, "memory table", "(%u regions): %s", dev->nb_regions,
+			   strerror(-ret));
 	vhost_dev_update_running(dev);
 	return 0;
+}
+
+static void
+regions_clear(struct vhost_dev *dev)
+{
+	uint32_t i;
+
+	for (i = 0; i < dev->nb_regions; i++)
+		close(dev->regions[i].fd);
+	dev->nb_regions = 0;
 }
 
 static int
 on_set_mem_table(struct vhost_dev *dev, struct vhost_user_msg *msg)
 {
-	return mem_table_apply(dev, msg, msg->payload.mem.regions, msg->fds,
-			       msg->payload.mem.nregions);
+	uint32_t i;
+
+	regions_clear(dev);
+	for (i = 0; i < msg->payload.mem.nregions; i++) {
+		dev->regions[i].r = msg->payload.mem.regions[i];
+		dev->regions[i].fd = vhost_user_msg_take_fd(msg, i);
+	}
+	dev->nb_regions = msg->payload.mem.nregions;
+	return mem_table_apply(dev, msg);
 }
 
 static int
 on_get_max_mem_slots(struct vhost_dev *dev, struct vhost_user_msg *msg)
 {
-	return reply_u64(dev, msg, VHOST_USER_MEM_REGIONS_MAX);
+	return reply_u64(dev, msg, VIO_MEM_MAX_REGIONS);
+}
+
+static int
+on_add_mem_reg(struct vhost_dev *dev, struct vhost_user_msg *msg)
+{
+	struct vhost_region *nr;
+
+	if (dev->nb_regions == VIO_MEM_MAX_REGIONS)
+		return BAD(dev, msg, "region count", "%u (at most %u)", dev->nb_regions + 1,
+			   VIO_MEM_MAX_REGIONS);
+	nr = &dev->regions[dev->nb_regions++];
+	nr->r = msg->payload.mem_reg.region;
+	nr->fd = vhost_user_msg_take_fd(msg, 0);
+	return mem_table_apply(dev, msg);
+}
+
+static int
+on_rem_mem_reg(struct vhost_dev *dev, struct vhost_user_msg *msg)
+{
+	const struct vhost_user_mem_region *r = &msg->payload.mem_reg.region;
+	uint32_t i;
+
+	for (i = 0; i < dev->nb_regions; i++) {
+		const struct vhost_user_mem_region *e = &dev->regions[i].r;
+
+		if (e->gpa == r->gpa && e->size == r->size && e->uaddr == r->uaddr)
+			break;
+	}
+	if (i == dev->nb_regions)
+		return BAD(dev, msg, "region",
+			   "gpa 0x%" PRIx64 " size 0x%" PRIx64 " (no such region)", r->gpa,
+			   r->size);
+	close(dev->regions[i].fd);
+	dev->regions[i] = dev->regions[--dev->nb_regions];
+	return mem_table_apply(dev, msg);
 }
 
 static int
@@ -450,14 +505,6 @@ on_check_device_state(struct vhost_dev *dev, struct vhost_user_msg *msg)
 	return reply_u64(dev, msg, 0);
 }
 
-static int
-on_mem_reg(struct vhost_dev *dev, struct vhost_user_msg *msg)
-{
-	RTE_SET_USED(dev);
-	RTE_SET_USED(msg);
-	return -ENOTSUP;
-}
-
 typedef int (*handler_fn)(struct vhost_dev *dev, struct vhost_user_msg *msg);
 
 struct handler {
@@ -492,8 +539,8 @@ static const struct handler handlers[VHOST_USER_REQUEST_MAX] = {
 	[VHOST_USER_RESET_DEVICE] = { on_reset, VHOST_USER_PROTOCOL_F_RESET_DEVICE },
 	[VHOST_USER_GET_MAX_MEM_SLOTS] = { on_get_max_mem_slots,
 					   VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS },
-	[VHOST_USER_ADD_MEM_REG] = { on_mem_reg, VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS },
-	[VHOST_USER_REM_MEM_REG] = { on_mem_reg, VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS },
+	[VHOST_USER_ADD_MEM_REG] = { on_add_mem_reg, VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS },
+	[VHOST_USER_REM_MEM_REG] = { on_rem_mem_reg, VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS },
 	[VHOST_USER_SET_STATUS] = { on_set_status, VHOST_USER_PROTOCOL_F_STATUS },
 	[VHOST_USER_GET_STATUS] = { on_get_status, VHOST_USER_PROTOCOL_F_STATUS },
 	[VHOST_USER_SET_DEVICE_STATE_FD] = { on_set_device_state_fd,

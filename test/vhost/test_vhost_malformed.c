@@ -201,6 +201,9 @@ build_bad_msgs(void)
 	b->payload.config.size = 200;
 	b = add("features not offered", VHOST_USER_SET_FEATURES, 8, 0, "features");
 	b->payload.u64 = UINT64_MAX;
+	b = add("removing a region never added", VHOST_USER_REM_MEM_REG, 40, 0, "region");
+	b->payload.mem_reg.region.gpa = 0x100000;
+	b->payload.mem_reg.region.size = 4096;
 	b = add("payload larger than any request", VHOST_USER_SET_FEATURES, 4096, 0, NULL);
 	b = add("bad version", VHOST_USER_GET_FEATURES, 0, 0, NULL);
 	b->flags = 2;
