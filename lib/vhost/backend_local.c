@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <numaif.h>
+
 #include <rte_errno.h>
 #include <rte_pause.h>
 
@@ -171,6 +173,19 @@ log_attach(struct local_backend *lb, struct vio_mem *mem)
 	return ret;
 }
 
+/* The NUMA node of the guest's first page (touching it faults it in, like the guest did). */
+static int
+mem_numa_node(const struct vio_mem *mem)
+{
+	uint64_t len = 1;
+	void *p = vio_mem_gpa_to_hva(mem, mem->by_gpa[0].start, &len);
+	int node = -1;
+
+	if (p == NULL || get_mempolicy(&node, NULL, 0, p, MPOL_F_NODE | MPOL_F_ADDR) < 0)
+		return -1;
+	return node;
+}
+
 static int
 local_set_mem_table(struct vio_backend *be, const struct vio_mem_region_desc *regions,
 		    unsigned int nb_regions)
@@ -207,6 +222,7 @@ local_set_mem_table(struct vio_backend *be, const struct vio_mem_region_desc *re
 	old = lb->mem;
 	lb->mem = mem;
 	vio_mem_free(old);
+	lb->dev->numa_node = mem_numa_node(mem);
 	for (i = 0; i < VHOST_MAX_VRINGS; i++) {
 		if (restart[i] && vq_create(lb, i, base[i]) < 0)
 			ret = -EINVAL;

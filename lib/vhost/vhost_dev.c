@@ -98,6 +98,7 @@ vhost_dev_alloc(struct vhost_socket *s, int conn_fd)
 	dev->features_acked = false;
 	dev->owner_set = false;
 	dev->mtu = 0;
+	dev->numa_node = -1;
 	dev->status = 0;
 	dev->nb_vrings = 0;
 	dev->nb_regions = 0;
@@ -242,7 +243,15 @@ vio_vhost_get_mtu(int vid, uint16_t *mtu)
 int
 vio_vhost_get_numa_node(int vid)
 {
-	return dev_get(vid) == NULL ? -ENODEV : -1;
+	struct vhost_dev *dev;
+	int ret = -ENODEV;
+
+	pthread_mutex_lock(&vhost_lock);
+	dev = dev_get(vid);
+	if (dev != NULL)
+		ret = dev->numa_node;
+	pthread_mutex_unlock(&vhost_lock);
+	return ret;
 }
 
 int

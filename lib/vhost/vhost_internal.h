@@ -28,6 +28,7 @@
 #include "vhost_user_msg.h"
 #include "vio_engine.h"
 #include "vio_mem.h"
+#include "vio_mem_driver.h"
 #include "vio_vhost.h"
 #include "vio_vhost_driver.h"
 #include "vio_virtio.h"
@@ -110,6 +111,7 @@ struct vhost_dev {
 	bool features_acked;
 	bool owner_set;
 	uint16_t mtu;
+	int numa_node; /* of the first page of guest memory, -1 when unknown */
 	uint8_t status;
 	uint8_t mac[6];
 	int backend_req_fd;

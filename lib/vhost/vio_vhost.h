@@ -135,7 +135,7 @@ int vio_vhost_unregister(const char *path);
 int vio_vhost_get_negotiated_features(int vid, uint64_t *features);
 /** MTU set by the frontend (NET_SET_MTU), 0 if none. */
 int vio_vhost_get_mtu(int vid, uint16_t *mtu);
-/** NUMA node of the guest memory, or -1 when unknown. */
+/** NUMA node of the guest memory (of its first page), or -1 when unknown. */
 int vio_vhost_get_numa_node(int vid);
 /** Number of virtqueues the frontend set up (2 per queue pair). */
 int vio_vhost_get_vring_num(int vid);

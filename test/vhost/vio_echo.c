@@ -49,7 +49,8 @@ on_new(int vid, void *ctx)
 	(void)ctx;
 	atomic_store(&cur_vid, vid);
 	atomic_fetch_add(&connections, 1);
-	printf("vio-echo: device %d ready\n", vid);
+	printf("vio-echo: device %d ready (%d vrings, guest memory on NUMA node %d)\n", vid,
+	       vio_vhost_get_vring_num(vid), vio_vhost_get_numa_node(vid));
 	fflush(stdout);
 	return 0;
 }
