@@ -201,8 +201,10 @@ dequeue(struct vio_vq *vq, struct rte_mempool *mp, struct rte_mbuf **pkts, uint1
 		}
 		nb_pkts = RTE_MIN(nb_pkts, (uint16_t)n);
 		avail_end = (uint16_t)(vq->last_avail_idx + n);
-	} else if (!vio_packed_dev_avail(&vq->packed, pos.idx, pos.wrap)) {
-		return 0;
+	} else {
+		/* Allocate no more mbufs than there are chains waiting. */
+		nb_pkts = vio_packed_dev_avail_slots(&vq->packed, pos.idx, pos.wrap,
+						     RTE_MIN(nb_pkts, VIO_MAX_BURST));
 	}
 	nb_pkts = RTE_MIN(nb_pkts, VIO_MAX_BURST);
 	if (nb_pkts == 0)

@@ -118,6 +118,22 @@ vio_packed_dev_avail(const struct vio_packed_ring *r, uint16_t idx, bool wrap)
 }
 
 /*
+ * Available slots from (@p idx, @p wrap) on, counting up to @p max: an upper
+ * bound of the chains waiting (a chain takes one slot or more).
+ */
+static inline uint16_t
+vio_packed_dev_avail_slots(const struct vio_packed_ring *r, uint16_t idx, bool wrap, uint16_t max)
+{
+	uint16_t n = 0;
+
+	while (n < max && vio_packed_dev_avail(r, idx, wrap)) {
+		n++;
+		vio_packed_advance(r->size, &idx, &wrap, 1);
+	}
+	return n;
+}
+
+/*
  * Walk the available chain whose head is slot @p idx (already checked by
  * vio_packed_dev_avail). Returns 0 with the buffer id in @p id and the ring
  * slots the chain takes in @p nb_desc, or a VIO_RING_ERR_*.
