@@ -149,6 +149,12 @@ vhost_dev_update_running(struct vhost_dev *dev)
 	}
 }
 
+/*
+ * Device reset (SET_STATUS 0, RESET_DEVICE, RESET_OWNER): rings, memory, log,
+ * features and status go; what belongs to the connection stays (protocol
+ * features, the backend request fd, the vrings' error fds), because QEMU
+ * does not send them again when it starts the device anew.
+ */
 void
 vhost_dev_reset(struct vhost_dev *dev)
 {
@@ -157,20 +163,24 @@ vhost_dev_reset(struct vhost_dev *dev)
 	if (dev->backend.ops != NULL)
 		dev->backend.ops->reset(&dev->backend);
 	for (i = 0; i < VHOST_MAX_VRINGS; i++) {
-		vring_close_fds(&dev->vrings[i]);
-		vring_init(&dev->vrings[i]);
+		struct vhost_vring *vr = &dev->vrings[i];
+		int errfd = vr->cfg.errfd;
+
+		vr->cfg.errfd = -1;
+		vring_close_fds(vr);
+		memset(&vr->cfg, 0, sizeof(vr->cfg));
+		vr->cfg.kickfd = -1;
+		vr->cfg.callfd = -1;
+		vr->cfg.errfd = errfd;
+		vr->started = false;
+		vr->enabled = false;
 	}
-	if (dev->backend_req_fd >= 0)
-		close(dev->backend_req_fd);
-	dev->backend_req_fd = -1;
 	for (i = 0; i < (int)dev->nb_regions; i++)
 		close(dev->regions[i].fd);
 	dev->nb_regions = 0;
 	dev->features = 0;
 	dev->features_acked = false;
-	dev->protocol_features = 0;
 	dev->status = 0;
-	dev->nb_vrings = 0;
 	vhost_dev_update_running(dev);
 }
 
@@ -180,6 +190,15 @@ vhost_dev_close(struct vhost_dev *dev)
 	int i;
 
 	vhost_dev_reset(dev);
+	for (i = 0; i < VHOST_MAX_VRINGS; i++) {
+		vring_close_fds(&dev->vrings[i]);
+		vring_init(&dev->vrings[i]);
+	}
+	if (dev->backend_req_fd >= 0)
+		close(dev->backend_req_fd);
+	dev->backend_req_fd = -1;
+	dev->protocol_features = 0;
+	dev->nb_vrings = 0;
 	vhost_backend_local_fini(&dev->backend);
 	vhost_ctl_unwatch(&dev->conn);
 	close(dev->conn.fd);

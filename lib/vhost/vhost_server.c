@@ -26,11 +26,15 @@
 		VHOST_CLOSE;                                                            \
 	})
 
+/*
+ * Protocol features count from SET_PROTOCOL_FEATURES on: QEMU negotiates them
+ * (and uses REPLY_ACK, MQ, CONFIGURE_MEM_SLOTS, BACKEND_REQ) before it sends
+ * SET_FEATURES.
+ */
 static bool
 proto_acked(const struct vhost_dev *dev, unsigned int bit)
 {
-	return (dev->features & VIO_BIT(VIO_F_PROTOCOL_FEATURES)) &&
-	       (dev->protocol_features & VIO_BIT(bit));
+	return dev->protocol_features & VIO_BIT(bit);
 }
 
 static int
@@ -87,12 +91,21 @@ vring_apply(struct vhost_dev *dev, uint16_t idx)
 	if (!vr->started)
 		return 0;
 	ret = dev->backend.ops->vring_start(&dev->backend, idx, &vr->cfg);
-	if (ret < 0) {
+	if (ret < 0)
 		vr->started = false;
-		return ret;
-	}
 	vhost_dev_update_running(dev);
-	return 0;
+	return ret;
+}
+
+static bool
+any_started(const struct vhost_dev *dev)
+{
+	uint32_t i;
+
+	for (i = 0; i < VHOST_MAX_VRINGS; i++)
+		if (dev->vrings[i].started)
+			return true;
+	return false;
 }
 
 static int
@@ -111,13 +124,11 @@ on_set_features(struct vhost_dev *dev, struct vhost_user_msg *msg)
 		return BAD(dev, msg, "features", "0x%" PRIx64 " (not offered: 0x%" PRIx64 ")", f,
 			   f & ~dev->sock->features);
 	/* Only LOG_ALL may change while rings run (virtio 1.2, 3.1.1: features before DRIVER_OK). */
-	if (dev->running && (changed & ~VIO_BIT(VHOST_F_LOG_ALL)))
+	if (any_started(dev) && (changed & ~VIO_BIT(VHOST_F_LOG_ALL)))
 		return BAD(dev, msg, "features",
 			   "0x%" PRIx64 " change 0x%" PRIx64 " while the device runs", f, changed);
 	dev->features = f;
 	dev->features_acked = true;
-	if (!(f & VIO_BIT(VIO_F_PROTOCOL_FEATURES)))
-		dev->protocol_features = 0;
 	dev->backend.ops->set_features(&dev->backend, f);
 	vhost_ctl_defer_features(dev);
 	return 0;
@@ -276,7 +287,11 @@ on_set_vring_num(struct vhost_dev *dev, struct vhost_user_msg *msg)
 	if (num == 0 || num > VIO_VRING_SIZE_MAX || (!packed(dev) && (num & (num - 1))))
 		return BAD(dev, msg, "num", "%u for vring %u", num, idx);
 	dev->vrings[idx].cfg.size = (uint16_t)num;
-	return vring_apply(dev, idx);
+	ret = vring_apply(dev, idx);
+	if (ret < 0)
+		return BAD(dev, msg, "vring", "%u: cannot restart with num %u: %s", idx, num,
+			   strerror(-ret));
+	return 0;
 }
 
 static int
@@ -298,7 +313,11 @@ on_set_vring_addr(struct vhost_dev *dev, struct vhost_user_msg *msg)
 	c->log_gpa = a->log_gpa;
 	c->log_used = a->flags & VHOST_USER_VRING_F_LOG;
 	c->addr_set = true;
-	return vring_apply(dev, idx);
+	ret = vring_apply(dev, idx);
+	if (ret < 0)
+		return BAD(dev, msg, "vring", "%u: cannot restart at these addresses: %s", idx,
+			   strerror(-ret));
+	return 0;
 }
 
 static int
@@ -328,7 +347,9 @@ on_get_vring_base(struct vhost_dev *dev, struct vhost_user_msg *msg)
 		return ret;
 	vr = &dev->vrings[idx];
 	/* The ring stops; it is never reset (vhost-user spec, "Ring states"). */
-	dev->backend.ops->vring_stop(&dev->backend, idx, &base);
+	base = vr->cfg.base;
+	if (vr->started)
+		dev->backend.ops->vring_stop(&dev->backend, idx, &base);
 	vr->cfg.base = base;
 	vr->started = false;
 	if (vr->cfg.kickfd >= 0)
@@ -460,8 +481,9 @@ on_set_config(struct vhost_dev *dev, struct vhost_user_msg *msg)
 	uint32_t off = msg->payload.config.offset, size = msg->payload.config.size;
 
 	/* Only the MAC is writable (legacy drivers set it this way). */
-	if (off + size > 6)
-		return -EPERM;
+	if (off > sizeof(dev->mac) || size > sizeof(dev->mac) - off)
+		return BAD(dev, msg, "config range", "offset %u size %u (the MAC: 6 bytes)", off,
+			   size);
 	memcpy(dev->mac + off, msg->payload.config.region, size);
 	return 0;
 }

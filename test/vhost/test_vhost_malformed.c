@@ -101,7 +101,7 @@ send_raw(int sock, uint32_t req, uint32_t flags, const void *payload, uint32_t s
 	 uint32_t nb_fds)
 {
 	struct vhost_user_hdr hdr = { .request = req, .flags = flags, .size = size };
-	int fds[VHOST_USER_MAX_FDS + 4];
+	int fds[VHOST_USER_MAX_FDS + 4] = { 0 };
 	uint32_t i;
 	int ret;
 
@@ -201,6 +201,10 @@ build_bad_msgs(void)
 	b->payload.config.size = 200;
 	b = add("features not offered", VHOST_USER_SET_FEATURES, 8, 0, "features");
 	b->payload.u64 = UINT64_MAX;
+	b = add("SET_CONFIG offset + size wraps 32 bits", VHOST_USER_SET_CONFIG, 12 + 7, 0,
+		"config range");
+	b->payload.config.offset = UINT32_MAX;
+	b->payload.config.size = 7;
 	b = add("removing a region never added", VHOST_USER_REM_MEM_REG, 40, 0, "region");
 	b->payload.mem_reg.region.gpa = 0x100000;
 	b->payload.mem_reg.region.size = 4096;
@@ -369,6 +373,56 @@ test_vhost_malformed_second_connection_refused(void)
 	return 0;
 }
 
+/* The order QEMU uses: protocol features (with REPLY_ACK) before SET_FEATURES. */
+static int
+test_vhost_protocol_features_count_before_set_features(void)
+{
+	uint64_t pf = (UINT64_C(1) << VHOST_USER_PROTOCOL_F_REPLY_ACK) |
+		      (UINT64_C(1) << VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS) |
+		      (UINT64_C(1) << VHOST_USER_PROTOCOL_F_STATUS);
+	struct vhost_user_msg msg;
+	uint64_t st = 0;
+	int sock = connect_vio();
+
+	T_ASSERT(sock >= 0, "connect");
+	T_EQ(send_raw(sock, VHOST_USER_GET_FEATURES, V, NULL, 0, 0), 0);
+	T_EQ(recv_reply(sock, &msg), 0);
+	T_EQ(send_raw(sock, VHOST_USER_SET_PROTOCOL_FEATURES, V, &pf, 8, 0), 0);
+	T_EQ(send_raw(sock, VHOST_USER_GET_MAX_MEM_SLOTS, V, NULL, 0, 0), 0);
+	T_EQ(recv_reply(sock, &msg), 0);
+	T_EQ(msg.hdr.request, VHOST_USER_GET_MAX_MEM_SLOTS);
+	T_EQ(msg.payload.u64, 509);
+	/* A device reset (SET_STATUS 0) keeps the protocol features: the ack still comes. */
+	T_EQ(send_raw(sock, VHOST_USER_SET_STATUS, V | VHOST_USER_FLAG_NEED_REPLY, &st, 8, 0), 0);
+	T_EQ(recv_reply(sock, &msg), 0);
+	T_EQ(msg.hdr.request, VHOST_USER_SET_STATUS);
+	T_EQ(msg.payload.u64, 0);
+	close(sock);
+	settle();
+	return 0;
+}
+
+/* GET_VRING_BASE of a ring that never started reports what SET_VRING_BASE set. */
+static int
+test_vhost_get_vring_base_of_stopped_ring(void)
+{
+	struct vhost_user_vring_state st = { .index = 1, .num = 100 };
+	struct vhost_user_msg msg;
+	int sock = connect_vio();
+
+	T_ASSERT(sock >= 0, "connect");
+	T_EQ(negotiate(sock), 0);
+	T_EQ(send_raw(sock, VHOST_USER_SET_VRING_BASE, V, &st, sizeof(st), 0), 0);
+	st.num = 0;
+	T_EQ(send_raw(sock, VHOST_USER_GET_VRING_BASE, V, &st, sizeof(st), 0), 0);
+	T_EQ(recv_reply(sock, &msg), 0);
+	T_EQ(msg.payload.state.index, 1);
+	T_EQ(msg.payload.state.num, 100);
+	close(sock);
+	settle();
+	return 0;
+}
+
 static int
 test_vhost_malformed_unregister_removes_socket(void)
 {
@@ -383,6 +437,8 @@ static const struct vio_test_case cases[] = {
 	VIO_TEST(test_vhost_malformed_no_fd_leak_after_1000_connections),
 	VIO_TEST(test_vhost_malformed_unknown_request_refused_with_reply),
 	VIO_TEST(test_vhost_malformed_second_connection_refused),
+	VIO_TEST(test_vhost_protocol_features_count_before_set_features),
+	VIO_TEST(test_vhost_get_vring_base_of_stopped_ring),
 	VIO_TEST(test_vhost_malformed_unregister_removes_socket),
 };
 
