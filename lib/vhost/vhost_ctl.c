@@ -38,8 +38,6 @@ static bool ctl_running;
 /* Reconnect back-off: from 100 ms, doubling up to 2 s. */
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 2000
-/* How long a frontend may take to send the rest of a message it started. */
-#define MSG_TIMEOUT_MS 1000
 
 /* ------------------------------------------------------------------------ */
 /* Deferred callbacks                                                        */
@@ -260,22 +258,25 @@ static void
 conn_handler(struct vhost_watch *w, uint32_t events)
 {
 	struct vhost_dev *dev = container_of(w, struct vhost_dev, conn);
-	struct vhost_user_msg msg;
 	int ret;
 
 	RTE_SET_USED(events);
-	ret = vhost_user_msg_recv(w->fd, &msg, MSG_TIMEOUT_MS);
-	if (ret == -EAGAIN)
+	/* Never waits: a frontend that sends half a message holds only its own connection. */
+	ret = vhost_user_msg_recv_nb(w->fd, &dev->rx);
+	if (ret == 0)
 		return;
 	if (ret < 0) {
-		if (ret != -ECONNRESET)
+		if (ret != -ECONNRESET && dev->rx.got >= sizeof(dev->rx.msg.hdr))
 			DEV_LOG(dev, ERR, "unreadable message: %s (request %u, size %u)",
-				strerror(-ret), msg.hdr.request, msg.hdr.size);
+				strerror(-ret), dev->rx.msg.hdr.request, dev->rx.msg.hdr.size);
+		else if (ret != -ECONNRESET)
+			DEV_LOG(dev, ERR, "unreadable message: %s", strerror(-ret));
 		conn_close(dev);
 		return;
 	}
-	ret = vhost_server_handle(dev, &msg);
-	vhost_user_msg_close_fds(&msg); /* those a handler did not take */
+	ret = vhost_server_handle(dev, &dev->rx.msg);
+	vhost_user_msg_close_fds(&dev->rx.msg); /* those a handler did not take */
+	dev->rx.got = 0;
 	if (ret < 0)
 		conn_close(dev);
 }

@@ -92,6 +92,8 @@ vhost_dev_alloc(struct vhost_socket *s, int conn_fd)
 	dev->generation++;
 	dev->sock = s;
 	dev->conn.fd = conn_fd;
+	dev->rx.got = 0;
+	dev->rx.msg.nb_fds = 0;
 	dev->backend_req_fd = -1;
 	dev->features = 0;
 	dev->protocol_features = 0;
@@ -200,6 +202,8 @@ vhost_dev_close(struct vhost_dev *dev)
 	dev->protocol_features = 0;
 	dev->nb_vrings = 0;
 	vhost_backend_local_fini(&dev->backend);
+	vhost_user_msg_close_fds(&dev->rx.msg); /* of a message cut short */
+	dev->rx.got = 0;
 	vhost_ctl_unwatch(&dev->conn);
 	close(dev->conn.fd);
 	dev->conn.fd = -1;

@@ -104,6 +104,7 @@ struct vhost_dev {
 	unsigned int generation; /* changes at every reuse of the slot */
 	struct vhost_socket *sock;
 	struct vhost_watch conn;
+	struct vhost_user_rx rx; /* the message being received */
 
 	/* Negotiation. */
 	uint64_t features;

@@ -126,103 +126,106 @@ vhost_user_msg_take_fd(struct vhost_user_msg *msg, uint32_t i)
 	return fd;
 }
 
-/* Read exactly @p len bytes, waiting at most @p timeout_ms for each part. */
-static int
-read_full(int sock, void *buf, size_t len, int timeout_ms)
+int
+vhost_user_msg_recv_nb(int sock, struct vhost_user_rx *rx)
 {
-	uint8_t *p = buf;
+	const uint32_t hdr_len = sizeof(rx->msg.hdr);
+	struct vhost_user_msg *msg = &rx->msg;
+	int ret;
 
-	while (len > 0) {
-		ssize_t n = recv(sock, p, len, MSG_DONTWAIT);
+	for (;;) {
+		union {
+			char buf[CMSG_SPACE(VHOST_USER_MAX_FDS * sizeof(int))];
+			struct cmsghdr align;
+		} control;
+		uint32_t want = rx->got < hdr_len ? hdr_len : hdr_len + msg->hdr.size;
+		uint8_t *dst = rx->got < hdr_len ? (uint8_t *)&msg->hdr + rx->got
+						 : (uint8_t *)&msg->payload + (rx->got - hdr_len);
+		struct iovec iov = { .iov_base = dst, .iov_len = want - rx->got };
+		struct msghdr mh = {
+			.msg_iov = &iov,
+			.msg_iovlen = 1,
+			.msg_control = control.buf,
+			.msg_controllen = sizeof(control.buf),
+		};
+		struct cmsghdr *cm;
+		ssize_t n;
 
-		if (n > 0) {
-			p += n;
-			len -= (size_t)n;
+		if (rx->got >= hdr_len && rx->got == want)
+			return 1;
+		n = recvmsg(sock, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && errno == EAGAIN)
+			return 0;
+		if (n <= 0) {
+			ret = n == 0 ? -ECONNRESET : -errno;
+			goto err_close;
 		}
-		if (n == 0)
-			return -ECONNRESET;
-		if (errno == EINTR)
-			continue;
-		if (errno == EAGAIN) {
-			struct pollfd pfd = { .fd = sock, .events = POLLIN };
-			int r = poll(&pfd, 1, timeout_ms);
+		for (cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm)) {
+			uint32_t nb, i;
 
-			if (r == 0)
-				return -ETIMEDOUT;
-			if (r < 0 && errno != EINTR)
-				return -errno;
-			continue;
+			if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+				continue;
+			nb = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			for (i = 0; i < nb; i++) {
+				int fd;
+
+				memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+				if (msg->nb_fds < VHOST_USER_MAX_FDS)
+					msg->fds[msg->nb_fds++] = fd;
+				else
+					close(fd);
+			}
 		}
-		return -errno;
+		if (mh.msg_flags & MSG_CTRUNC) {
+			/* More fds than any request carries: the kernel closed the rest. */
+			ret = -EPROTO;
+			goto err_close;
+		}
+		rx->got += (uint32_t)n;
+		if (rx->got == hdr_len) {
+			if ((msg->hdr.flags & VHOST_USER_VERSION_MASK) != VHOST_USER_VERSION) {
+				ret = -EPROTO;
+				goto err_close;
+			}
+			if (msg->hdr.size > sizeof(msg->payload)) {
+				ret = -EMSGSIZE;
+				goto err_close;
+			}
+			memset(&msg->payload, 0, sizeof(msg->payload));
+		}
 	}
-	return 0;
+
+err_close:
+	vhost_user_msg_close_fds(msg);
+	return ret;
 }
 
 int
 vhost_user_msg_recv(int sock, struct vhost_user_msg *msg, int timeout_ms)
 {
-	union {
-		char buf[CMSG_SPACE(VHOST_USER_MAX_FDS * sizeof(int))];
-		struct cmsghdr align;
-	} control;
-	struct iovec iov = { .iov_base = &msg->hdr, .iov_len = sizeof(msg->hdr) };
-	struct msghdr mh = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = control.buf,
-		.msg_controllen = sizeof(control.buf),
-	};
-	struct cmsghdr *cm;
-	ssize_t n;
+	struct vhost_user_rx rx = { .got = 0 };
 	int ret;
 
-	msg->nb_fds = 0;
-	do {
-		n = recvmsg(sock, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-	} while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	if (n == 0)
-		return -ECONNRESET;
-	for (cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm)) {
-		uint32_t nb, i;
+	rx.msg.nb_fds = 0;
+	for (;;) {
+		struct pollfd pfd = { .fd = sock, .events = POLLIN };
 
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		nb = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (i = 0; i < nb && msg->nb_fds < VHOST_USER_MAX_FDS; i++)
-			memcpy(&msg->fds[msg->nb_fds++], CMSG_DATA(cm) + i * sizeof(int),
-			       sizeof(int));
+		ret = vhost_user_msg_recv_nb(sock, &rx);
+		if (ret != 0)
+			break;
+		if (rx.got == 0)
+			return -EAGAIN; /* nothing was waiting */
+		if (poll(&pfd, 1, timeout_ms) == 0) {
+			vhost_user_msg_close_fds(&rx.msg);
+			return -ETIMEDOUT;
+		}
 	}
-	if (mh.msg_flags & MSG_CTRUNC) {
-		/* More fds than any request carries: the kernel closed the rest. */
-		ret = -EPROTO;
-		goto err_close;
-	}
-	if ((size_t)n < sizeof(msg->hdr)) {
-		ret = read_full(sock, (uint8_t *)&msg->hdr + n, sizeof(msg->hdr) - (size_t)n,
-				timeout_ms);
-		if (ret < 0)
-			goto err_close;
-	}
-	if ((msg->hdr.flags & VHOST_USER_VERSION_MASK) != VHOST_USER_VERSION) {
-		ret = -EPROTO;
-		goto err_close;
-	}
-	if (msg->hdr.size > sizeof(msg->payload)) {
-		ret = -EMSGSIZE;
-		goto err_close;
-	}
-	memset(&msg->payload, 0, sizeof(msg->payload));
-	ret = read_full(sock, &msg->payload, msg->hdr.size, timeout_ms);
 	if (ret < 0)
-		goto err_close;
+		return ret;
+	*msg = rx.msg;
 	return 0;
-
-err_close:
-	vhost_user_msg_close_fds(msg);
-	return ret;
 }
 
 int

@@ -30,6 +30,21 @@ const struct vhost_user_rule *vhost_user_rule(uint32_t req);
 /* Name of request @p req, "UNKNOWN" if none. */
 const char *vhost_user_req_name(uint32_t req);
 
+/* A message being received: what arrived so far, fds included. */
+struct vhost_user_rx {
+	struct vhost_user_msg msg;
+	uint32_t got; /* bytes of header and payload received */
+};
+
+/*
+ * Receive what is waiting of one message without blocking. Returns 1 when
+ * @p rx holds a whole message (its fds owned by the caller), 0 when more is
+ * to come (call again when the socket is readable), or a negative errno as
+ * vhost_user_msg_recv() (the fds received so far are closed). Reset
+ * rx->got and rx->msg.nb_fds to 0 before the next message.
+ */
+int vhost_user_msg_recv_nb(int sock, struct vhost_user_rx *rx);
+
 /*
  * Receive one message into @p msg (fds into msg->fds, owned by the caller
  * from now on, CLOEXEC). Returns 0, -ECONNRESET when the peer closed,

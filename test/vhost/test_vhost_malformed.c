@@ -17,6 +17,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rte_common.h>
@@ -28,6 +29,7 @@
 #include "vio_virtio.h"
 
 static char sock_path[64];
+static char sock_path2[64]; /* a second socket: what one frontend does must not stall it */
 static char *log_buf;
 static size_t log_len;
 static FILE *log_stream;
@@ -48,19 +50,25 @@ fd_count(void)
 }
 
 static int
-connect_vio(void)
+connect_path(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
 		return -1;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		close(fd);
 		return -1;
 	}
 	return fd;
+}
+
+static int
+connect_vio(void)
+{
+	return connect_path(sock_path);
 }
 
 /* Whether vio closed the connection within @p ms (reading any replies on the way). */
@@ -423,12 +431,46 @@ test_vhost_get_vring_base_of_stopped_ring(void)
 	return 0;
 }
 
+/*
+ * A frontend that sends half a message and stops holds its own connection
+ * only: another socket is served at once, and the message completes later.
+ */
+static int
+test_vhost_half_message_does_not_stall_other_sockets(void)
+{
+	struct vhost_user_hdr hdr = { .request = VHOST_USER_GET_FEATURES, .flags = V };
+	struct vhost_user_msg msg;
+	struct timespec t0, t1;
+	int a = connect_vio(), b = connect_path(sock_path2);
+	double ms;
+
+	T_ASSERT(a >= 0 && b >= 0, "connect");
+	T_EQ(send(a, &hdr, 5, 0), 5);
+	usleep(20000);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	T_EQ(send_raw(b, VHOST_USER_GET_FEATURES, V, NULL, 0, 0), 0);
+	T_EQ(recv_reply(b, &msg), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6;
+	T_ASSERT(ms < 200, "the other socket waited %.0f ms", ms);
+	/* The rest of the first message, a second later: it is answered. */
+	sleep(1);
+	T_EQ(send(a, (const char *)&hdr + 5, sizeof(hdr) - 5, 0), (ssize_t)(sizeof(hdr) - 5));
+	T_EQ(recv_reply(a, &msg), 0);
+	T_EQ(msg.hdr.request, VHOST_USER_GET_FEATURES);
+	close(a);
+	close(b);
+	settle();
+	return 0;
+}
+
 static int
 test_vhost_malformed_unregister_removes_socket(void)
 {
 	T_EQ(vio_vhost_unregister(sock_path), 0);
 	T_ASSERT(access(sock_path, F_OK) != 0, "socket file still there");
 	T_EQ(vio_vhost_unregister(sock_path), -ENOENT);
+	T_EQ(vio_vhost_unregister(sock_path2), 0);
 	return 0;
 }
 
@@ -439,6 +481,7 @@ static const struct vio_test_case cases[] = {
 	VIO_TEST(test_vhost_malformed_second_connection_refused),
 	VIO_TEST(test_vhost_protocol_features_count_before_set_features),
 	VIO_TEST(test_vhost_get_vring_base_of_stopped_ring),
+	VIO_TEST(test_vhost_half_message_does_not_stall_other_sockets),
 	VIO_TEST(test_vhost_malformed_unregister_removes_socket),
 };
 
@@ -453,7 +496,9 @@ main(int argc, char **argv)
 	if (log_stream == NULL || rte_openlog_stream(log_stream) < 0)
 		return 1;
 	snprintf(sock_path, sizeof(sock_path), "/tmp/vio-test-bad-%d.sock", getpid());
-	if (vio_vhost_register(sock_path, 0) < 0 || vio_vhost_start(sock_path) < 0)
+	snprintf(sock_path2, sizeof(sock_path2), "/tmp/vio-test-bad2-%d.sock", getpid());
+	if (vio_vhost_register(sock_path, 0) < 0 || vio_vhost_start(sock_path) < 0 ||
+	    vio_vhost_register(sock_path2, 0) < 0 || vio_vhost_start(sock_path2) < 0)
 		return 1;
 	build_bad_msgs();
 	ret = vio_test_run(argc, argv, cases, RTE_DIM(cases));
