@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <numaif.h>
+#include <sched.h>
 
 #include <rte_errno.h>
 #include <rte_pause.h>
@@ -29,6 +30,7 @@ struct local_backend {
 	struct vio_vq *vq[VHOST_MAX_VRINGS];
 	struct vio_backend_vring_config cfg[VHOST_MAX_VRINGS];
 	bool enabled[VHOST_MAX_VRINGS];
+	bool started[VHOST_MAX_VRINGS]; /* started by the frontend, queue or not */
 };
 
 /*
@@ -40,9 +42,16 @@ struct local_backend {
 static void
 vring_unpublish(struct vhost_vring *vr)
 {
+	unsigned int spins = 0;
+
 	atomic_store_explicit(&vr->live, NULL, memory_order_seq_cst);
-	while (atomic_load_explicit(&vr->busy, memory_order_seq_cst) != 0)
-		rte_pause();
+	while (atomic_load_explicit(&vr->busy, memory_order_seq_cst) != 0) {
+		/* A burst takes microseconds; an lcore descheduled mid-burst takes longer. */
+		if (++spins < 1024)
+			rte_pause();
+		else
+			sched_yield();
+	}
 }
 
 static void
@@ -191,14 +200,11 @@ local_set_mem_table(struct vio_backend *be, const struct vio_mem_region_desc *re
 		    unsigned int nb_regions)
 {
 	struct local_backend *lb = be->priv;
-	uint32_t base[VHOST_MAX_VRINGS];
-	bool restart[VHOST_MAX_VRINGS];
 	struct vio_mem *mem, *old;
 	uint16_t i;
-	int ret = 0;
 
 	if (nb_regions == 0) {
-		/* The last region went: no ring can run. */
+		/* The last region went: no ring can run until memory comes back. */
 		for (i = 0; i < VHOST_MAX_VRINGS; i++)
 			if (lb->vq[i] != NULL)
 				lb->cfg[i].base = vq_destroy(lb, i);
@@ -215,25 +221,30 @@ local_set_mem_table(struct vio_backend *be, const struct vio_mem_region_desc *re
 	}
 	/* Running queues move to the new table: stop them, swap, start them again. */
 	for (i = 0; i < VHOST_MAX_VRINGS; i++) {
-		restart[i] = lb->vq[i] != NULL;
-		if (restart[i])
-			base[i] = vq_destroy(lb, i);
+		if (lb->vq[i] != NULL)
+			lb->cfg[i].base = vq_destroy(lb, i);
 	}
 	old = lb->mem;
 	lb->mem = mem;
 	vio_mem_free(old);
 	lb->dev->numa_node = mem_numa_node(mem);
+	/*
+	 * Every started ring runs again, also one whose memory was missing for a
+	 * while (QEMU removes a region and adds it back when it changes). A ring
+	 * whose memory is still missing waits for the next table.
+	 */
 	for (i = 0; i < VHOST_MAX_VRINGS; i++) {
-		if (restart[i] && vq_create(lb, i, base[i]) < 0)
-			ret = -EINVAL;
+		if (lb->started[i] && vq_create(lb, i, lb->cfg[i].base) < 0)
+			DEV_LOG(lb->dev, WARNING, "vring %u waits for its memory", i);
 	}
-	return ret;
+	return 0;
 }
 
 static int
 local_set_log_base(struct vio_backend *be, int fd, uint64_t offset, uint64_t size)
 {
 	struct local_backend *lb = be->priv;
+	uint16_t i;
 	int ret;
 
 	if (lb->log_fd >= 0)
@@ -243,7 +254,13 @@ local_set_log_base(struct vio_backend *be, int fd, uint64_t offset, uint64_t siz
 	lb->log_size = size;
 	if (lb->mem == NULL)
 		return 0;
+	/* Lcores may be writing into the old log: take the rings away while it is swapped. */
+	for (i = 0; i < VHOST_MAX_VRINGS; i++)
+		if (lb->vq[i] != NULL)
+			vring_unpublish(&lb->dev->vrings[i]);
 	ret = log_attach(lb, lb->mem);
+	for (i = 0; i < VHOST_MAX_VRINGS; i++)
+		vring_publish(lb, i);
 	if (ret < 0) {
 		close(lb->log_fd);
 		lb->log_fd = -1;
@@ -268,6 +285,7 @@ local_vring_start(struct vio_backend *be, uint16_t idx, const struct vio_backend
 	if (lb->vq[idx] != NULL)
 		base = vq_destroy(lb, idx);
 	lb->cfg[idx] = *cfg;
+	lb->started[idx] = true;
 	return vq_create(lb, idx, base);
 }
 
@@ -276,6 +294,7 @@ local_vring_stop(struct vio_backend *be, uint16_t idx, uint32_t *base)
 {
 	struct local_backend *lb = be->priv;
 
+	lb->started[idx] = false;
 	if (lb->vq[idx] == NULL) {
 		*base = lb->cfg[idx].base;
 		return 0;
@@ -308,6 +327,7 @@ local_reset(struct vio_backend *be)
 		if (lb->vq[i] != NULL)
 			vq_destroy(lb, i);
 		lb->enabled[i] = false;
+		lb->started[i] = false;
 		memset(&lb->cfg[i], 0, sizeof(lb->cfg[i]));
 	}
 	vio_mem_free(lb->mem);

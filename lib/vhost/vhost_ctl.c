@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
@@ -34,6 +35,12 @@ static struct socket_list zombies = TAILQ_HEAD_INITIALIZER(zombies);
 static int epfd = -1;
 static pthread_t ctl_thread;
 static bool ctl_running;
+/* Wakes the control thread when another thread queued callbacks (unregister). */
+static struct vhost_watch wake;
+/* Callbacks queued so far, and run so far; unregister waits for the second. */
+static uint64_t deferred_seq;
+static uint64_t done_seq;
+static pthread_cond_t done_cond = PTHREAD_COND_INITIALIZER;
 
 /* Reconnect back-off: from 100 ms, doubling up to 2 s. */
 #define BACKOFF_MIN_MS 100
@@ -75,6 +82,7 @@ defer(struct vhost_dev *dev, enum cb_kind kind, uint16_t idx, bool enabled)
 		return;
 	}
 	d = &deferred[nb_deferred++];
+	deferred_seq++;
 	d->kind = kind;
 	d->vid = dev->vid;
 	d->generation = dev->generation;
@@ -109,40 +117,82 @@ vhost_ctl_defer_features(struct vhost_dev *dev)
 	defer(dev, CB_FEATURES, 0, false);
 }
 
-/* Run the queued callbacks; called without vhost_lock. */
+static void conn_close(struct vhost_dev *dev);
+
+/* new_device_cb refused the device: drop its connection, if it is still the same one. */
+static void
+refuse_device(int vid, unsigned int generation)
+{
+	struct vhost_dev *dev = vhost_devices[vid];
+
+	pthread_mutex_lock(&vhost_lock);
+	if (dev != NULL && dev->in_use && dev->generation == generation) {
+		DEV_LOG(dev, INFO, "the application refused the device: closing the connection");
+		conn_close(dev);
+	}
+	pthread_mutex_unlock(&vhost_lock);
+}
+
+static void
+run_one(const struct deferred *d)
+{
+	switch (d->kind) {
+	case CB_NEW:
+		if (d->ops.new_device_cb != NULL && d->ops.new_device_cb(d->vid, d->ctx) != 0)
+			refuse_device(d->vid, d->generation);
+		break;
+	case CB_DESTROY:
+		if (d->ops.destroy_device_cb != NULL)
+			d->ops.destroy_device_cb(d->vid, d->ctx);
+		break;
+	case CB_VRING:
+		if (d->ops.vring_state_changed_cb != NULL)
+			d->ops.vring_state_changed_cb(d->vid, d->idx, d->enabled, d->ctx);
+		break;
+	case CB_FEATURES:
+		if (d->ops.features_changed_cb != NULL)
+			d->ops.features_changed_cb(d->vid, d->features, d->ctx);
+		break;
+	}
+}
+
+/*
+ * Run the queued callbacks, in order, on the control thread and without
+ * vhost_lock. A callback may queue more (one that unregisters, or refuses a
+ * device), so loop until none is left; then wake the threads waiting in
+ * vio_vhost_unregister().
+ */
 static void
 run_deferred(void)
 {
-	struct deferred todo[DEFERRED_MAX];
-	unsigned int i, n;
+	static struct deferred todo[DEFERRED_MAX]; /* control thread only */
 
-	pthread_mutex_lock(&vhost_lock);
-	n = nb_deferred;
-	memcpy(todo, deferred, n * sizeof(todo[0]));
-	nb_deferred = 0;
-	pthread_mutex_unlock(&vhost_lock);
-	for (i = 0; i < n; i++) {
-		struct deferred *d = &todo[i];
+	for (;;) {
+		unsigned int i, n;
 
-		switch (d->kind) {
-		case CB_NEW:
-			if (d->ops.new_device_cb != NULL)
-				d->ops.new_device_cb(d->vid, d->ctx);
-			break;
-		case CB_DESTROY:
-			if (d->ops.destroy_device_cb != NULL)
-				d->ops.destroy_device_cb(d->vid, d->ctx);
-			break;
-		case CB_VRING:
-			if (d->ops.vring_state_changed_cb != NULL)
-				d->ops.vring_state_changed_cb(d->vid, d->idx, d->enabled, d->ctx);
-			break;
-		case CB_FEATURES:
-			if (d->ops.features_changed_cb != NULL)
-				d->ops.features_changed_cb(d->vid, d->features, d->ctx);
-			break;
+		pthread_mutex_lock(&vhost_lock);
+		n = nb_deferred;
+		memcpy(todo, deferred, n * sizeof(todo[0]));
+		nb_deferred = 0;
+		if (n == 0) {
+			done_seq = deferred_seq;
+			pthread_cond_broadcast(&done_cond);
+			pthread_mutex_unlock(&vhost_lock);
+			return;
 		}
+		pthread_mutex_unlock(&vhost_lock);
+		for (i = 0; i < n; i++)
+			run_one(&todo[i]);
 	}
+}
+
+static void
+wake_handler(struct vhost_watch *w, uint32_t events)
+{
+	eventfd_t v;
+
+	RTE_SET_USED(events);
+	eventfd_read(w->fd, &v); /* the loop runs the callbacks after this batch */
 }
 
 /* ------------------------------------------------------------------------ */
@@ -224,6 +274,16 @@ ctl_start(void)
 	epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (epfd < 0)
 		return -errno;
+	wake.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	wake.handler = wake_handler;
+	if (wake.fd < 0 || vhost_ctl_watch(&wake) < 0) {
+		ret = -errno;
+		if (wake.fd >= 0)
+			close(wake.fd);
+		close(epfd);
+		epfd = -1;
+		return ret;
+	}
 	ret = rte_ctrl_thread_create(&ctl_thread, "vio-vhost-ctl", NULL, ctl_main, NULL);
 	if (ret != 0) {
 		close(epfd);
@@ -323,7 +383,8 @@ static int
 client_connect(struct vhost_socket *s)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	/* Non-blocking: a frontend with a full backlog (EAGAIN) is retried, never waited for. */
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 
 	if (fd < 0)
 		return -errno;
@@ -334,7 +395,6 @@ client_connect(struct vhost_socket *s)
 		close(fd);
 		return ret;
 	}
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	conn_new(s, fd);
 	return s->dev != NULL ? 0 : -ENOMEM;
 }
@@ -565,14 +625,21 @@ socket_start(struct vhost_socket *s)
 		s->timer.fd = -1;
 		return ret;
 	}
-	s->started = true;
 	ret = client_connect(s);
 	if (ret < 0 && !(s->flags & VIO_VHOST_F_NO_RECONNECT)) {
 		s->backoff_ms = BACKOFF_MIN_MS;
 		timer_arm(s);
 		ret = 0;
 	}
-	return ret;
+	if (ret < 0) {
+		VHOST_LOG(ERR, "%s: connect: %s", s->path, strerror(-ret));
+		vhost_ctl_unwatch(&s->timer);
+		close(s->timer.fd);
+		s->timer.fd = -1;
+		return ret;
+	}
+	s->started = true;
+	return 0;
 }
 
 int
@@ -620,9 +687,18 @@ vio_vhost_unregister(const char *path)
 			free(s);
 		ret = 0;
 	}
+	/*
+	 * The destroy callback queued by the close runs on the control thread;
+	 * another thread waits for it, so the application may free its context
+	 * once this returns. From a callback, it runs when the callback returns.
+	 */
+	if (s != NULL && ctl_running && !vhost_ctl_is_ctl_thread()) {
+		uint64_t mine = deferred_seq;
+
+		eventfd_write(wake.fd, 1);
+		while (done_seq < mine)
+			pthread_cond_wait(&done_cond, &vhost_lock);
+	}
 	pthread_mutex_unlock(&vhost_lock);
-	/* The destroy callback queued by the close runs now, in the caller's thread. */
-	if (s != NULL && !vhost_ctl_is_ctl_thread())
-		run_deferred();
 	return ret;
 }

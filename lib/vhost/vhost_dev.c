@@ -68,10 +68,17 @@ vring_close_fds(struct vhost_vring *vr)
 struct vhost_dev *
 vhost_dev_alloc(struct vhost_socket *s, int conn_fd)
 {
+	/*
+	 * Round robin from the slot after the last one given out, so a vid that
+	 * was just destroyed is the last to be reused (an lcore that polls it a
+	 * little too long finds nothing rather than the next frontend's rings).
+	 */
+	static int last_vid = -1;
 	struct vhost_dev *dev = NULL;
-	int vid, i;
+	int n, vid = 0, i;
 
-	for (vid = 0; vid < VIO_VHOST_MAX_DEVICES; vid++) {
+	for (n = 0; n < VIO_VHOST_MAX_DEVICES; n++) {
+		vid = (last_vid + 1 + n) % VIO_VHOST_MAX_DEVICES;
 		if (vhost_devices[vid] == NULL) {
 			vhost_devices[vid] = rte_zmalloc("vio_vhost_dev", sizeof(*dev), 0);
 			if (vhost_devices[vid] == NULL)
@@ -88,6 +95,7 @@ vhost_dev_alloc(struct vhost_socket *s, int conn_fd)
 		VHOST_LOG(ERR, "%s: all %d device slots in use", s->path, VIO_VHOST_MAX_DEVICES);
 		return NULL;
 	}
+	last_vid = vid;
 	dev->vid = vid;
 	dev->generation++;
 	dev->sock = s;

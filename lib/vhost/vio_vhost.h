@@ -57,7 +57,10 @@ extern "C" {
 
 /** Application callbacks; any may be NULL. They run on the control thread. */
 struct vio_vhost_ops {
-	/** The device is ready: memory set, first queue pair live. Return 0 to accept it. */
+	/**
+	 * The device is ready: memory set, first queue pair live. Return 0 to
+	 * accept it; anything else makes vio close the connection.
+	 */
 	int (*new_device_cb)(int vid, void *ctx);
 	/** The device stopped (frontend gone, reset, or a ring stopped); bursts now return 0. */
 	void (*destroy_device_cb)(int vid, void *ctx);
@@ -123,7 +126,10 @@ int vio_vhost_start(const char *path);
 /**
  * Stop serving @p path and forget it: close the listener and its connection
  * (the device is destroyed first, with its callback), remove the socket file.
- * Safe while a frontend is connected and from inside a callback.
+ * Safe while a frontend is connected and from inside a callback. Called from
+ * another thread, it returns once destroy_device_cb has run on the control
+ * thread, so the application may free the callbacks' context afterwards;
+ * called from a callback, destroy_device_cb runs when that callback returns.
  *
  * @return 0 or -ENOENT.
  */
