@@ -124,7 +124,7 @@ vq_create(struct local_backend *lb, uint16_t idx, uint32_t base)
 	vc.size = c->size;
 	vc.base = base;
 	vc.callfd = c->callfd;
-	vc.errfd = lb->dev->vrings[idx].err_eventfd;
+	vc.errfd = lb->dev->err.fd;
 	vc.log_ring_gpa = c->log_gpa;
 	if (packed) {
 		vc.desc = ring_part(lb, c->desc_uaddr, vio_vring_packed_desc_bytes(c->size),
@@ -150,6 +150,7 @@ vq_create(struct local_backend *lb, uint16_t idx, uint32_t base)
 	lb->vq[idx] = vio_vq_create(&vc, SOCKET_ID_ANY);
 	if (lb->vq[idx] == NULL)
 		return -rte_errno;
+	lb->dev->vrings[idx].err_reported = false;
 	vring_publish(lb, idx);
 	return 0;
 }

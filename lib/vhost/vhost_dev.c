@@ -17,28 +17,37 @@
 /* Device slots are allocated once and never freed, so a vid stays a valid pointer. */
 struct vhost_dev *vhost_devices[VIO_VHOST_MAX_DEVICES];
 
+/*
+ * An engine queue of the device broke (hostile ring): log what broke it, once
+ * per queue, and pass the news to the frontend's error fd. Runs on the
+ * control thread with vhost_lock held.
+ */
 static void
-vring_err_handler(struct vhost_watch *w, uint32_t events)
+dev_err_handler(struct vhost_watch *w, uint32_t events)
 {
-	struct vhost_vring *vr = container_of(w, struct vhost_vring, err_watch);
-	struct vio_vq *vq = atomic_load(&vr->live);
+	struct vhost_dev *dev = container_of(w, struct vhost_dev, err);
 	eventfd_t v;
-	const char *field = "?";
-	uint64_t value = 0;
+	int i;
 
 	RTE_SET_USED(events);
-	if (eventfd_read(w->fd, &v) < 0)
+	if (eventfd_read(w->fd, &v) < 0 || !dev->in_use)
 		return;
-	if (vq != NULL)
-		vio_vq_error(vq, &field, &value);
-	/* The control thread runs this with vhost_lock held. */
-	if (vr->dev->in_use)
-		DEV_LOG(vr->dev, ERR,
-			"vring %u: the frontend broke the queue: %s = 0x%" PRIx64
+	for (i = 0; i < VHOST_MAX_VRINGS; i++) {
+		struct vhost_vring *vr = &dev->vrings[i];
+		struct vio_vq *vq = atomic_load(&vr->live);
+		const char *field;
+		uint64_t value;
+
+		if (vq == NULL || vr->err_reported || vio_vq_error(vq, &field, &value) < 0)
+			continue;
+		vr->err_reported = true;
+		DEV_LOG(dev, ERR,
+			"vring %d: the frontend broke the queue: %s = 0x%" PRIx64
 			" (queue stopped, see its err_* counters)",
-			vr->idx, field, value);
-	if (vr->cfg.errfd >= 0)
-		eventfd_write(vr->cfg.errfd, 1);
+			i, field, value);
+		if (vr->cfg.errfd >= 0)
+			eventfd_write(vr->cfg.errfd, 1);
+	}
 }
 
 static void
@@ -83,8 +92,7 @@ vhost_dev_alloc(struct vhost_socket *s, int conn_fd)
 			vhost_devices[vid] = rte_zmalloc("vio_vhost_dev", sizeof(*dev), 0);
 			if (vhost_devices[vid] == NULL)
 				return NULL;
-			for (i = 0; i < VHOST_MAX_VRINGS; i++)
-				vhost_devices[vid]->vrings[i].err_eventfd = -1;
+			vhost_devices[vid]->err.fd = -1;
 		}
 		if (!vhost_devices[vid]->in_use) {
 			dev = vhost_devices[vid];
@@ -122,25 +130,27 @@ vhost_dev_alloc(struct vhost_socket *s, int conn_fd)
 		vr->idx = (uint16_t)i;
 		atomic_store(&vr->live, NULL);
 		atomic_store(&vr->busy, 0);
-		vr->err_eventfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-		vr->err_watch.fd = vr->err_eventfd;
-		vr->err_watch.handler = vring_err_handler;
-		if (vr->err_eventfd < 0 || vhost_ctl_watch(&vr->err_watch) < 0)
-			goto err_close;
 	}
-	if (vhost_backend_local_init(&dev->backend, dev) < 0)
+	dev->err.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	dev->err.handler = dev_err_handler;
+	if (dev->err.fd < 0 || vhost_ctl_watch(&dev->err) < 0) {
+		VHOST_LOG(ERR, "%s: error eventfd: %s", s->path, strerror(errno));
 		goto err_close;
+	}
+	if (vhost_backend_local_init(&dev->backend, dev) < 0) {
+		VHOST_LOG(ERR, "%s: out of memory", s->path);
+		goto err_unwatch;
+	}
 	dev->in_use = true;
 	return dev;
 
+err_unwatch:
+	vhost_ctl_unwatch(&dev->err);
 err_close:
-	for (i = 0; i < VHOST_MAX_VRINGS; i++) {
-		if (dev->vrings[i].err_eventfd >= 0) {
-			vhost_ctl_unwatch(&dev->vrings[i].err_watch);
-			close(dev->vrings[i].err_eventfd);
-			dev->vrings[i].err_eventfd = -1;
-		}
-	}
+	if (dev->err.fd >= 0)
+		close(dev->err.fd);
+	dev->err.fd = -1;
+	dev->conn.fd = -1;
 	return NULL;
 }
 
@@ -215,11 +225,9 @@ vhost_dev_close(struct vhost_dev *dev)
 	vhost_ctl_unwatch(&dev->conn);
 	close(dev->conn.fd);
 	dev->conn.fd = -1;
-	for (i = 0; i < VHOST_MAX_VRINGS; i++) {
-		vhost_ctl_unwatch(&dev->vrings[i].err_watch);
-		close(dev->vrings[i].err_eventfd);
-		dev->vrings[i].err_eventfd = -1;
-	}
+	vhost_ctl_unwatch(&dev->err);
+	close(dev->err.fd);
+	dev->err.fd = -1;
 	dev->in_use = false;
 	dev->sock = NULL;
 }

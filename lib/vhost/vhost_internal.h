@@ -85,8 +85,7 @@ struct vhost_vring {
 	struct vio_backend_vring_config cfg; /* what the frontend set */
 	bool started;                        /* kicked since the last stop */
 	bool enabled;
-	int err_eventfd; /* the engine signals breakage here */
-	struct vhost_watch err_watch;
+	bool err_reported;         /* the current engine queue's breakage was logged */
 	struct vio_vq_stats saved; /* counters of earlier engine queues */
 };
 
@@ -105,6 +104,8 @@ struct vhost_dev {
 	struct vhost_socket *sock;
 	struct vhost_watch conn;
 	struct vhost_user_rx rx; /* the message being received */
+	struct vhost_watch
+		err; /* eventfd every engine queue of the device signals when it breaks */
 
 	/* Negotiation. */
 	uint64_t features;
