@@ -20,6 +20,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <rte_cycles.h>
 #include <rte_lcore.h>
 #include <rte_thread.h>
 
@@ -45,6 +46,8 @@ static pthread_cond_t done_cond = PTHREAD_COND_INITIALIZER;
 /* Reconnect back-off: from 100 ms, doubling up to 2 s. */
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 2000
+/* A connection that lived this long resets the back-off. */
+#define BACKOFF_RESET_S 5
 
 /* ------------------------------------------------------------------------ */
 /* Deferred callbacks                                                        */
@@ -309,7 +312,15 @@ conn_close(struct vhost_dev *dev)
 	vhost_dev_close(dev);
 	s->dev = NULL;
 	if ((s->flags & VIO_VHOST_F_CLIENT) && !(s->flags & VIO_VHOST_F_NO_RECONNECT)) {
-		s->backoff_ms = BACKOFF_MIN_MS;
+		/*
+		 * A connection that lived a while starts the back-off anew; one
+		 * that died young (a frontend that drops us) keeps doubling it,
+		 * so a bad peer is not reconnected to ten times a second.
+		 */
+		if (rte_get_timer_cycles() - s->connected_at > BACKOFF_RESET_S * rte_get_timer_hz())
+			s->backoff_ms = BACKOFF_MIN_MS;
+		else
+			s->backoff_ms = RTE_MIN(s->backoff_ms * 2, (unsigned int)BACKOFF_MAX_MS);
 		timer_arm(s);
 	}
 }
@@ -396,6 +407,7 @@ client_connect(struct vhost_socket *s)
 		return ret;
 	}
 	conn_new(s, fd);
+	s->connected_at = rte_get_timer_cycles();
 	return s->dev != NULL ? 0 : -ENOMEM;
 }
 
@@ -418,10 +430,8 @@ timer_handler(struct vhost_watch *w, uint32_t events)
 	RTE_SET_USED(events);
 	if (read(w->fd, &expirations, sizeof(expirations)) < 0 || s->dev != NULL)
 		return;
-	if (client_connect(s) == 0) {
-		s->backoff_ms = BACKOFF_MIN_MS;
+	if (client_connect(s) == 0)
 		return;
-	}
 	s->backoff_ms = RTE_MIN(s->backoff_ms * 2, (unsigned int)BACKOFF_MAX_MS);
 	timer_arm(s);
 }
@@ -625,6 +635,7 @@ socket_start(struct vhost_socket *s)
 		s->timer.fd = -1;
 		return ret;
 	}
+	s->backoff_ms = BACKOFF_MIN_MS;
 	ret = client_connect(s);
 	if (ret < 0 && !(s->flags & VIO_VHOST_F_NO_RECONNECT)) {
 		s->backoff_ms = BACKOFF_MIN_MS;

@@ -170,7 +170,7 @@ vhost_dev_update_running(struct vhost_dev *dev)
 }
 
 /*
- * Device reset (SET_STATUS 0, RESET_DEVICE, RESET_OWNER): rings, memory, log,
+ * Device reset (RESET_DEVICE, RESET_OWNER): rings, memory, log,
  * features and status go; what belongs to the connection stays (protocol
  * features, the backend request fd, the vrings' error fds), because QEMU
  * does not send them again when it starts the device anew.

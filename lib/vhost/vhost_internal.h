@@ -93,6 +93,8 @@ struct vhost_vring {
 struct vhost_region {
 	struct vhost_user_mem_region r;
 	int fd;
+	/* QEMU adds a region once per queue pair (one vhost device each) and removes it as often. */
+	unsigned int refs;
 };
 
 struct vhost_socket;
@@ -149,6 +151,7 @@ struct vhost_socket {
 	struct vhost_watch listen; /* server: the listening socket */
 	struct vhost_watch timer;  /* client: reconnect timer (timerfd) */
 	unsigned int backoff_ms;
+	uint64_t connected_at; /* timer cycles at the last connect (client mode) */
 	struct vhost_dev *dev; /* the connection, or NULL */
 };
 

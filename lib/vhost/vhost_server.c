@@ -213,6 +213,7 @@ on_set_mem_table(struct vhost_dev *dev, struct vhost_user_msg *msg)
 	for (i = 0; i < msg->payload.mem.nregions; i++) {
 		dev->regions[i].r = msg->payload.mem.regions[i];
 		dev->regions[i].fd = vhost_user_msg_take_fd(msg, i);
+		dev->regions[i].refs = 1;
 	}
 	dev->nb_regions = msg->payload.mem.nregions;
 	return mem_table_apply(dev, msg);
@@ -227,14 +228,24 @@ on_get_max_mem_slots(struct vhost_dev *dev, struct vhost_user_msg *msg)
 static int
 on_add_mem_reg(struct vhost_dev *dev, struct vhost_user_msg *msg)
 {
+	const struct vhost_user_mem_region *r = &msg->payload.mem_reg.region;
 	struct vhost_region *nr;
+	uint32_t i;
 
+	/* The same region again (QEMU: once per queue pair): count it, map nothing new. */
+	for (i = 0; i < dev->nb_regions; i++) {
+		if (memcmp(&dev->regions[i].r, r, sizeof(*r)) == 0) {
+			dev->regions[i].refs++;
+			return 0;
+		}
+	}
 	if (dev->nb_regions == VIO_MEM_MAX_REGIONS)
 		return BAD(dev, msg, "region count", "%u (at most %u)", dev->nb_regions + 1,
 			   VIO_MEM_MAX_REGIONS);
 	nr = &dev->regions[dev->nb_regions++];
-	nr->r = msg->payload.mem_reg.region;
+	nr->r = *r;
 	nr->fd = vhost_user_msg_take_fd(msg, 0);
+	nr->refs = 1;
 	return mem_table_apply(dev, msg);
 }
 
@@ -254,6 +265,8 @@ on_rem_mem_reg(struct vhost_dev *dev, struct vhost_user_msg *msg)
 		return BAD(dev, msg, "region",
 			   "gpa 0x%" PRIx64 " size 0x%" PRIx64 " (no such region)", r->gpa,
 			   r->size);
+	if (--dev->regions[i].refs > 0)
+		return 0;
 	close(dev->regions[i].fd);
 	dev->regions[i] = dev->regions[--dev->nb_regions];
 	return mem_table_apply(dev, msg);
@@ -495,9 +508,13 @@ on_set_status(struct vhost_dev *dev, struct vhost_user_msg *msg)
 
 	if (st > UINT8_MAX)
 		return BAD(dev, msg, "status", "0x%" PRIx64, st);
+	/*
+	 * Recorded only. QEMU writes 0 each time it stops the device (once per
+	 * queue pair) and then asks where the rings stand (GET_VRING_BASE), and
+	 * it does not send the memory table or the protocol features again when
+	 * it restarts: resetting here would lose the rings' positions.
+	 */
 	dev->status = (uint8_t)st;
-	if (st == 0)
-		vhost_dev_reset(dev); /* virtio 1.2, 2.1: writing 0 resets the device */
 	return 0;
 }
 
