@@ -12,7 +12,9 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-devtools/setup.sh >&2
+# The benchmark needs no QEMU: packages and hugepages only.
+devtools/setup.sh packages >&2
+devtools/setup.sh hugepages >&2
 devtools/setup.sh build build -Dbuildtype=release -Dwerror=true >&2
 [ -x build/app/vio-bench ] || { echo "run.sh: build/app/vio-bench was not built (is it in app/meson.build?)" >&2; exit 1; }
 exec build/app/vio-bench "$@"

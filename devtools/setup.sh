@@ -2,14 +2,21 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # setup.sh: prepare this machine for building and testing vio, and build.
 #
-#   devtools/setup.sh                   packages, then hugepages
+#   devtools/setup.sh                   packages, hugepages, then the test peers
 #   devtools/setup.sh packages          install the missing Debian packages
 #   devtools/setup.sh hugepages         mount hugetlbfs, reserve 2 MiB pages
+#   devtools/setup.sh peers             ../shared/peers/setup.sh, if that folder exists
 #   devtools/setup.sh build DIR [OPT..] configure DIR if needed, then ninja
 #
 # Idempotent and quick when there is nothing to do: apt-get runs only when a
 # package is missing. Installing packages needs root; hugepages need root too,
 # but a hugepage failure is only a warning (the fast tests use --no-huge).
+#
+# peers: the guest suite boots a Linux guest with QEMU through the shared test
+# peers (../shared/peers next to this repository); their setup.sh installs
+# what they need (qemu-system-x86, the guest kernels, busybox-static, ...) and
+# is as quick as this one when everything is there. Without root only a
+# warning is printed when QEMU is missing.
 #
 # build: DIR is relative to the current directory. OPT are `meson setup`
 # options (-Dbuildtype=release ...). The first time DIR is configured with
@@ -74,6 +81,19 @@ ensure_hugepages() {
 	fi
 }
 
+# The shared test peers: QEMU, guest kernels and image tools for the guest suite.
+ensure_peers() {
+	local peers
+	peers="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/shared/peers"
+	[ -x "$peers/setup.sh" ] || return 0
+	if [ "$(id -u)" != 0 ]; then
+		command -v qemu-system-x86_64 >/dev/null ||
+			warn "QEMU missing: run $peers/setup.sh as root for the guest suite"
+		return 0
+	fi
+	"$peers/setup.sh" || die "$peers/setup.sh failed"
+}
+
 # build DIR [OPT...]
 build() {
 	[ $# -ge 1 ] || die "usage: $0 build DIR [meson setup options...]"
@@ -105,13 +125,15 @@ case "${1:-all}" in
 all)
 	ensure_packages
 	ensure_hugepages
+	ensure_peers
 	;;
 packages) ensure_packages ;;
 hugepages) ensure_hugepages ;;
+peers) ensure_peers ;;
 build)
 	shift
 	build "$@"
 	;;
--h | --help) sed -n '3,20p' "$0" | sed 's/^# \{0,1\}//' ;;
+-h | --help) sed -n '3,27p' "$0" | sed 's/^# \{0,1\}//' ;;
 *) die "unknown command '$1' (try --help)" ;;
 esac

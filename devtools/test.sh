@@ -5,13 +5,14 @@
 #
 #   devtools/test.sh [--fast] [--no-asan]
 #
-#   1. devtools/setup.sh: packages and hugepages
-#   2. build/ (release, werror): meson suites "fast", "stress" and "peers"
-#      (real DPDK testpmd processes), one test at a time (they use both cores)
+#   1. devtools/setup.sh: packages, hugepages and the shared test peers (QEMU)
+#   2. build/ (release, werror): meson suites "fast", "stress", "peers"
+#      (real DPDK testpmd processes) and "guest" (a Linux guest under QEMU
+#      pings vio), one test at a time (they use both cores)
 #   3. build-asan/ (debug, ASan + UBSan, werror): suite "fast"
 #   4. devtools/check-style.sh, counted as one test
 #
-#   --fast     skip the stress and peers suites
+#   --fast     skip the stress, peers and guest suites
 #   --no-asan  skip the ASan + UBSan build
 #
 # The last line of output is always "N passed, N failed, N skipped", totalled
@@ -37,7 +38,7 @@ for arg in "$@"; do
 	--fast) run_stress=0 ;;
 	--no-asan) run_asan=0 ;;
 	-h | --help)
-		sed -n '3,23p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '3,24p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	*)
@@ -138,7 +139,7 @@ fi
 step "release build (build/)"
 if build_dir build "${RELEASE_OPTS[@]}"; then
 	suites=(fast)
-	[ "$run_stress" = 1 ] && suites+=(stress peers)
+	[ "$run_stress" = 1 ] && suites+=(stress peers guest)
 	step "release tests: ${suites[*]}"
 	run_suites build "${suites[@]}" -- --num-processes 1
 fi
