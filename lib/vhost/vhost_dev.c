@@ -247,80 +247,52 @@ dev_get(int vid)
 	return dev != NULL && dev->in_use ? dev : NULL;
 }
 
+/*
+ * The body of a per-device query: run @p body with @p dev the connected device
+ * of @p vid, under vhost_lock; -ENODEV when there is none.
+ */
+#define DEV_QUERY(vid, body)                       \
+	do {                                       \
+		struct vhost_dev *dev;             \
+		int ret = -ENODEV;                 \
+		pthread_mutex_lock(&vhost_lock);   \
+		dev = dev_get(vid);                \
+		if (dev != NULL) {                 \
+			ret = 0;                   \
+			body;                      \
+		}                                  \
+		pthread_mutex_unlock(&vhost_lock); \
+		return ret;                        \
+	} while (0)
+
 int
 vio_vhost_get_negotiated_features(int vid, uint64_t *features)
 {
-	struct vhost_dev *dev;
-	int ret = -ENODEV;
-
-	pthread_mutex_lock(&vhost_lock);
-	dev = dev_get(vid);
-	if (dev != NULL) {
-		*features = dev->features;
-		ret = 0;
-	}
-	pthread_mutex_unlock(&vhost_lock);
-	return ret;
+	DEV_QUERY(vid, *features = dev->features);
 }
 
 int
 vio_vhost_get_mtu(int vid, uint16_t *mtu)
 {
-	struct vhost_dev *dev;
-	int ret = -ENODEV;
-
-	pthread_mutex_lock(&vhost_lock);
-	dev = dev_get(vid);
-	if (dev != NULL) {
-		*mtu = dev->mtu;
-		ret = 0;
-	}
-	pthread_mutex_unlock(&vhost_lock);
-	return ret;
+	DEV_QUERY(vid, *mtu = dev->mtu);
 }
 
 int
 vio_vhost_get_numa_node(int vid)
 {
-	struct vhost_dev *dev;
-	int ret = -ENODEV;
-
-	pthread_mutex_lock(&vhost_lock);
-	dev = dev_get(vid);
-	if (dev != NULL)
-		ret = dev->numa_node;
-	pthread_mutex_unlock(&vhost_lock);
-	return ret;
+	DEV_QUERY(vid, ret = dev->numa_node);
 }
 
 int
 vio_vhost_get_vring_num(int vid)
 {
-	struct vhost_dev *dev;
-	int ret = -ENODEV;
-
-	pthread_mutex_lock(&vhost_lock);
-	dev = dev_get(vid);
-	if (dev != NULL)
-		ret = (int)dev->nb_vrings;
-	pthread_mutex_unlock(&vhost_lock);
-	return ret;
+	DEV_QUERY(vid, ret = (int)dev->nb_vrings);
 }
 
 int
 vio_vhost_get_path(int vid, char *buf, size_t len)
 {
-	struct vhost_dev *dev;
-	int ret = -ENODEV;
-
-	pthread_mutex_lock(&vhost_lock);
-	dev = dev_get(vid);
-	if (dev != NULL) {
-		snprintf(buf, len, "%s", dev->sock->path);
-		ret = 0;
-	}
-	pthread_mutex_unlock(&vhost_lock);
-	return ret;
+	DEV_QUERY(vid, snprintf(buf, len, "%s", dev->sock->path));
 }
 
 int

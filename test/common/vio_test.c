@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,6 +33,21 @@ vio_test_eal_init(const char *prog, const char *lcores)
 		return -1;
 	}
 	return 0;
+}
+
+int
+vio_test_fd_count(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n - 1; /* the directory's own fd */
 }
 
 int

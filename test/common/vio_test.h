@@ -48,6 +48,9 @@ struct vio_test_case {
  */
 int vio_test_eal_init(const char *prog, const char *lcores);
 
+/* Open file descriptors of this process (for leak checks), or -1. */
+int vio_test_fd_count(void);
+
 /*
  * Run the cases whose name contains the filter given as argv[1] (all when
  * absent); print one line per case; return the exit status for Meson.

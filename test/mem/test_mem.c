@@ -113,21 +113,6 @@ at_offset(const struct mem_fx *f, const void *hva, uint64_t off)
 	return *(const uint8_t *)hva == pattern_byte(off) && *(const uint8_t *)hva == f->base[off];
 }
 
-static int
-fd_count(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	if (d == NULL)
-		return -1;
-	while ((e = readdir(d)) != NULL)
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
-
 /* Mappings of the memfd called @p name in this process. */
 static int
 map_count(const char *name)
@@ -603,7 +588,7 @@ static int
 check_refused(const struct mem_fx *f, const struct vio_mem_region_desc *r, unsigned int nb,
 	      const char *what)
 {
-	int fds = fd_count(), maps = map_count(f->name);
+	int fds = vio_test_fd_count(), maps = map_count(f->name);
 	struct vio_mem *mem;
 
 	rte_errno = 0;
@@ -612,7 +597,8 @@ check_refused(const struct mem_fx *f, const struct vio_mem_region_desc *r, unsig
 		vio_mem_free(mem);
 	T_ASSERT(mem == NULL, "%s: accepted", what);
 	T_ASSERT(rte_errno == EINVAL, "%s: rte_errno %d", what, rte_errno);
-	T_ASSERT(fd_count() == fds, "%s: %d fds, %d before", what, fd_count(), fds);
+	T_ASSERT(vio_test_fd_count() == fds, "%s: %d fds, %d before", what, vio_test_fd_count(),
+		 fds);
 	T_ASSERT(map_count(f->name) == maps, "%s: %d mappings, %d before", what, map_count(f->name),
 		 maps);
 	return 0;

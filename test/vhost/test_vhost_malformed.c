@@ -35,21 +35,6 @@ static size_t log_len;
 static FILE *log_stream;
 
 static int
-fd_count(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	if (d == NULL)
-		return -1;
-	while ((e = readdir(d)) != NULL)
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n - 1; /* the directory's own fd */
-}
-
-static int
 connect_path(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -313,13 +298,13 @@ test_vhost_malformed_no_fd_leak_after_1000_connections(void)
 	int before, after, i, tries;
 
 	settle();
-	before = fd_count();
+	before = vio_test_fd_count();
 	for (i = 0; i < 1000; i++) {
 		if (run_bad(&bad_msgs[i % nb_bad]) != 0)
 			return -1;
 	}
 	/* The last close may still be in flight on the control thread. */
-	for (tries = 0; tries < 100 && (after = fd_count()) != before; tries++)
+	for (tries = 0; tries < 100 && (after = vio_test_fd_count()) != before; tries++)
 		usleep(10000);
 	T_EQ(after, before);
 	return 0;
