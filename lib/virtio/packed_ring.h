@@ -124,8 +124,15 @@ vio_packed_dev_avail(const struct vio_packed_ring *r, uint16_t idx, bool wrap)
 static inline uint16_t
 vio_packed_dev_avail_slots(const struct vio_packed_ring *r, uint16_t idx, bool wrap, uint16_t max)
 {
-	uint16_t n = 0;
+	uint16_t last_idx = idx, n = 0;
+	bool last_wrap = wrap;
 
+	if (max == 0)
+		return 0;
+	/* Busy ring: the max-th slot is available, so are the ones before it. One load. */
+	vio_packed_advance(r->size, &last_idx, &last_wrap, RTE_MIN(max, r->size) - 1);
+	if (vio_packed_dev_avail(r, last_idx, last_wrap))
+		return RTE_MIN(max, r->size);
 	while (n < max && vio_packed_dev_avail(r, idx, wrap)) {
 		n++;
 		vio_packed_advance(r->size, &idx, &wrap, 1);
