@@ -24,10 +24,8 @@
 #include "vio_engine.h"
 #include "vio_mem_driver.h"
 
+/* The engine's log type; the data path never logs, the control functions do. */
 extern int vio_engine_logtype;
-#define VQ_LOG(vq, level, fmt, ...)                                                           \
-	rte_log(RTE_LOG_##level, vio_engine_logtype, "vio_engine: %s: " fmt "\n", (vq)->name, \
-		##__VA_ARGS__)
 
 #ifndef VIO_MAX_BURST
 #define VIO_MAX_BURST 256

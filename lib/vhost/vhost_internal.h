@@ -179,7 +179,4 @@ extern struct vhost_dev *vhost_devices[VIO_VHOST_MAX_DEVICES];
 /* vhost_server.c: handle one message; a negative return closes the connection. */
 int vhost_server_handle(struct vhost_dev *dev, struct vhost_user_msg *msg);
 
-/* vhost_socket.c */
-void vhost_socket_conn_closed(struct vhost_socket *s);
-
 #endif /* VIO_VHOST_INTERNAL_H */
