@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 
 #include <dirent.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,6 +9,8 @@
 #include <rte_log.h>
 
 #include "vio_test.h"
+
+static bool eal_up;
 
 int
 vio_test_eal_init(const char *prog, const char *lcores)
@@ -32,6 +35,7 @@ vio_test_eal_init(const char *prog, const char *lcores)
 		fprintf(stderr, "rte_eal_init failed\n");
 		return -1;
 	}
+	eal_up = true;
 	return 0;
 }
 
@@ -75,7 +79,8 @@ vio_test_run(int argc, char **argv, const struct vio_test_case *cases, unsigned 
 		fflush(stdout);
 	}
 	printf("cases: %u ok, %u failed, %u skipped\n", pass, fail, skip);
-	rte_eal_cleanup();
+	if (eal_up)
+		rte_eal_cleanup();
 	if (fail > 0)
 		return 1;
 	if (pass == 0 && skip > 0)
