@@ -113,8 +113,6 @@ vhost_dev_alloc(struct vhost_socket *s, int conn_fd)
 	dev->backend_req_fd = -1;
 	dev->features = 0;
 	dev->protocol_features = 0;
-	dev->features_acked = false;
-	dev->owner_set = false;
 	dev->mtu = 0;
 	dev->numa_node = -1;
 	dev->status = 0;
@@ -199,7 +197,6 @@ vhost_dev_reset(struct vhost_dev *dev)
 		close(dev->regions[i].fd);
 	dev->nb_regions = 0;
 	dev->features = 0;
-	dev->features_acked = false;
 	dev->status = 0;
 	vhost_dev_update_running(dev);
 }

@@ -112,8 +112,6 @@ struct vhost_dev {
 	/* Negotiation. */
 	uint64_t features;
 	uint64_t protocol_features;
-	bool features_acked;
-	bool owner_set;
 	uint16_t mtu;
 	int numa_node; /* of the first page of guest memory, -1 when unknown */
 	uint8_t status;

@@ -10,6 +10,7 @@
  */
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -128,7 +129,6 @@ on_set_features(struct vhost_dev *dev, struct vhost_user_msg *msg)
 		return BAD(dev, msg, "features",
 			   "0x%" PRIx64 " change 0x%" PRIx64 " while the device runs", f, changed);
 	dev->features = f;
-	dev->features_acked = true;
 	dev->backend.ops->set_features(&dev->backend, f);
 	vhost_ctl_defer_features(dev);
 	return 0;
@@ -156,8 +156,9 @@ on_set_protocol_features(struct vhost_dev *dev, struct vhost_user_msg *msg)
 static int
 on_set_owner(struct vhost_dev *dev, struct vhost_user_msg *msg)
 {
+	/* One connection is one owner: nothing to record. */
+	RTE_SET_USED(dev);
 	RTE_SET_USED(msg);
-	dev->owner_set = true;
 	return 0;
 }
 
@@ -374,6 +375,20 @@ on_get_vring_base(struct vhost_dev *dev, struct vhost_user_msg *msg)
 	return reply(dev, msg, sizeof(msg->payload.state), NULL, 0);
 }
 
+static bool
+is_eventfd(int fd)
+{
+	char path[32], target[32];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return false;
+	target[n] = '\0';
+	return strcmp(target, "anon_inode:[eventfd]") == 0;
+}
+
 /* SET_VRING_KICK / CALL / ERR: the fd, or none with the NOFD bit. */
 static int
 on_set_vring_fd(struct vhost_dev *dev, struct vhost_user_msg *msg)
@@ -390,6 +405,14 @@ on_set_vring_fd(struct vhost_dev *dev, struct vhost_user_msg *msg)
 	if (ret < 0)
 		return ret;
 	vr = &dev->vrings[idx];
+	/*
+	 * vio writes the call fd from the data path and the error fd from the
+	 * control thread: a pipe or socket there could block either. Only an
+	 * eventfd (a write never blocks until 2^64 - 2 pending) is accepted.
+	 */
+	if (!(v & VHOST_USER_VRING_NOFD) && msg->hdr.request != VHOST_USER_SET_VRING_KICK &&
+	    !is_eventfd(msg->fds[0]))
+		return BAD(dev, msg, "fd", "%d for vring %u: not an eventfd", msg->fds[0], idx);
 	fd = (v & VHOST_USER_VRING_NOFD) ? -1 : vhost_user_msg_take_fd(msg, 0);
 	slot = msg->hdr.request == VHOST_USER_SET_VRING_KICK   ? &vr->cfg.kickfd
 	       : msg->hdr.request == VHOST_USER_SET_VRING_CALL ? &vr->cfg.callfd

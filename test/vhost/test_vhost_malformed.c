@@ -194,6 +194,9 @@ build_bad_msgs(void)
 	b->payload.config.size = 200;
 	b = add("features not offered", VHOST_USER_SET_FEATURES, 8, 0, "features");
 	b->payload.u64 = UINT64_MAX;
+	/* send_raw attaches memfds: a call fd that is no eventfd. */
+	b = add("call fd not an eventfd", VHOST_USER_SET_VRING_CALL, 8, 1, "not an eventfd");
+	b = add("error fd not an eventfd", VHOST_USER_SET_VRING_ERR, 8, 1, "not an eventfd");
 	b = add("SET_CONFIG offset + size wraps 32 bits", VHOST_USER_SET_CONFIG, 12 + 7, 0,
 		"config range");
 	b->payload.config.offset = UINT32_MAX;
