@@ -144,13 +144,19 @@ dequeue_one(struct vio_vq *vq, struct rte_mempool *mp, struct rte_mbuf *m, const
 		return DEQ_STOP;
 	if (unlikely(ret != 0)) {
 		*pos = start;
-		vio_vq_break(vq, vq_ring_err_counter(vq, ret), "descriptor chain", c.id);
+		if (vq->missed) /* an indirect table not in the IOTLB yet */
+			vio_vq_iotlb_missed(vq);
+		else
+			vio_vq_break(vq, vq_ring_err_counter(vq, ret), "descriptor chain", c.id);
 		return DEQ_STOP;
 	}
 	err = vq_map_chain(vq, c.nb_segs, false, &nb_iov, &total);
 	if (unlikely(err != NULL)) {
 		*pos = start;
-		vio_vq_break(vq, err, "transmit chain head", c.id);
+		if (err == &vq->stats.iotlb_misses)
+			vio_vq_iotlb_missed(vq);
+		else
+			vio_vq_break(vq, err, "transmit chain head", c.id);
 		return DEQ_STOP;
 	}
 	if (unlikely(total <= vq->hdr_len || total - vq->hdr_len > VIO_VQ_PKT_LEN_MAX)) {

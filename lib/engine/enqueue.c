@@ -155,7 +155,11 @@ enqueue_one(struct vio_vq *vq, struct rte_mbuf *m, const bool packed, const bool
 		}
 		if (unlikely(ret != 0)) {
 			rollback(vq, pos, &start, copies_mark, shadow_mark);
-			vio_vq_break(vq, vq_ring_err_counter(vq, ret), "descriptor chain", c.id);
+			if (vq->missed) /* an indirect table not in the IOTLB yet */
+				vio_vq_iotlb_missed(vq);
+			else
+				vio_vq_break(vq, vq_ring_err_counter(vq, ret), "descriptor chain",
+					     c.id);
 			return ENQ_STOP;
 		}
 		err = vq_map_chain(vq, c.nb_segs, true, &nb_iov, &cap);
@@ -165,7 +169,10 @@ enqueue_one(struct vio_vq *vq, struct rte_mbuf *m, const bool packed, const bool
 			err = &vq->stats.err_short_chain;
 		if (unlikely(err != NULL)) {
 			rollback(vq, pos, &start, copies_mark, shadow_mark);
-			vio_vq_break(vq, err, "receive chain head", c.id);
+			if (err == &vq->stats.iotlb_misses)
+				vio_vq_iotlb_missed(vq);
+			else
+				vio_vq_break(vq, err, "receive chain head", c.id);
 			return ENQ_STOP;
 		}
 		if (!mrg && cap < vq->hdr_len + (uint64_t)pkt_left) {

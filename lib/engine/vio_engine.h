@@ -56,6 +56,7 @@ extern "C" {
 	X(no_buffers, "enqueue: burst cut short, the guest posted too few receive buffers")  \
 	X(too_big, "enqueue: packet larger than the guest's buffer (mergeable off)")         \
 	X(mbuf_alloc_failed, "dequeue: burst cut short, the mempool was empty")              \
+	X(iotlb_misses, "burst cut short: an IOVA not in the IOTLB (asked, retried later)")  \
 	X(err_avail_idx, "avail index ran ahead of the last seen one by more than the ring") \
 	X(err_desc_idx, "descriptor index out of range")                                     \
 	X(err_desc_loop, "split chain with more steps than descriptors: a loop")             \
@@ -112,6 +113,14 @@ struct vio_vq_config {
 	uint32_t base;
 	int callfd; /**< eventfd to interrupt the guest, or -1 */
 	int errfd;  /**< eventfd signalled when the queue breaks, or -1 */
+	/**
+	 * vIOMMU: buffer addresses are IOVAs, translated through this cache
+	 * (which must outlive the queue; NULL: addresses are GPAs). A miss
+	 * stops the burst before the chain, leaves the chain in the ring, and
+	 * records the IOVA for vio_vq_iotlb_miss().
+	 */
+	const struct vio_iotlb *iotlb;
+	int missfd; /**< eventfd signalled on a new IOTLB miss, or -1 */
 };
 
 struct vio_vq;
@@ -198,6 +207,25 @@ int vio_vq_error(const struct vio_vq *vq, const char **field, uint64_t *value);
  * encoding as vio_vq_config.base). Thread safety: while the lcore does not poll.
  */
 uint32_t vio_vq_base(const struct vio_vq *vq);
+
+/**
+ * The IOTLB miss the queue is waiting for, if it was not reported yet: the
+ * lcore records the first miss, signals missfd and keeps stopping at that
+ * chain until vio_vq_iotlb_retry().
+ *
+ * @return 1 with the IOVA and the access wanted (reported from now on), 0
+ *   when there is nothing new to report.
+ *
+ * Thread safety: control thread, while the lcore may be polling.
+ */
+int vio_vq_iotlb_miss(struct vio_vq *vq, uint64_t *iova, enum vio_mem_access *access);
+
+/**
+ * Let the queue look its missing IOVA up again (the IOTLB changed).
+ *
+ * Thread safety: control thread, while no lcore is inside a burst on @p vq.
+ */
+void vio_vq_iotlb_retry(struct vio_vq *vq);
 
 /**
  * Read the counters.

@@ -88,6 +88,8 @@ vio_vq_create(const struct vio_vq_config *cfg, int socket_id)
 	vq->callfd = cfg->callfd;
 	vq->errfd = cfg->errfd;
 	vq->log_ring_gpa = cfg->log_ring_gpa;
+	vq->iotlb = cfg->iotlb;
+	vq->missfd = cfg->iotlb != NULL ? cfg->missfd : -1;
 
 	if (vq->is_packed) {
 		vq->packed.desc = cfg->desc;
@@ -184,6 +186,40 @@ vio_vq_break(struct vio_vq *vq, uint64_t *counter, const char *field, uint64_t v
 	atomic_store_explicit(&vq->broken, true, memory_order_release);
 	if (vq->errfd >= 0)
 		eventfd_write(vq->errfd, 1);
+}
+
+void
+vio_vq_iotlb_missed(struct vio_vq *vq)
+{
+	vq->missed = false;
+	vq->stats.iotlb_misses++;
+	/* Only this lcore leaves NONE: report the first miss, then wait for a retry. */
+	if (atomic_load_explicit(&vq->miss_state, memory_order_relaxed) != VQ_MISS_NONE)
+		return;
+	vq->miss_iova = vq->missed_iova;
+	vq->miss_access = vq->missed_access;
+	/* Pairs with the acquire in vio_vq_iotlb_miss(): the IOVA before the state. */
+	atomic_store_explicit(&vq->miss_state, VQ_MISS_PENDING, memory_order_release);
+	if (vq->missfd >= 0)
+		eventfd_write(vq->missfd, 1);
+}
+
+int
+vio_vq_iotlb_miss(struct vio_vq *vq, uint64_t *iova, enum vio_mem_access *access)
+{
+	if (atomic_load_explicit(&vq->miss_state, memory_order_acquire) != VQ_MISS_PENDING)
+		return 0;
+	*iova = vq->miss_iova;
+	*access = vq->miss_access;
+	/* Only this thread moves PENDING on; the lcore waits for NONE. */
+	atomic_store_explicit(&vq->miss_state, VQ_MISS_REPORTED, memory_order_relaxed);
+	return 1;
+}
+
+void
+vio_vq_iotlb_retry(struct vio_vq *vq)
+{
+	atomic_store_explicit(&vq->miss_state, VQ_MISS_NONE, memory_order_relaxed);
 }
 
 uint32_t

@@ -79,6 +79,8 @@ struct vio_vq {
 	bool guest_tso6;
 	int callfd;
 	int errfd;
+	const struct vio_iotlb *iotlb; /* NULL: addresses are GPAs */
+	int missfd;
 	uint64_t log_ring_gpa;
 	char name[48];
 
@@ -96,6 +98,13 @@ struct vio_vq {
 	const char *err_field; /* what broke the queue, for the control thread's log */
 	uint64_t err_value;
 	struct vio_vq_stats stats;
+	bool missed; /* the last failed translation was an IOTLB miss, of: */
+	uint64_t missed_iova;
+	enum vio_mem_access missed_access;
+	/* The miss reported to the control thread: written before miss_state goes PENDING. */
+	uint64_t miss_iova;
+	enum vio_mem_access miss_access;
+	atomic_uint miss_state; /* VQ_MISS_*: the lcore sets PENDING, the control thread the rest */
 
 	/* Scratch of the polling lcore, sized at creation. */
 	struct vio_vring_used_elem *shadow_split;
@@ -110,6 +119,37 @@ struct vq_copy_mark {
 	uint32_t nb_copies;
 	uint32_t flushes;
 };
+
+/* IOTLB miss states. */
+#define VQ_MISS_NONE     0u
+#define VQ_MISS_PENDING  1u /* recorded by the lcore, not yet reported */
+#define VQ_MISS_REPORTED 2u /* the control thread asked the frontend */
+
+/*
+ * Translate in the queue's address space: GPAs, or IOVAs through the IOTLB.
+ * *@p gpa is the GPA of @p addr (for the dirty log). A NULL return with an
+ * IOTLB is a miss: recorded, so the caller retries instead of breaking.
+ */
+static __rte_always_inline void *
+vq_xlate(struct vio_vq *vq, uint64_t addr, uint64_t *len, enum vio_mem_access access, uint64_t *gpa)
+{
+	void *p;
+
+	if (likely(vq->iotlb == NULL)) {
+		*gpa = addr;
+		return vio_mem_xlate(vq->mem, addr, len, access);
+	}
+	p = vio_iotlb_lookup(vq->iotlb, addr, len, access, gpa);
+	if (unlikely(p == NULL)) {
+		vq->missed = true;
+		vq->missed_iova = addr;
+		vq->missed_access = access;
+	}
+	return p;
+}
+
+/* Record an IOTLB miss (vq_xlate set it up) and tell the control thread once. */
+void vio_vq_iotlb_missed(struct vio_vq *vq);
 
 /* Chain fetch results besides VIO_RING_ERR_*. */
 #define VQ_FETCH_EMPTY (-1)
@@ -165,13 +205,19 @@ vq_ring_err_counter(struct vio_vq *vq, int err)
 static inline const void *
 vq_map_table(void *ctx, uint64_t addr, uint64_t len)
 {
-	const struct vio_vq *vq = ctx;
-	uint64_t got = len;
+	struct vio_vq *vq = ctx;
+	uint64_t got = len, gpa;
 	void *p;
 
 	if (addr + len < addr)
 		return NULL;
-	p = vio_mem_xlate(vq->mem, addr, &got, VIO_MEM_ACCESS_RO);
+	p = vq_xlate(vq, addr, &got, VIO_MEM_ACCESS_RO, &gpa);
+	if (p != NULL && got != len && vq->iotlb != NULL) {
+		/* The rest of the table may be in the next entry: ask for it. */
+		vq->missed = true;
+		vq->missed_iova = addr + got;
+		vq->missed_access = VIO_MEM_ACCESS_RO;
+	}
 	return got == len ? p : NULL;
 }
 
@@ -244,16 +290,16 @@ vq_map_chain(struct vio_vq *vq, uint32_t nb_segs, bool want_write, uint32_t *nb_
 			return &vq->stats.err_addr_overflow;
 		sum += left;
 		while (left > 0) {
-			uint64_t piece = left;
-			void *hva = vio_mem_xlate(vq->mem, addr, &piece, access);
+			uint64_t piece = left, gpa;
+			void *hva = vq_xlate(vq, addr, &piece, access, &gpa);
 
 			if (unlikely(hva == NULL))
-				return &vq->stats.err_addr;
+				return vq->missed ? &vq->stats.iotlb_misses : &vq->stats.err_addr;
 			if (unlikely(n == VQ_MAX_IOV))
 				return &vq->stats.err_chain_segs;
 			vq->iov[n].hva = hva;
 			vq->iov[n].len = (uint32_t)piece;
-			vq->iov[n].gpa = addr;
+			vq->iov[n].gpa = gpa;
 			n++;
 			addr += piece;
 			left -= piece;

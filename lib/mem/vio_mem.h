@@ -156,6 +156,82 @@ void vio_mem_log_write(struct vio_mem *mem, uint64_t gpa, uint64_t len);
 /** Pages that could not be logged because they lie beyond the log. */
 uint64_t vio_mem_log_overflows(const struct vio_mem *mem);
 
+/** Access modes of a translation; an IOTLB entry must grant the mode asked for. */
+enum vio_mem_access {
+	VIO_MEM_ACCESS_RO = 1,
+	VIO_MEM_ACCESS_WO = 2,
+	VIO_MEM_ACCESS_RW = 3,
+};
+
+/*
+ * The IOTLB cache (vIOMMU, VIRTIO_F_ACCESS_PLATFORM): IOVA ranges the
+ * frontend translated, each resolved on arrival to host addresses through a
+ * memory table. The data path looks IOVAs up with vio_iotlb_lookup()
+ * (vio_mem_driver.h) in O(log n). It is a cache: when full, an entry is
+ * dropped, and a later lookup misses and asks the frontend again.
+ *
+ * Thread safety: the functions below change the cache; they run on one
+ * thread while no lcore looks anything up in it (the vhost layer quiesces
+ * the queues around them).
+ */
+
+/** Most entries of an IOTLB cache (DPDK's vhost caches 2048 as well). */
+#define VIO_IOTLB_MAX_ENTRIES 2048
+
+struct vio_iotlb;
+
+/**
+ * An empty IOTLB of at most @p max_entries (1 to VIO_IOTLB_MAX_ENTRIES).
+ *
+ * @return The cache, or NULL with rte_errno EINVAL or ENOMEM.
+ */
+struct vio_iotlb *vio_iotlb_create(uint32_t max_entries);
+
+/** Free the cache; NULL is a no-op. */
+void vio_iotlb_free(struct vio_iotlb *tlb);
+
+/**
+ * Add the translation of IOVAs [@p iova, @p iova + @p size) to frontend
+ * addresses from @p uaddr, with permission @p perm (enum vio_mem_access
+ * bits); it replaces whatever the range held.
+ *
+ * @return 0; -EINVAL (size 0, a range that wraps, perm not 1 to 3);
+ *   -EFAULT (part of the frontend range is in no region of @p mem);
+ *   -E2BIG (the range crosses more than 16 regions).
+ */
+int vio_iotlb_update(struct vio_iotlb *tlb, const struct vio_mem *mem, uint64_t iova, uint64_t size,
+		     uint64_t uaddr, uint32_t perm);
+
+/** Forget every translation of IOVAs [@p iova, @p iova + @p size) (to the end if it wraps). */
+void vio_iotlb_invalidate(struct vio_iotlb *tlb, uint64_t iova, uint64_t size);
+
+/** Forget everything. */
+void vio_iotlb_flush(struct vio_iotlb *tlb);
+
+/**
+ * Resolve every entry again against a new memory table (NULL: none); entries
+ * whose frontend range is no longer inside one region are dropped.
+ *
+ * @return The number of entries dropped.
+ */
+unsigned int vio_iotlb_remap(struct vio_iotlb *tlb, const struct vio_mem *mem);
+
+/** Number of entries. */
+unsigned int vio_iotlb_nb_entries(const struct vio_iotlb *tlb);
+
+/**
+ * Translate all of [@p iova, @p iova + @p len) to one contiguous host range
+ * (ring parts).
+ *
+ * @return 0 with *@p hva and the GPA of @p iova in *@p gpa; -EAGAIN when a
+ *   part is missing (the first missing IOVA in *@p miss_iova); -EFAULT when
+ *   the parts are not contiguous in host memory; -EINVAL when the range is
+ *   empty or wraps.
+ */
+int vio_iotlb_xlate_range(const struct vio_iotlb *tlb, uint64_t iova, uint64_t len,
+			  enum vio_mem_access access, void **hva, uint64_t *gpa,
+			  uint64_t *miss_iova);
+
 #ifdef __cplusplus
 }
 #endif

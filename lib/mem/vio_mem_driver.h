@@ -12,11 +12,10 @@
  * through, so it is written for the data path: no branch on the table size
  * inside the loop, the regions in one array sorted by start address.
  *
- * Room for an IOTLB: a queue translates through vio_mem_xlate() with an
- * access mode. Today the address is a GPA; when a vIOMMU is in use the
- * vhost-user layer will put an IOVA-to-uaddr cache in front of the uaddr
- * index (vio_mem_uaddr_to_hva), and the mode then carries the permission the
- * IOTLB entry must grant.
+ * With a vIOMMU (VIRTIO_F_ACCESS_PLATFORM) the addresses in the rings are
+ * IOVAs: a queue then translates through the IOTLB cache
+ * (vio_iotlb_lookup()), whose entries carry host addresses and GPAs resolved
+ * when the frontend sent them, and the permission an access must have.
  */
 
 #include <stdatomic.h>
@@ -61,13 +60,6 @@ struct vio_mem {
 	} maps[];
 };
 
-/** Access modes; an IOTLB lookup will check them against the entry's permission. */
-enum vio_mem_access {
-	VIO_MEM_ACCESS_RO = 1,
-	VIO_MEM_ACCESS_WO = 2,
-	VIO_MEM_ACCESS_RW = 3,
-};
-
 /*
  * The range holding @p addr. A branch-free binary search for the last range
  * that starts at or below addr: the step compiles to a conditional move, so a
@@ -106,6 +98,57 @@ vio_mem_xlate(const struct vio_mem *mem, uint64_t addr, uint64_t *len, enum vio_
 {
 	RTE_SET_USED(access);
 	return vio_mem_range_lookup(mem->by_gpa, mem->nb_regions, addr, len);
+}
+
+/** One IOTLB entry: IOVAs [start, end) map to hva (and to gpa, for the dirty log). */
+struct vio_iotlb_entry {
+	uint64_t start;
+	uint64_t end; /**< exclusive */
+	uintptr_t hva;
+	uint64_t gpa;
+	uint64_t uaddr; /**< the frontend's address, to resolve again on a new memory table */
+	uint32_t perm;  /**< enum vio_mem_access bits */
+};
+
+/** The IOTLB cache: disjoint entries sorted by start. */
+struct vio_iotlb {
+	uint32_t nb;
+	uint32_t max;
+	uint64_t rand;      /**< xorshift state of the eviction */
+	uint64_t evictions; /**< entries dropped because the cache was full */
+	struct vio_iotlb_entry e[];
+};
+
+/**
+ * Translate the start of [@p iova, @p iova + *@p len) for @p access through
+ * the IOTLB; *@p len shrinks to what the entry covers, *@p gpa is the GPA of
+ * @p iova. NULL on a miss: no entry, or one without the permission.
+ */
+static __rte_always_inline void *
+vio_iotlb_lookup(const struct vio_iotlb *tlb, uint64_t iova, uint64_t *len,
+		 enum vio_mem_access access, uint64_t *gpa)
+{
+	const struct vio_iotlb_entry *hit = tlb->e;
+	uint32_t nb = tlb->nb;
+	uint64_t avail;
+
+	if (unlikely(nb == 0))
+		return NULL;
+	/* The same branch-free search as vio_mem_range_lookup(). */
+	while (nb > 1) {
+		uint32_t half = nb / 2;
+
+		hit = hit[half].start <= iova ? hit + half : hit;
+		nb -= half;
+	}
+	if (unlikely(iova < hit->start || iova >= hit->end ||
+		     (hit->perm & (uint32_t)access) != (uint32_t)access))
+		return NULL;
+	avail = hit->end - iova;
+	if (*len > avail)
+		*len = avail;
+	*gpa = hit->gpa + (iova - hit->start);
+	return (void *)(hit->hva + (iova - hit->start));
 }
 
 /** Log writes to [@p gpa, @p gpa + @p len) when logging is on. */

@@ -21,8 +21,10 @@
 #include "vhost_internal.h"
 
 struct local_backend {
+	struct vio_backend *be;
 	struct vhost_dev *dev;
 	struct vio_mem *mem;
+	struct vio_iotlb *iotlb; /* with VIRTIO_F_ACCESS_PLATFORM: ring addresses are IOVAs */
 	uint64_t features;
 	int log_fd;
 	uint64_t log_offset;
@@ -53,6 +55,9 @@ vring_unpublish(struct vhost_vring *vr)
 			sched_yield();
 	}
 }
+
+static void quiesce_all(struct local_backend *lb);
+static void resume_all(struct local_backend *lb);
 
 static void
 vring_publish(struct local_backend *lb, uint16_t idx)
@@ -91,21 +96,41 @@ vq_destroy(struct local_backend *lb, uint16_t idx)
 	return base;
 }
 
-/* Translate a ring part: all @p len bytes in one region of the frontend's space. */
-static void *
-ring_part(struct local_backend *lb, uint64_t uaddr, uint64_t len, const char *what, uint16_t idx)
+/*
+ * Translate a ring part: all @p len bytes in one region of the frontend's
+ * space, or with a vIOMMU, IOVAs contiguous in host memory. *@p gpa gets the
+ * part's GPA. -EAGAIN: the IOTLB misses a part (the frontend was asked).
+ */
+static int
+ring_part(struct local_backend *lb, uint64_t addr, uint64_t len, const char *what, uint16_t idx,
+	  void **hva, uint64_t *gpa)
 {
-	uint64_t got = len;
-	void *p = vio_mem_uaddr_to_hva(lb->mem, uaddr, &got);
+	uint64_t got = len, miss;
+	int ret;
 
-	if (p == NULL || got != len) {
+	if (lb->iotlb != NULL) {
+		ret = vio_iotlb_xlate_range(lb->iotlb, addr, len, VIO_MEM_ACCESS_RW, hva, gpa,
+					    &miss);
+		if (ret == -EAGAIN) {
+			lb->be->events->iotlb_miss(lb->be, miss, VIO_MEM_ACCESS_RW);
+			return ret;
+		}
+		if (ret < 0)
+			DEV_LOG(lb->dev, ERR,
+				"vring %u: %s at iova 0x%" PRIx64 " (%" PRIu64
+				" bytes) is not contiguous in guest memory",
+				idx, what, addr, len);
+		return ret;
+	}
+	*hva = vio_mem_uaddr_to_hva(lb->mem, addr, &got);
+	if (*hva == NULL || got != len || vio_mem_uaddr_to_gpa(lb->mem, addr, gpa) < 0) {
 		DEV_LOG(lb->dev, ERR,
 			"vring %u: %s at uaddr 0x%" PRIx64 " (%" PRIu64
 			" bytes) is not inside one memory region",
-			idx, what, uaddr, len);
-		return NULL;
+			idx, what, addr, len);
+		return -EINVAL;
 	}
-	return p;
+	return 0;
 }
 
 static int
@@ -114,7 +139,9 @@ vq_create(struct local_backend *lb, uint16_t idx, uint32_t base)
 	const struct vio_backend_vring_config *c = &lb->cfg[idx];
 	bool packed = lb->features & VIO_BIT(VIO_F_RING_PACKED);
 	struct vio_vq_config vc;
+	uint64_t sizes[3], gpa[3];
 	char name[64];
+	int ret;
 
 	memset(&vc, 0, sizeof(vc));
 	snprintf(name, sizeof(name), "vid%d/vring%u", lb->dev->vid, idx);
@@ -125,28 +152,38 @@ vq_create(struct local_backend *lb, uint16_t idx, uint32_t base)
 	vc.base = base;
 	vc.callfd = c->callfd;
 	vc.errfd = lb->dev->err.fd;
-	vc.log_ring_gpa = c->log_gpa;
+	vc.iotlb = lb->iotlb;
+	vc.missfd = lb->dev->err.fd;
 	if (packed) {
-		vc.desc = ring_part(lb, c->desc_uaddr, vio_vring_packed_desc_bytes(c->size),
-				    "descriptor ring", idx);
-		vc.driver_area = ring_part(lb, c->avail_uaddr,
-					   sizeof(struct vio_vring_packed_event),
-					   "driver event area", idx);
-		vc.device_area = ring_part(lb, c->used_uaddr, sizeof(struct vio_vring_packed_event),
-					   "device event area", idx);
-		/* The device writes used entries into the descriptor ring: log that. */
-		if (vio_mem_uaddr_to_gpa(lb->mem, c->desc_uaddr, &vc.log_ring_gpa) < 0)
-			vc.log_ring_gpa = 0;
+		sizes[0] = vio_vring_packed_desc_bytes(c->size);
+		sizes[1] = sizes[2] = sizeof(struct vio_vring_packed_event);
 	} else {
-		vc.desc = ring_part(lb, c->desc_uaddr, vio_vring_desc_bytes(c->size),
-				    "descriptor table", idx);
-		vc.driver_area = ring_part(lb, c->avail_uaddr, vio_vring_avail_bytes(c->size),
-					   "avail ring", idx);
-		vc.device_area = ring_part(lb, c->used_uaddr, vio_vring_used_bytes(c->size),
-					   "used ring", idx);
+		sizes[0] = vio_vring_desc_bytes(c->size);
+		sizes[1] = vio_vring_avail_bytes(c->size);
+		sizes[2] = vio_vring_used_bytes(c->size);
 	}
-	if (vc.desc == NULL || vc.driver_area == NULL || vc.device_area == NULL)
-		return -EINVAL;
+	ret = ring_part(lb, c->desc_uaddr, sizes[0],
+			packed ? "descriptor ring" : "descriptor table", idx, &vc.desc, &gpa[0]);
+	if (ret == 0)
+		ret = ring_part(lb, c->avail_uaddr, sizes[1],
+				packed ? "driver event area" : "avail ring", idx, &vc.driver_area,
+				&gpa[1]);
+	if (ret == 0)
+		ret = ring_part(lb, c->used_uaddr, sizes[2],
+				packed ? "device event area" : "used ring", idx, &vc.device_area,
+				&gpa[2]);
+	if (ret < 0)
+		return ret;
+	/*
+	 * The dirty log covers what the device writes: the used ring (split; the
+	 * frontend's log address for it is a GPA, or an IOVA with a vIOMMU, which
+	 * the used ring's translation already resolved), or the descriptor ring
+	 * (packed: used entries go there).
+	 */
+	if (packed)
+		vc.log_ring_gpa = gpa[0];
+	else
+		vc.log_ring_gpa = lb->iotlb != NULL ? gpa[2] : c->log_gpa;
 	lb->vq[idx] = vio_vq_create(&vc, SOCKET_ID_ANY);
 	if (lb->vq[idx] == NULL)
 		return -rte_errno;
@@ -161,6 +198,15 @@ local_set_features(struct vio_backend *be, uint64_t features)
 	struct local_backend *lb = be->priv;
 
 	lb->features = features;
+	if ((features & VIO_BIT(VIO_F_ACCESS_PLATFORM)) && lb->iotlb == NULL) {
+		lb->iotlb = vio_iotlb_create(VIO_IOTLB_MAX_ENTRIES);
+		if (lb->iotlb == NULL)
+			return -ENOMEM;
+	} else if (!(features & VIO_BIT(VIO_F_ACCESS_PLATFORM)) && lb->iotlb != NULL) {
+		/* The server refuses feature changes while rings run: no queue uses it. */
+		vio_iotlb_free(lb->iotlb);
+		lb->iotlb = NULL;
+	}
 	if (lb->mem != NULL && lb->log_fd >= 0)
 		vio_mem_log_enable(lb->mem, features & VIO_BIT(VHOST_F_LOG_ALL));
 	return 0;
@@ -209,6 +255,8 @@ local_set_mem_table(struct vio_backend *be, const struct vio_mem_region_desc *re
 		for (i = 0; i < VHOST_MAX_VRINGS; i++)
 			if (lb->vq[i] != NULL)
 				lb->cfg[i].base = vq_destroy(lb, i);
+		if (lb->iotlb != NULL)
+			vio_iotlb_flush(lb->iotlb);
 		vio_mem_free(lb->mem);
 		lb->mem = NULL;
 		return 0;
@@ -227,6 +275,8 @@ local_set_mem_table(struct vio_backend *be, const struct vio_mem_region_desc *re
 	}
 	old = lb->mem;
 	lb->mem = mem;
+	if (lb->iotlb != NULL && vio_iotlb_remap(lb->iotlb, mem) > 0)
+		DEV_LOG(lb->dev, INFO, "IOTLB entries outside the new memory table dropped");
 	vio_mem_free(old);
 	lb->dev->numa_node = mem_numa_node(mem);
 	/*
@@ -235,7 +285,9 @@ local_set_mem_table(struct vio_backend *be, const struct vio_mem_region_desc *re
 	 * whose memory is still missing waits for the next table.
 	 */
 	for (i = 0; i < VHOST_MAX_VRINGS; i++) {
-		if (lb->started[i] && vq_create(lb, i, lb->cfg[i].base) < 0)
+		int ret = lb->started[i] ? vq_create(lb, i, lb->cfg[i].base) : 0;
+
+		if (ret < 0 && ret != -EAGAIN)
 			DEV_LOG(lb->dev, WARNING, "vring %u waits for its memory", i);
 	}
 	return 0;
@@ -274,6 +326,7 @@ local_vring_start(struct vio_backend *be, uint16_t idx, const struct vio_backend
 {
 	struct local_backend *lb = be->priv;
 	uint32_t base = cfg->base;
+	int ret;
 
 	if (lb->mem == NULL) {
 		DEV_LOG(lb->dev, ERR, "vring %u kicked before any memory table", idx);
@@ -287,7 +340,13 @@ local_vring_start(struct vio_backend *be, uint16_t idx, const struct vio_backend
 		base = vq_destroy(lb, idx);
 	lb->cfg[idx] = *cfg;
 	lb->started[idx] = true;
-	return vq_create(lb, idx, base);
+	ret = vq_create(lb, idx, base);
+	if (ret == -EAGAIN) {
+		/* Its rings are not in the IOTLB yet: it starts when the update comes. */
+		lb->cfg[idx].base = base;
+		return 0;
+	}
+	return ret;
 }
 
 static int
@@ -298,10 +357,21 @@ local_vring_stop(struct vio_backend *be, uint16_t idx, uint32_t *base)
 	lb->started[idx] = false;
 	if (lb->vq[idx] == NULL) {
 		*base = lb->cfg[idx].base;
-		return 0;
+	} else {
+		*base = vq_destroy(lb, idx);
+		lb->cfg[idx].base = *base;
 	}
-	*base = vq_destroy(lb, idx);
-	lb->cfg[idx].base = *base;
+	/*
+	 * A stopped device hears of no unmap (QEMU drops its IOMMU notifier
+	 * until it starts the device again): what the IOTLB holds may go
+	 * stale, e.g. when a reloaded guest driver gets the same IOVAs for new
+	 * rings. Forget it all; the rings still running ask again.
+	 */
+	if (lb->iotlb != NULL && vio_iotlb_nb_entries(lb->iotlb) > 0) {
+		quiesce_all(lb);
+		vio_iotlb_flush(lb->iotlb);
+		resume_all(lb);
+	}
 	return 0;
 }
 
@@ -333,10 +403,113 @@ local_reset(struct vio_backend *be)
 	}
 	vio_mem_free(lb->mem);
 	lb->mem = NULL;
+	vio_iotlb_free(lb->iotlb);
+	lb->iotlb = NULL;
 	if (lb->log_fd >= 0)
 		close(lb->log_fd);
 	lb->log_fd = -1;
 	lb->features = 0;
+}
+
+/* Take every queue away from the data path (the IOTLB is about to change). */
+static void
+quiesce_all(struct local_backend *lb)
+{
+	uint16_t i;
+
+	for (i = 0; i < VHOST_MAX_VRINGS; i++)
+		if (lb->vq[i] != NULL)
+			vring_unpublish(&lb->dev->vrings[i]);
+}
+
+/* Give the queues back, letting them retry their misses; start rings that waited. */
+static void
+resume_all(struct local_backend *lb)
+{
+	uint16_t i;
+
+	for (i = 0; i < VHOST_MAX_VRINGS; i++) {
+		if (lb->vq[i] != NULL) {
+			vio_vq_iotlb_retry(lb->vq[i]);
+			vring_publish(lb, i);
+		} else if (lb->started[i] && lb->mem != NULL) {
+			vq_create(lb, i, lb->cfg[i].base);
+		}
+	}
+	vhost_dev_update_running(lb->dev);
+}
+
+static int
+local_iotlb_update(struct vio_backend *be, uint64_t iova, uint64_t size, uint64_t uaddr,
+		   uint32_t perm)
+{
+	struct local_backend *lb = be->priv;
+	int ret;
+
+	if (lb->iotlb == NULL)
+		return -ENOTSUP;
+	quiesce_all(lb);
+	ret = vio_iotlb_update(lb->iotlb, lb->mem, iova, size, uaddr, perm);
+	resume_all(lb);
+	return ret;
+}
+
+static bool
+overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
+{
+	return a < b + blen && b < a + alen;
+}
+
+/* Whether vring @p idx's parts use IOVAs in [iova, iova + size). */
+static bool
+ring_uses(const struct local_backend *lb, uint16_t idx, uint64_t iova, uint64_t size)
+{
+	const struct vio_backend_vring_config *c = &lb->cfg[idx];
+	bool packed = lb->features & VIO_BIT(VIO_F_RING_PACKED);
+
+	if (packed)
+		return overlaps(c->desc_uaddr, vio_vring_packed_desc_bytes(c->size), iova, size) ||
+		       overlaps(c->avail_uaddr, sizeof(struct vio_vring_packed_event), iova,
+				size) ||
+		       overlaps(c->used_uaddr, sizeof(struct vio_vring_packed_event), iova, size);
+	return overlaps(c->desc_uaddr, vio_vring_desc_bytes(c->size), iova, size) ||
+	       overlaps(c->avail_uaddr, vio_vring_avail_bytes(c->size), iova, size) ||
+	       overlaps(c->used_uaddr, vio_vring_used_bytes(c->size), iova, size);
+}
+
+static int
+local_iotlb_invalidate(struct vio_backend *be, uint64_t iova, uint64_t size)
+{
+	struct local_backend *lb = be->priv;
+	uint16_t i;
+
+	if (lb->iotlb == NULL)
+		return -ENOTSUP;
+	if (iova + size < iova)
+		size = UINT64_MAX - iova; /* to the end of the space */
+	quiesce_all(lb);
+	vio_iotlb_invalidate(lb->iotlb, iova, size);
+	/* A queue holds host addresses of its ring parts: it goes when they do. */
+	for (i = 0; i < VHOST_MAX_VRINGS; i++)
+		if (lb->vq[i] != NULL && ring_uses(lb, i, iova, size))
+			lb->cfg[i].base = vq_destroy(lb, i);
+	resume_all(lb);
+	return 0;
+}
+
+void
+vhost_backend_local_poll_misses(struct vio_backend *be)
+{
+	struct local_backend *lb = be->priv;
+	enum vio_mem_access access;
+	uint64_t iova;
+	uint16_t i;
+
+	if (lb == NULL || lb->iotlb == NULL)
+		return;
+	for (i = 0; i < VHOST_MAX_VRINGS; i++)
+		if (lb->vq[i] != NULL && vio_vq_iotlb_miss(lb->vq[i], &iova, &access) == 1)
+			be->events->iotlb_miss(be, iova, access);
 }
 
 static const struct vio_backend_ops local_ops = {
@@ -348,6 +521,8 @@ static const struct vio_backend_ops local_ops = {
 	.vring_stop = local_vring_stop,
 	.vring_enable = local_vring_enable,
 	.reset = local_reset,
+	.iotlb_update = local_iotlb_update,
+	.iotlb_invalidate = local_iotlb_invalidate,
 };
 
 int
@@ -357,6 +532,7 @@ vhost_backend_local_init(struct vio_backend *be, struct vhost_dev *dev)
 
 	if (lb == NULL)
 		return -ENOMEM;
+	lb->be = be;
 	lb->dev = dev;
 	lb->log_fd = -1;
 	be->ops = &local_ops;

@@ -509,9 +509,9 @@ vio_vhost_register(const char *path, uint64_t flags)
 		VHOST_LOG(ERR, "socket path missing or longer than %zu bytes", sizeof(s->path) - 1);
 		return -EINVAL;
 	}
-	if (flags & ~(VIO_VHOST_F_CLIENT | VIO_VHOST_F_NO_RECONNECT)) {
+	if (flags & ~(VIO_VHOST_F_CLIENT | VIO_VHOST_F_NO_RECONNECT | VIO_VHOST_F_IOMMU)) {
 		VHOST_LOG(ERR, "%s: flags 0x%" PRIx64 " not supported", path, flags);
-		return flags & VIO_VHOST_F_IOMMU ? -ENOTSUP : -EINVAL;
+		return -EINVAL;
 	}
 	pthread_mutex_lock(&vhost_lock);
 	if (socket_find(path) != NULL) {
@@ -526,6 +526,8 @@ vio_vhost_register(const char *path, uint64_t flags)
 	memcpy(s->path, path, strlen(path) + 1);
 	s->flags = flags;
 	s->features = VHOST_FEATURES_DEFAULT;
+	if (flags & VIO_VHOST_F_IOMMU)
+		s->features |= VIO_BIT(VIO_F_ACCESS_PLATFORM);
 	s->protocol_features = VHOST_PROTOCOL_FEATURES_SUPPORTED;
 	s->max_queue_pairs = 1;
 	s->listen.fd = -1;

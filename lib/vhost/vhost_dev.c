@@ -18,9 +18,11 @@
 struct vhost_dev *vhost_devices[VIO_VHOST_MAX_DEVICES];
 
 /*
- * An engine queue of the device broke (hostile ring): log what broke it, once
- * per queue, and pass the news to the frontend's error fd. Runs on the
- * control thread with vhost_lock held.
+ * The device's engine queues signal this eventfd when one breaks (hostile
+ * ring): log what broke it, once per queue, and pass the news to the
+ * frontend's error fd. With a vIOMMU they also signal an IOTLB miss, which
+ * the local driver asks the frontend for. Runs on the control thread with
+ * vhost_lock held.
  */
 static void
 dev_err_handler(struct vhost_watch *w, uint32_t events)
@@ -48,6 +50,7 @@ dev_err_handler(struct vhost_watch *w, uint32_t events)
 		if (vr->cfg.errfd >= 0)
 			eventfd_write(vr->cfg.errfd, 1);
 	}
+	vhost_backend_local_poll_misses(&dev->backend);
 }
 
 static void
@@ -111,6 +114,9 @@ vhost_dev_alloc(struct vhost_socket *s, int conn_fd)
 	dev->rx.got = 0;
 	dev->rx.msg.nb_fds = 0;
 	dev->backend_req_fd = -1;
+	dev->backend_reqs_sent = 0;
+	dev->backend_reqs_failed = 0;
+	dev->iotlb_misses_sent = 0;
 	dev->features = 0;
 	dev->protocol_features = 0;
 	dev->mtu = 0;
@@ -135,6 +141,8 @@ vhost_dev_alloc(struct vhost_socket *s, int conn_fd)
 		VHOST_LOG(ERR, "%s: error eventfd: %s", s->path, strerror(errno));
 		goto err_close;
 	}
+	dev->backend.events = &vhost_backend_events;
+	dev->backend.owner = dev;
 	if (vhost_backend_local_init(&dev->backend, dev) < 0) {
 		VHOST_LOG(ERR, "%s: out of memory", s->path);
 		goto err_unwatch;

@@ -42,20 +42,22 @@ extern int vio_vhost_logtype;
 
 /* virtio-net features a vhost-user frontend may negotiate with vio. */
 #define VHOST_F_LOG_ALL 26
-#define VHOST_FEATURES_SUPPORTED                                                        \
-	(VIO_BIT(VIO_F_VERSION_1) | VIO_BIT(VIO_NET_F_MRG_RXBUF) |                      \
-	 VIO_BIT(VIO_F_RING_INDIRECT_DESC) | VIO_BIT(VIO_F_RING_EVENT_IDX) |            \
-	 VIO_BIT(VIO_F_RING_PACKED) | VIO_BIT(VIO_F_IN_ORDER) | VIO_BIT(VIO_NET_F_MQ) | \
-	 VIO_BIT(VIO_NET_F_MTU) | VIO_BIT(VIO_NET_F_STATUS) | VIO_BIT(VIO_NET_F_CSUM) | \
-	 VIO_BIT(VIO_NET_F_GUEST_CSUM) | VIO_BIT(VIO_NET_F_HOST_TSO4) |                 \
-	 VIO_BIT(VIO_NET_F_HOST_TSO6) | VIO_BIT(VIO_NET_F_GUEST_TSO4) |                 \
-	 VIO_BIT(VIO_NET_F_GUEST_TSO6) | VIO_BIT(VIO_F_PROTOCOL_FEATURES) |             \
-	 VIO_BIT(VHOST_F_LOG_ALL) | VIO_BIT(VIO_F_NOTIFY_ON_EMPTY) | VIO_BIT(VIO_F_ANY_LAYOUT))
-/* Offered by default: what DPDK's net_vhost offers with tso=0. */
-#define VHOST_FEATURES_DEFAULT                                           \
-	(VHOST_FEATURES_SUPPORTED &                                      \
-	 ~(VIO_BIT(VIO_NET_F_HOST_TSO4) | VIO_BIT(VIO_NET_F_HOST_TSO6) | \
-	   VIO_BIT(VIO_NET_F_GUEST_TSO4) | VIO_BIT(VIO_NET_F_GUEST_TSO6)))
+#define VHOST_FEATURES_SUPPORTED                                                                 \
+	(VIO_BIT(VIO_F_VERSION_1) | VIO_BIT(VIO_NET_F_MRG_RXBUF) |                               \
+	 VIO_BIT(VIO_F_RING_INDIRECT_DESC) | VIO_BIT(VIO_F_RING_EVENT_IDX) |                     \
+	 VIO_BIT(VIO_F_RING_PACKED) | VIO_BIT(VIO_F_IN_ORDER) | VIO_BIT(VIO_NET_F_MQ) |          \
+	 VIO_BIT(VIO_NET_F_MTU) | VIO_BIT(VIO_NET_F_STATUS) | VIO_BIT(VIO_NET_F_CSUM) |          \
+	 VIO_BIT(VIO_NET_F_GUEST_CSUM) | VIO_BIT(VIO_NET_F_HOST_TSO4) |                          \
+	 VIO_BIT(VIO_NET_F_HOST_TSO6) | VIO_BIT(VIO_NET_F_GUEST_TSO4) |                          \
+	 VIO_BIT(VIO_NET_F_GUEST_TSO6) | VIO_BIT(VIO_F_PROTOCOL_FEATURES) |                      \
+	 VIO_BIT(VHOST_F_LOG_ALL) | VIO_BIT(VIO_F_NOTIFY_ON_EMPTY) | VIO_BIT(VIO_F_ANY_LAYOUT) | \
+	 VIO_BIT(VIO_F_ACCESS_PLATFORM))
+/* Offered by default: what DPDK's net_vhost offers with tso=0 (a vIOMMU: VIO_VHOST_F_IOMMU). */
+#define VHOST_FEATURES_DEFAULT                                             \
+	(VHOST_FEATURES_SUPPORTED &                                        \
+	 ~(VIO_BIT(VIO_NET_F_HOST_TSO4) | VIO_BIT(VIO_NET_F_HOST_TSO6) |   \
+	   VIO_BIT(VIO_NET_F_GUEST_TSO4) | VIO_BIT(VIO_NET_F_GUEST_TSO6) | \
+	   VIO_BIT(VIO_F_ACCESS_PLATFORM)))
 
 #define VHOST_PROTOCOL_FEATURES_SUPPORTED                                                         \
 	(VIO_BIT(VHOST_USER_PROTOCOL_F_MQ) | VIO_BIT(VHOST_USER_PROTOCOL_F_LOG_SHMFD) |           \
@@ -64,7 +66,8 @@ extern int vio_vhost_logtype;
 	 VIO_BIT(VHOST_USER_PROTOCOL_F_BACKEND_SEND_FD) | VIO_BIT(VHOST_USER_PROTOCOL_F_CONFIG) | \
 	 VIO_BIT(VHOST_USER_PROTOCOL_F_RESET_DEVICE) | VIO_BIT(VHOST_USER_PROTOCOL_F_STATUS) |    \
 	 VIO_BIT(VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS) |                                     \
-	 VIO_BIT(VHOST_USER_PROTOCOL_F_DEVICE_STATE))
+	 VIO_BIT(VHOST_USER_PROTOCOL_F_DEVICE_STATE) |                                            \
+	 VIO_BIT(VHOST_USER_PROTOCOL_F_HOST_NOTIFIER))
 
 #define VHOST_MAX_VRINGS (2 * VIO_VHOST_MAX_QUEUE_PAIRS)
 
@@ -117,6 +120,9 @@ struct vhost_dev {
 	uint8_t status;
 	uint8_t mac[6];
 	int backend_req_fd;
+	uint64_t backend_reqs_sent;
+	uint64_t backend_reqs_failed;
+	uint64_t iotlb_misses_sent;
 
 	/* Guest memory as the frontend described it (SET_MEM_TABLE, ADD/REM_MEM_REG). */
 	struct vhost_region regions[VIO_MEM_MAX_REGIONS];
@@ -173,6 +179,9 @@ void vhost_dev_update_running(struct vhost_dev *dev);
 /* Stop the data path on every ring and reset the device to its initial state. */
 void vhost_dev_reset(struct vhost_dev *dev);
 extern struct vhost_dev *vhost_devices[VIO_VHOST_MAX_DEVICES];
+
+/* vhost_backend_req.c: the driver's requests to the frontend (backend request channel). */
+extern const struct vio_backend_events vhost_backend_events;
 
 /* vhost_server.c: handle one message; a negative return closes the connection. */
 int vhost_server_handle(struct vhost_dev *dev, struct vhost_user_msg *msg);

@@ -492,6 +492,40 @@ on_set_backend_req_fd(struct vhost_dev *dev, struct vhost_user_msg *msg)
 	return 0;
 }
 
+/* vIOMMU: the frontend's translations of IOVAs (vhost-user spec, "IOMMU support"). */
+static int
+on_iotlb_msg(struct vhost_dev *dev, struct vhost_user_msg *msg)
+{
+	const struct vhost_user_iotlb *m = &msg->payload.iotlb;
+	const struct vio_backend_ops *ops = dev->backend.ops;
+	int ret;
+
+	if (!(dev->features & VIO_BIT(VIO_F_ACCESS_PLATFORM)) || ops->iotlb_update == NULL) {
+		DEV_LOG(dev, WARNING, "IOTLB_MSG without VIRTIO_F_ACCESS_PLATFORM: refused");
+		return -ENOTSUP;
+	}
+	switch (m->type) {
+	case VHOST_USER_IOTLB_UPDATE:
+		if (m->size == 0 || m->iova + m->size < m->iova || m->uaddr + m->size < m->uaddr)
+			return BAD(dev, msg, "update range",
+				   "iova 0x%" PRIx64 " uaddr 0x%" PRIx64 " size 0x%" PRIx64,
+				   m->iova, m->uaddr, m->size);
+		if (m->perm == 0 || m->perm > VHOST_USER_ACCESS_RW)
+			return BAD(dev, msg, "perm", "%u", m->perm);
+		ret = ops->iotlb_update(&dev->backend, m->iova, m->size, m->uaddr, m->perm);
+		if (ret < 0)
+			DEV_LOG(dev, WARNING,
+				"IOTLB update iova 0x%" PRIx64 " size 0x%" PRIx64
+				" to uaddr 0x%" PRIx64 ": %s (not in shared memory): refused",
+				m->iova, m->size, m->uaddr, strerror(-ret));
+		return ret;
+	case VHOST_USER_IOTLB_INVALIDATE:
+		return ops->iotlb_invalidate(&dev->backend, m->iova, m->size);
+	default:
+		return BAD(dev, msg, "type", "%u (update 2 or invalidate 3)", m->type);
+	}
+}
+
 /* The virtio-net config space (virtio 1.2, 5.1.4): mac, status, max pairs, mtu. */
 static int
 on_get_config(struct vhost_dev *dev, struct vhost_user_msg *msg)
@@ -596,6 +630,7 @@ static const struct handler handlers[VHOST_USER_REQUEST_MAX] = {
 	[VHOST_USER_NET_SET_MTU] = { on_net_set_mtu, VHOST_USER_PROTOCOL_F_NET_MTU },
 	[VHOST_USER_SET_BACKEND_REQ_FD] = { on_set_backend_req_fd,
 					    VHOST_USER_PROTOCOL_F_BACKEND_REQ },
+	[VHOST_USER_IOTLB_MSG] = { on_iotlb_msg, -1 },
 	[VHOST_USER_GET_CONFIG] = { on_get_config, VHOST_USER_PROTOCOL_F_CONFIG },
 	[VHOST_USER_SET_CONFIG] = { on_set_config, VHOST_USER_PROTOCOL_F_CONFIG },
 	[VHOST_USER_RESET_DEVICE] = { on_reset, VHOST_USER_PROTOCOL_F_RESET_DEVICE },

@@ -298,9 +298,9 @@ vhost_user_msg_check(const struct vhost_user_msg *msg, const char **field, uint6
 	return 0;
 }
 
-int
-vhost_user_msg_send(int sock, const struct vhost_user_hdr *hdr, const void *payload, const int *fds,
-		    uint32_t nb_fds)
+static int
+msg_send(int sock, const struct vhost_user_hdr *hdr, const void *payload, const int *fds,
+	 uint32_t nb_fds, int flags)
 {
 	union {
 		char buf[CMSG_SPACE(VHOST_USER_MAX_FDS * sizeof(int))];
@@ -328,11 +328,25 @@ vhost_user_msg_send(int sock, const struct vhost_user_hdr *hdr, const void *payl
 		memcpy(CMSG_DATA(cm), fds, nb_fds * sizeof(int));
 	}
 	do {
-		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
+		n = sendmsg(sock, &mh, MSG_NOSIGNAL | flags);
 	} while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -errno;
 	if ((size_t)n != sizeof(*hdr) + hdr->size)
 		return -EIO;
 	return 0;
+}
+
+int
+vhost_user_msg_send(int sock, const struct vhost_user_hdr *hdr, const void *payload, const int *fds,
+		    uint32_t nb_fds)
+{
+	return msg_send(sock, hdr, payload, fds, nb_fds, 0);
+}
+
+int
+vhost_user_msg_send_nowait(int sock, const struct vhost_user_hdr *hdr, const void *payload,
+			   const int *fds, uint32_t nb_fds)
+{
+	return msg_send(sock, hdr, payload, fds, nb_fds, MSG_DONTWAIT);
 }

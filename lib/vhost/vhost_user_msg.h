@@ -66,6 +66,14 @@ int vhost_user_msg_check(const struct vhost_user_msg *msg, const char **field, u
 int vhost_user_msg_send(int sock, const struct vhost_user_hdr *hdr, const void *payload,
 			const int *fds, uint32_t nb_fds);
 
+/*
+ * The same without blocking, for a peer that may not read (the backend
+ * request channel): -EAGAIN when the socket is full; -EIO when only part of
+ * the message went (the channel is then unusable).
+ */
+int vhost_user_msg_send_nowait(int sock, const struct vhost_user_hdr *hdr, const void *payload,
+			       const int *fds, uint32_t nb_fds);
+
 /* Close every fd that came with @p msg and forget them. */
 void vhost_user_msg_close_fds(struct vhost_user_msg *msg);
 

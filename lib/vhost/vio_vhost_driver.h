@@ -66,12 +66,43 @@ struct vio_backend_ops {
 	int (*vring_enable)(struct vio_backend *be, uint16_t idx, bool enable);
 	/** Stop everything and release every resource. */
 	void (*reset)(struct vio_backend *be);
+	/**
+	 * vIOMMU (VIRTIO_F_ACCESS_PLATFORM): IOVAs [iova, iova + size) now map
+	 * to frontend addresses from @p uaddr with permission @p perm
+	 * (enum vio_mem_access bits). NULL: the driver has no IOTLB.
+	 */
+	int (*iotlb_update)(struct vio_backend *be, uint64_t iova, uint64_t size, uint64_t uaddr,
+			    uint32_t perm);
+	/** vIOMMU: forget IOVAs [iova, iova + size); done before the op returns. */
+	int (*iotlb_invalidate)(struct vio_backend *be, uint64_t iova, uint64_t size);
 };
 
-/** A driver instance: its ops and its private state. */
+/**
+ * What a driver asks of the frontend, through whoever speaks the protocol
+ * (the vhost-user server: its backend request channel). Each returns 0, or
+ * -ENOTSUP when the frontend did not negotiate it, or the negative errno of
+ * the channel.
+ */
+struct vio_backend_events {
+	/** A translation of @p iova for @p perm is missing: ask for it (IOTLB_MISS). */
+	int (*iotlb_miss)(struct vio_backend *be, uint64_t iova, uint32_t perm);
+	/**
+	 * Offer the frontend @p size bytes at @p offset of @p fd as vring
+	 * @p idx's doorbell (VRING_HOST_NOTIFIER_MSG); @p fd -1 withdraws it.
+	 * The fd stays the driver's.
+	 */
+	int (*host_notifier)(struct vio_backend *be, uint16_t idx, int fd, uint64_t offset,
+			     uint64_t size);
+	/** The device's configuration space changed (CONFIG_CHANGE_MSG). */
+	int (*config_changed)(struct vio_backend *be);
+};
+
+/** A driver instance: its ops, its private state, and who it reports to. */
 struct vio_backend {
 	const struct vio_backend_ops *ops;
 	void *priv;
+	const struct vio_backend_events *events; /**< set by the protocol side */
+	void *owner;                             /**< the protocol side's device */
 };
 
 #ifdef __cplusplus

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
@@ -592,6 +593,237 @@ test_engine_burst_200_packed(void)
 	return run_big_burst(true);
 }
 
+/* ------------------------------------------------------------------------ */
+/* vIOMMU: buffer addresses are IOVAs (here equal to the GPAs) through an IOTLB */
+/* ------------------------------------------------------------------------ */
+
+#define TG_UADDR_BASE UINT64_C(0x7f0000000000) /* vio_test_guest.c's frontend addresses */
+
+/* Swap the engine queue of @p q for one that translates through @p tlb. */
+static int
+vq_with_iotlb(struct tg_vq *q, struct vio_iotlb *tlb, int missfd)
+{
+	struct vio_vq_config cfg;
+
+	vio_vq_free(q->vq);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.name = "iotlb";
+	cfg.mem = q->g->mem;
+	cfg.features = q->features;
+	cfg.size = q->size;
+	cfg.desc = tg_ptr(q->g, q->desc_gpa);
+	cfg.driver_area = tg_ptr(q->g, q->driver_gpa);
+	cfg.device_area = tg_ptr(q->g, q->device_gpa);
+	cfg.base = q->packed ? 1u << 15 : 0;
+	cfg.callfd = -1;
+	cfg.errfd = q->errfd;
+	cfg.iotlb = tlb;
+	cfg.missfd = missfd;
+	q->vq = vio_vq_create(&cfg, SOCKET_ID_ANY);
+	return q->vq == NULL ? -1 : 0;
+}
+
+/* The identity map of the whole test guest (IOVA = GPA), read-write. */
+static int
+iotlb_map_all(struct vio_iotlb *tlb, struct tg_mem *g)
+{
+	return vio_iotlb_update(tlb, g->mem, TG_GPA_BASE, g->size, TG_UADDR_BASE,
+				VIO_MEM_ACCESS_RW);
+}
+
+static bool
+fd_signalled(int fd)
+{
+	eventfd_t v;
+
+	return eventfd_read(fd, &v) == 0 && v > 0;
+}
+
+/*
+ * A miss stops the burst before the chain, breaks nothing, is reported once
+ * (missfd, vio_vq_iotlb_miss), and the chain goes through once the IOTLB has
+ * the page and the queue was told to retry. @p hole: 0 the second packet's
+ * buffer page is missing, 1 the whole IOTLB is empty (with indirect tables,
+ * the first table misses).
+ */
+static int
+run_iotlb_miss_dequeue(bool packed, bool indirect, int hole)
+{
+	uint64_t features = F_BASE | (packed ? VIO_BIT(VIO_F_RING_PACKED) : 0) |
+			    (indirect ? VIO_BIT(VIO_F_RING_INDIRECT_DESC) : 0);
+	struct rte_mbuf *out[4];
+	uint64_t gpa[3], iova = 0, miss_lo, miss_hi;
+	enum vio_mem_access access = 0;
+	struct vio_iotlb *tlb = vio_iotlb_create(64);
+	int missfd = eventfd(0, EFD_NONBLOCK);
+	struct tg_mem g;
+	struct tg_vq q;
+	uint32_t i, first;
+	uint16_t n;
+
+	T_ASSERT(tlb != NULL && missfd >= 0, "set-up");
+	T_EQ(tg_mem_init(&g, 1 << 20, 1), 0);
+	T_EQ(tg_vq_init(&q, &g, 64, features, indirect ? 4 : 0), 0);
+	T_EQ(vq_with_iotlb(&q, tlb, missfd), 0);
+	T_EQ(iotlb_map_all(tlb, &g), 0);
+	for (i = 0; i < 3; i++) {
+		struct vio_ring_buf b[2];
+
+		tg_alloc(&g, 0, 4096); /* each packet in a page of its own */
+		gpa[i] = guest_tx_buf(&g, i, 3000, NULL);
+		b[0] = (struct vio_ring_buf){ gpa[i], HDR_LEN, 0 };
+		b[1] = (struct vio_ring_buf){ gpa[i] + HDR_LEN, 3000, 0 };
+		T_ASSERT(tg_vq_post(&q, b, 2, indirect) >= 0, "post %u", i);
+	}
+	tg_vq_publish(&q);
+	if (hole == 0) {
+		miss_lo = gpa[1];
+		miss_hi = miss_lo + 4096;
+		vio_iotlb_invalidate(tlb, miss_lo, 4096);
+		first = 1;
+	} else {
+		miss_lo = TG_GPA_BASE;
+		miss_hi = TG_GPA_BASE + g.size;
+		vio_iotlb_flush(tlb);
+		first = 0;
+	}
+	n = vio_vq_dequeue_burst(q.vq, pool, out, 4);
+	T_EQ(n, first);
+	for (i = 0; i < n; i++) {
+		T_EQ(check_mbuf(out[i], i, 3000), 0);
+		rte_pktmbuf_free(out[i]);
+	}
+	T_ASSERT(!vio_vq_is_broken(q.vq), "a miss broke the queue");
+	T_EQ(tg_vq_stats(&q).iotlb_misses, 1);
+	T_ASSERT(fd_signalled(missfd), "missfd not signalled");
+	T_EQ(vio_vq_iotlb_miss(q.vq, &iova, &access), 1);
+	T_ASSERT(iova >= miss_lo && iova < miss_hi, "miss at 0x%" PRIx64, iova);
+	T_EQ(access, VIO_MEM_ACCESS_RO);
+	T_EQ(vio_vq_iotlb_miss(q.vq, &iova, &access), 0); /* reported once */
+	/* Still missing: the burst stops again, without a new report. */
+	T_EQ(vio_vq_dequeue_burst(q.vq, pool, out, 4), 0);
+	T_EQ(tg_vq_stats(&q).iotlb_misses, 2);
+	T_ASSERT(!fd_signalled(missfd), "missfd signalled twice");
+	/* The frontend answers: the rest goes through, byte-exact, in order. */
+	T_EQ(iotlb_map_all(tlb, &g), 0);
+	vio_vq_iotlb_retry(q.vq);
+	n = vio_vq_dequeue_burst(q.vq, pool, out, 4);
+	T_EQ(n, 3 - first);
+	for (i = 0; i < n; i++) {
+		T_EQ(check_mbuf(out[i], first + i, 3000), 0);
+		rte_pktmbuf_free(out[i]);
+	}
+	T_EQ(tg_vq_stats(&q).packets, 3);
+	T_ASSERT(!vio_vq_is_broken(q.vq), "broken");
+	tg_vq_fini(&q);
+	tg_mem_fini(&g);
+	vio_iotlb_free(tlb);
+	close(missfd);
+	return 0;
+}
+
+static int
+test_engine_iotlb_miss_dequeue_split(void)
+{
+	return run_iotlb_miss_dequeue(false, false, 0);
+}
+
+static int
+test_engine_iotlb_miss_dequeue_packed(void)
+{
+	return run_iotlb_miss_dequeue(true, false, 0);
+}
+
+static int
+test_engine_iotlb_miss_indirect_table_split(void)
+{
+	return run_iotlb_miss_dequeue(false, true, 1);
+}
+
+static int
+test_engine_iotlb_miss_indirect_table_packed(void)
+{
+	return run_iotlb_miss_dequeue(true, true, 1);
+}
+
+/*
+ * Enqueue, mergeable: a packet whose second buffer misses is rolled back
+ * whole (nothing of it used), and goes out complete after the update; a
+ * read-only entry is a miss for a receive buffer. The dirty log gets GPAs.
+ */
+static int
+run_iotlb_miss_enqueue(bool packed)
+{
+	uint64_t features = F_BASE | VIO_BIT(VIO_NET_F_MRG_RXBUF) |
+			    (packed ? VIO_BIT(VIO_F_RING_PACKED) : 0);
+	struct vio_iotlb *tlb = vio_iotlb_create(64);
+	struct rte_mbuf *in[2];
+	uint64_t bufs[8], iova;
+	enum vio_mem_access access;
+	struct tg_mem g;
+	struct tg_vq q;
+	uint32_t i, len, got = 0;
+	uint16_t id;
+
+	T_ASSERT(tlb != NULL, "set-up");
+	T_EQ(tg_mem_init(&g, 1 << 20, 1), 0);
+	T_EQ(tg_vq_init(&q, &g, 64, features, 0), 0);
+	T_EQ(vq_with_iotlb(&q, tlb, -1), 0);
+	for (i = 0; i < 8; i++) {
+		struct vio_ring_buf b;
+
+		bufs[i] = tg_alloc(&g, 4096, 4096);
+		b = (struct vio_ring_buf){ bufs[i], 1024, 1 };
+		T_ASSERT(tg_vq_post(&q, &b, 1, false) >= 0, "post");
+	}
+	tg_vq_publish(&q);
+	T_EQ(iotlb_map_all(tlb, &g), 0);
+	/* The second buffer's page is read-only: a receive buffer must be writable. */
+	T_EQ(vio_iotlb_update(tlb, g.mem, bufs[1], 4096, TG_UADDR_BASE + (bufs[1] - TG_GPA_BASE),
+			      VIO_MEM_ACCESS_RO),
+	     0);
+	in[0] = make_mbuf(0, 1500); /* 1512 bytes with the header: buffers 0 and 1 */
+	in[1] = make_mbuf(1, 60);
+	T_ASSERT(in[0] != NULL && in[1] != NULL, "mbufs");
+	T_EQ(vio_vq_enqueue_burst(q.vq, in, 2), 0);
+	T_ASSERT(!vio_vq_is_broken(q.vq), "broken");
+	T_EQ(tg_vq_reap(&q, &id, &len), -EAGAIN); /* nothing used */
+	T_EQ(vio_vq_iotlb_miss(q.vq, &iova, &access), 1);
+	T_EQ(iova, bufs[1]);
+	T_EQ(access, VIO_MEM_ACCESS_WO);
+	T_EQ(iotlb_map_all(tlb, &g), 0);
+	vio_vq_iotlb_retry(q.vq);
+	T_EQ(vio_vq_enqueue_burst(q.vq, in, 2), 2);
+	for (i = 0; i < 2; i++) {
+		const uint8_t *d = tg_ptr(&g, bufs[i]);
+		uint32_t j;
+
+		T_EQ(tg_vq_reap(&q, &id, &len), 0);
+		for (j = i == 0 ? HDR_LEN : 0; j < len; j++, got++)
+			T_ASSERT(d[j] == pattern(0, got), "byte %u", got);
+	}
+	T_EQ(got, 1500);
+	T_EQ(((const struct vio_net_hdr_mrg *)tg_ptr(&g, bufs[0]))->num_buffers, 2);
+	rte_pktmbuf_free(in[0]);
+	rte_pktmbuf_free(in[1]);
+	tg_vq_fini(&q);
+	tg_mem_fini(&g);
+	vio_iotlb_free(tlb);
+	return 0;
+}
+
+static int
+test_engine_iotlb_miss_enqueue_split(void)
+{
+	return run_iotlb_miss_enqueue(false);
+}
+
+static int
+test_engine_iotlb_miss_enqueue_packed(void)
+{
+	return run_iotlb_miss_enqueue(true);
+}
+
 static const struct vio_test_case cases[] = {
 	VIO_TEST(test_engine_dequeue_split),
 	VIO_TEST(test_engine_dequeue_packed),
@@ -615,6 +847,12 @@ static const struct vio_test_case cases[] = {
 	VIO_TEST(test_engine_dirty_log_packed),
 	VIO_TEST(test_engine_burst_200_split),
 	VIO_TEST(test_engine_burst_200_packed),
+	VIO_TEST(test_engine_iotlb_miss_dequeue_split),
+	VIO_TEST(test_engine_iotlb_miss_dequeue_packed),
+	VIO_TEST(test_engine_iotlb_miss_indirect_table_split),
+	VIO_TEST(test_engine_iotlb_miss_indirect_table_packed),
+	VIO_TEST(test_engine_iotlb_miss_enqueue_split),
+	VIO_TEST(test_engine_iotlb_miss_enqueue_packed),
 };
 
 int

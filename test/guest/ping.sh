@@ -6,7 +6,7 @@
 # from every vCPU (pinned with taskset, so with --queues N every queue pair
 # carries traffic) and 20 times with a 1400-byte payload.
 #
-#   ping.sh VIO_RESPONDER [--packed] [--queues N] [--server] [--reload]
+#   ping.sh VIO_RESPONDER [--packed] [--queues N] [--server] [--reload] [--iommu]
 #           [GUEST-RUN-OPTION...]
 #
 #   --packed      packed virtqueues
@@ -14,6 +14,10 @@
 #   --server      QEMU listens on the socket, vio connects (VIO_VHOST_F_CLIENT)
 #   --reload      then unload and load virtio_net in the guest (a device reset:
 #                 QEMU stops and restarts the vhost-user rings) and ping again
+#   --iommu       a vIOMMU: q35 with QEMU's intel-iommu, the NIC behind it
+#                 (iommu_platform=on, ats=on), intel_iommu=on in the guest; vio
+#                 offers VIRTIO_F_ACCESS_PLATFORM and translates IOVAs through
+#                 the IOTLB that QEMU fills on vio's IOTLB misses
 #   anything else goes to guest-run.sh (--kernel 6.1, --mem hugefile, ...)
 #
 # Pass: every echo request answered; the guest resolved 192.0.2.1 to
@@ -31,13 +35,14 @@ set -euo pipefail
 start=$(date +%s.%N)
 responder=${1:?usage: ping.sh VIO_RESPONDER [--packed] [--queues N] [--server] [--reload] [...]}
 shift
-queues=1 server=0 reload=0 ring=split
+queues=1 server=0 reload=0 iommu=0 ring=split
 guest_args=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--queues) queues=${2:?--queues needs a value}; shift ;;
 	--server) server=1 ;;
 	--reload) reload=1 ;;
+	--iommu) iommu=1 ;;
 	--packed) ring=packed; guest_args+=("$1") ;;
 	*) guest_args+=("$1") ;;
 	esac
@@ -67,6 +72,16 @@ trap cleanup EXIT
 #    background until it can.
 client_arg=()
 [ "$server" = 1 ] && client_arg=(--client) && guest_args+=(--vhost-user-server)
+if [ "$iommu" = 1 ]; then
+	# QEMU takes the last -M; virtio-net-pci needs modern-only to sit behind an IOMMU.
+	client_arg+=(--iommu)
+	guest_args+=(--qemu-arg -M --qemu-arg q35,kernel-irqchip=split
+		--qemu-arg -device --qemu-arg intel-iommu,intremap=on,device-iotlb=on
+		--qemu-arg -global --qemu-arg virtio-net-pci.iommu_platform=on
+		--qemu-arg -global --qemu-arg virtio-net-pci.ats=on
+		--qemu-arg -global --qemu-arg virtio-net-pci.disable-legacy=on
+		--append "intel_iommu=on iommu=nopt iommu.strict=1")
+fi
 # shellcheck disable=SC2086 # VIO_RESPONDER_ARGS is a list of words
 "$responder" -l 1 --no-huge -m 256 --no-pci --no-shconf --log-level 'lib.vio.*:info' \
 	${VIO_RESPONDER_ARGS:-} -- --socket "$sock" --queues "$queues" --seconds 290 \
@@ -90,7 +105,7 @@ eth_up() {
 	echo "features: CSUM=$(echo "$f" | cut -c1) GUEST_CSUM=$(echo "$f" | cut -c2)" \
 		"MRG_RXBUF=$(echo "$f" | cut -c16) MQ=$(echo "$f" | cut -c23)" \
 		"EVENT_IDX=$(echo "$f" | cut -c30) VERSION_1=$(echo "$f" | cut -c33)" \
-		"RING_PACKED=$(echo "$f" | cut -c35);" \
+		"RING_PACKED=$(echo "$f" | cut -c35) ACCESS_PLATFORM=$(echo "$f" | cut -c34);" \
 		"queues: $(ls /sys/class/net/eth0/queues | tr '\n' ' ')"
 	ip link set eth0 up
 	ip addr add 192.0.2.2/24 dev eth0
@@ -176,11 +191,15 @@ else
 	echo "FAIL: no counters from vio-responder"
 	fail=1
 fi
+if [ "$iommu" = 1 ] && ! grep -q 'iotlb_misses' "$log"; then
+	echo "FAIL: --iommu, but vio translated no IOVA through its IOTLB (no iotlb_misses)"
+	fail=1
+fi
 if grep -m 5 -E 'closing the connection|broke the queue|Sanitizer|runtime error:' "$log"; then
 	echo "FAIL: errors in vio-responder's log"
 	fail=1
 fi
-echo "guest ping (ring=$ring queues=$queues server=$server reload=$reload):" \
+echo "guest ping (ring=$ring queues=$queues server=$server reload=$reload iommu=$iommu):" \
 	"guest status $rc, vio dequeued=${deq:-?} enqueued=${enq:-?} arp=${arp:-?} icmp=${icmp:-?}," \
 	"$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s"
 if [ "$fail" = 0 ]; then

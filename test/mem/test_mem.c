@@ -1028,6 +1028,253 @@ test_mem_log_concurrent_writers_lose_no_bit(void)
 	return 0;
 }
 
+/* ------------------------------------------------------------------------ */
+/* IOTLB                                                                     */
+/* ------------------------------------------------------------------------ */
+
+#define IOVA_A UINT64_C(0xfee00000)
+
+/* Free a cache when it goes out of scope. */
+static void
+iotlb_put(struct vio_iotlb **t)
+{
+	vio_iotlb_free(*t);
+}
+#define IOTLB(t, n) struct vio_iotlb *t __attribute__((cleanup(iotlb_put))) = vio_iotlb_create(n)
+
+/* Two regions: pages 0-3 of the file at UADDR_A, pages 8-11 at UADDR_A + 4 pages (adjacent). */
+static int
+iotlb_mem(struct mem_fx *f)
+{
+	struct vio_mem_region_desc r[2] = {
+		{ f->fd, 0, GPA_A, UADDR_A, 4 * PAGE },
+		{ f->fd, 8 * PAGE, GPA_A + 4 * PAGE, UADDR_A + 4 * PAGE, 4 * PAGE },
+	};
+
+	f->mem = vio_mem_create(r, 2);
+	T_ASSERT(f->mem != NULL, "rte_errno %d", rte_errno);
+	return 0;
+}
+
+static int
+test_iotlb_update_then_lookup_translates(void)
+{
+	uint64_t len, gpa;
+	uint8_t *p;
+	MEM_FX(f, "vio-test-iotlb", 16 * PAGE);
+	IOTLB(t, 64);
+
+	T_ASSERT(t != NULL, "create");
+	T_EQ(iotlb_mem(&f), 0);
+	len = 16;
+	T_ASSERT(vio_iotlb_lookup(t, IOVA_A, &len, VIO_MEM_ACCESS_RO, &gpa) == NULL, "empty");
+	/* IOVA page 0 -> frontend page 2, read-only. */
+	T_EQ(vio_iotlb_update(t, f.mem, IOVA_A, PAGE, UADDR_A + 2 * PAGE, VIO_MEM_ACCESS_RO), 0);
+	len = 100;
+	p = vio_iotlb_lookup(t, IOVA_A + 10, &len, VIO_MEM_ACCESS_RO, &gpa);
+	T_ASSERT(p != NULL && at_offset(&f, p, 2 * PAGE + 10), "content");
+	T_EQ(len, 100);
+	T_EQ(gpa, GPA_A + 2 * PAGE + 10);
+	/* Clipped at the entry's end; nothing beyond it. */
+	len = PAGE;
+	T_ASSERT(vio_iotlb_lookup(t, IOVA_A + PAGE - 8, &len, VIO_MEM_ACCESS_RO, &gpa) != NULL,
+		 "near end");
+	T_EQ(len, 8);
+	len = 1;
+	T_ASSERT(vio_iotlb_lookup(t, IOVA_A + PAGE, &len, VIO_MEM_ACCESS_RO, &gpa) == NULL,
+		 "after");
+	T_ASSERT(vio_iotlb_lookup(t, IOVA_A - 1, &len, VIO_MEM_ACCESS_RO, &gpa) == NULL, "before");
+	/* A write needs a writable entry. */
+	len = 1;
+	T_ASSERT(vio_iotlb_lookup(t, IOVA_A, &len, VIO_MEM_ACCESS_WO, &gpa) == NULL, "perm");
+	T_EQ(vio_iotlb_update(t, f.mem, IOVA_A, PAGE, UADDR_A + 2 * PAGE, VIO_MEM_ACCESS_RW), 0);
+	T_EQ(vio_iotlb_nb_entries(t), 1);
+	T_ASSERT(vio_iotlb_lookup(t, IOVA_A, &len, VIO_MEM_ACCESS_WO, &gpa) != NULL, "rw");
+	return 0;
+}
+
+static int
+test_iotlb_update_across_regions_splits(void)
+{
+	uint64_t len, gpa;
+	uint8_t *p;
+	MEM_FX(f, "vio-test-iotlb-split", 16 * PAGE);
+	IOTLB(t, 64);
+
+	T_EQ(iotlb_mem(&f), 0);
+	/* Frontend pages 3-4 straddle the two regions, scattered in the file (pages 3 and 8). */
+	T_EQ(vio_iotlb_update(t, f.mem, IOVA_A, 2 * PAGE, UADDR_A + 3 * PAGE, VIO_MEM_ACCESS_RW),
+	     0);
+	T_EQ(vio_iotlb_nb_entries(t), 2);
+	len = 2 * PAGE;
+	p = vio_iotlb_lookup(t, IOVA_A, &len, VIO_MEM_ACCESS_RW, &gpa);
+	T_ASSERT(p != NULL && at_offset(&f, p, 3 * PAGE), "first piece");
+	T_EQ(len, PAGE);
+	len = PAGE;
+	p = vio_iotlb_lookup(t, IOVA_A + PAGE, &len, VIO_MEM_ACCESS_RW, &gpa);
+	T_ASSERT(p != NULL && at_offset(&f, p, 8 * PAGE), "second piece");
+	T_EQ(gpa, GPA_A + 4 * PAGE);
+	/* Outside shared memory, a wrapping range, a bad permission: refused. */
+	T_EQ(vio_iotlb_update(t, f.mem, IOVA_A, PAGE, UADDR_A + 8 * PAGE, VIO_MEM_ACCESS_RW),
+	     -EFAULT);
+	T_EQ(vio_iotlb_update(t, f.mem, UINT64_MAX - 10, PAGE, UADDR_A, VIO_MEM_ACCESS_RW),
+	     -EINVAL);
+	T_EQ(vio_iotlb_update(t, f.mem, IOVA_A, 0, UADDR_A, VIO_MEM_ACCESS_RW), -EINVAL);
+	T_EQ(vio_iotlb_update(t, f.mem, IOVA_A, PAGE, UADDR_A, 4), -EINVAL);
+	T_EQ(vio_iotlb_update(t, f.mem, IOVA_A, PAGE, UADDR_A, 0), -EINVAL);
+	T_EQ(vio_iotlb_nb_entries(t), 2);
+	return 0;
+}
+
+static int
+test_iotlb_invalidate_trims_and_splits(void)
+{
+	uint64_t len, gpa;
+	uint8_t *p;
+	MEM_FX(f, "vio-test-iotlb-inval", 16 * PAGE);
+	IOTLB(t, 64);
+
+	T_EQ(iotlb_mem(&f), 0);
+	T_EQ(vio_iotlb_update(t, f.mem, IOVA_A, 4 * PAGE, UADDR_A, VIO_MEM_ACCESS_RW), 0);
+	/* A hole in the middle: both ends stay, the right one keeps its own translation. */
+	vio_iotlb_invalidate(t, IOVA_A + PAGE, PAGE);
+	T_EQ(vio_iotlb_nb_entries(t), 2);
+	len = 1;
+	T_ASSERT(vio_iotlb_lookup(t, IOVA_A + PAGE + 5, &len, VIO_MEM_ACCESS_RO, &gpa) == NULL,
+		 "hole");
+	len = 1;
+	p = vio_iotlb_lookup(t, IOVA_A + 2 * PAGE + 5, &len, VIO_MEM_ACCESS_RO, &gpa);
+	T_ASSERT(p != NULL && at_offset(&f, p, 2 * PAGE + 5), "right part");
+	T_EQ(gpa, GPA_A + 2 * PAGE + 5);
+	len = PAGE;
+	p = vio_iotlb_lookup(t, IOVA_A + 5, &len, VIO_MEM_ACCESS_RO, &gpa);
+	T_ASSERT(p != NULL && at_offset(&f, p, 5), "left part");
+	T_EQ(len, PAGE - 5);
+	/* Overlapping both ends' edges. */
+	vio_iotlb_invalidate(t, IOVA_A + PAGE / 2, 2 * PAGE);
+	len = 1;
+	T_ASSERT(vio_iotlb_lookup(t, IOVA_A + PAGE / 2, &len, VIO_MEM_ACCESS_RO, &gpa) == NULL,
+		 "trimmed end");
+	len = 1;
+	p = vio_iotlb_lookup(t, IOVA_A + 2 * PAGE + PAGE / 2, &len, VIO_MEM_ACCESS_RO, &gpa);
+	T_ASSERT(p != NULL && at_offset(&f, p, 2 * PAGE + PAGE / 2), "trimmed start");
+	len = 1;
+	T_ASSERT(vio_iotlb_lookup(t, IOVA_A + 2 * PAGE + PAGE / 2 - 1, &len, VIO_MEM_ACCESS_RO,
+				  &gpa) == NULL,
+		 "byte before the trimmed start");
+	/* To the end of the space (a size that wraps), and a new mapping replaces. */
+	vio_iotlb_invalidate(t, IOVA_A + 3 * PAGE, UINT64_MAX);
+	T_EQ(vio_iotlb_nb_entries(t), 2);
+	T_EQ(vio_iotlb_update(t, f.mem, IOVA_A, 4 * PAGE, UADDR_A + 4 * PAGE, VIO_MEM_ACCESS_RO),
+	     0);
+	T_EQ(vio_iotlb_nb_entries(t), 1);
+	len = 1;
+	p = vio_iotlb_lookup(t, IOVA_A + 2 * PAGE, &len, VIO_MEM_ACCESS_RO, &gpa);
+	T_ASSERT(p != NULL && at_offset(&f, p, 10 * PAGE), "replaced");
+	vio_iotlb_invalidate(t, 0, UINT64_MAX);
+	T_EQ(vio_iotlb_nb_entries(t), 0);
+	return 0;
+}
+
+/* Page-sized entries at random IOVAs against a plain array: lookups agree, and a full cache evicts. */
+static int
+test_iotlb_many_entries_match_reference(void)
+{
+	enum {
+		N = 512,
+		SLOTS = 1024
+	};
+	static int8_t ref[SLOTS]; /* frontend page of IOVA page i, or -1 */
+	unsigned int i, k, seed = 12345;
+	uint64_t len, gpa;
+	MEM_FX(f, "vio-test-iotlb-many", 16 * PAGE);
+	IOTLB(t, N);
+
+	T_EQ(iotlb_mem(&f), 0);
+	memset(ref, -1, sizeof(ref));
+	for (k = 0; k < 20000; k++) {
+		unsigned int slot, page;
+
+		seed = seed * 1103515245u + 12345u;
+		slot = (seed >> 8) % SLOTS;
+		page = (seed >> 20) % 8;
+		if ((seed >> 4) % 5 == 0) {
+			vio_iotlb_invalidate(t, IOVA_A + (uint64_t)slot * PAGE, PAGE);
+			ref[slot] = -1;
+		} else {
+			T_EQ(vio_iotlb_update(t, f.mem, IOVA_A + (uint64_t)slot * PAGE, PAGE,
+					      UADDR_A + (uint64_t)page * PAGE, VIO_MEM_ACCESS_RW),
+			     0);
+			ref[slot] = (int8_t)page;
+		}
+		T_ASSERT(vio_iotlb_nb_entries(t) <= N, "over the limit");
+	}
+	/* An entry is either what the reference says or evicted (a miss), never another page. */
+	for (i = 0; i < SLOTS; i++) {
+		uint8_t *p;
+
+		len = 1;
+		p = vio_iotlb_lookup(t, IOVA_A + (uint64_t)i * PAGE + 7, &len, VIO_MEM_ACCESS_RW,
+				     &gpa);
+		if (ref[i] < 0) {
+			T_ASSERT(p == NULL, "slot %u invalidated but found", i);
+			continue;
+		}
+		if (p == NULL)
+			continue;
+		k = (unsigned int)ref[i];
+		T_ASSERT(at_offset(&f, p, (k < 4 ? k : k + 4) * (uint64_t)PAGE + 7), "slot %u", i);
+		T_EQ(gpa, GPA_A + (uint64_t)k * PAGE + 7);
+	}
+	T_ASSERT(vio_iotlb_nb_entries(t) == N, "%u entries: the cache never filled",
+		 vio_iotlb_nb_entries(t));
+	return 0;
+}
+
+static int
+test_iotlb_xlate_range_and_remap(void)
+{
+	uint64_t gpa, miss = 0;
+	void *hva;
+	struct vio_mem_region_desc r;
+	struct vio_mem *other;
+	MEM_FX(f, "vio-test-iotlb-range", 16 * PAGE);
+	IOTLB(t, 64);
+
+	T_EQ(iotlb_mem(&f), 0);
+	/* Two IOVA pages, adjacent in host memory (frontend pages 0 and 1). */
+	T_EQ(vio_iotlb_update(t, f.mem, IOVA_A, PAGE, UADDR_A, VIO_MEM_ACCESS_RW), 0);
+	T_EQ(vio_iotlb_update(t, f.mem, IOVA_A + PAGE, PAGE, UADDR_A + PAGE, VIO_MEM_ACCESS_RW), 0);
+	T_EQ(vio_iotlb_xlate_range(t, IOVA_A + 100, PAGE, VIO_MEM_ACCESS_RW, &hva, &gpa, &miss), 0);
+	T_ASSERT(at_offset(&f, hva, 100), "start");
+	T_EQ(gpa, GPA_A + 100);
+	/* The third page is missing: which IOVA to ask for. */
+	T_EQ(vio_iotlb_xlate_range(t, IOVA_A, 3 * PAGE, VIO_MEM_ACCESS_RW, &hva, &gpa, &miss),
+	     -EAGAIN);
+	T_EQ(miss, IOVA_A + 2 * PAGE);
+	/* Present but scattered in host memory (frontend page 3, then page 4 = file page 8). */
+	T_EQ(vio_iotlb_update(t, f.mem, IOVA_A + 2 * PAGE, PAGE, UADDR_A + 5 * PAGE,
+			      VIO_MEM_ACCESS_RW),
+	     0);
+	T_EQ(vio_iotlb_xlate_range(t, IOVA_A + PAGE, 2 * PAGE, VIO_MEM_ACCESS_RW, &hva, &gpa,
+				   &miss),
+	     -EFAULT);
+	/* A new memory table without region 2: its entries go, the others follow the new map. */
+	r = (struct vio_mem_region_desc){ f.fd, 12 * PAGE, GPA_A, UADDR_A, 4 * PAGE };
+	other = vio_mem_create(&r, 1);
+	T_ASSERT(other != NULL, "second table");
+	T_EQ(vio_iotlb_remap(t, other), 1);
+	T_EQ(vio_iotlb_nb_entries(t), 2);
+	T_EQ(vio_iotlb_xlate_range(t, IOVA_A, 2 * PAGE, VIO_MEM_ACCESS_RW, &hva, &gpa, &miss), 0);
+	T_ASSERT(at_offset(&f, hva, 12 * PAGE), "remapped");
+	vio_iotlb_flush(t);
+	T_EQ(vio_iotlb_nb_entries(t), 0);
+	vio_mem_free(other);
+	T_ASSERT(vio_iotlb_create(0) == NULL && rte_errno == EINVAL, "create 0");
+	T_ASSERT(vio_iotlb_create(VIO_IOTLB_MAX_ENTRIES + 1) == NULL, "create too many");
+	return 0;
+}
+
 static int
 test_mem_free_null_is_a_noop(void)
 {
@@ -1052,6 +1299,11 @@ static const struct vio_test_case cases[] = {
 	VIO_TEST(test_mem_log_map_memfd),
 	VIO_TEST(test_mem_log_map_refuses_log_beyond_file),
 	VIO_TEST(test_mem_log_concurrent_writers_lose_no_bit),
+	VIO_TEST(test_iotlb_update_then_lookup_translates),
+	VIO_TEST(test_iotlb_update_across_regions_splits),
+	VIO_TEST(test_iotlb_invalidate_trims_and_splits),
+	VIO_TEST(test_iotlb_many_entries_match_reference),
+	VIO_TEST(test_iotlb_xlate_range_and_remap),
 	VIO_TEST(test_mem_free_null_is_a_noop),
 };
 

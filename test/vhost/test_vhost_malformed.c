@@ -204,6 +204,23 @@ build_bad_msgs(void)
 	b = add("removing a region never added", VHOST_USER_REM_MEM_REG, 40, 0, "region");
 	b->payload.mem_reg.region.gpa = 0x100000;
 	b->payload.mem_reg.region.size = 4096;
+	b = add("IOTLB miss sent by the frontend", VHOST_USER_IOTLB_MSG,
+		sizeof(struct vhost_user_iotlb), 0, "type");
+	b->payload.iotlb.type = VHOST_USER_IOTLB_MISS;
+	b = add("IOTLB update without permission", VHOST_USER_IOTLB_MSG,
+		sizeof(struct vhost_user_iotlb), 0, "perm");
+	b->payload.iotlb.type = VHOST_USER_IOTLB_UPDATE;
+	b->payload.iotlb.size = 4096;
+	b = add("IOTLB update that wraps", VHOST_USER_IOTLB_MSG, sizeof(struct vhost_user_iotlb), 0,
+		"update range");
+	b->payload.iotlb.type = VHOST_USER_IOTLB_UPDATE;
+	b->payload.iotlb.iova = UINT64_MAX - 4095;
+	b->payload.iotlb.size = 8192;
+	b->payload.iotlb.perm = VHOST_USER_ACCESS_RW;
+	b = add("IOTLB update of size 0", VHOST_USER_IOTLB_MSG, sizeof(struct vhost_user_iotlb), 0,
+		"update range");
+	b->payload.iotlb.type = VHOST_USER_IOTLB_UPDATE;
+	b->payload.iotlb.perm = VHOST_USER_ACCESS_RO;
 	b = add("payload larger than any request", VHOST_USER_SET_FEATURES, 4096, 0, NULL);
 	b = add("bad version", VHOST_USER_GET_FEATURES, 0, 0, NULL);
 	b->flags = 2;
@@ -221,11 +238,12 @@ recv_reply(int sock, struct vhost_user_msg *msg)
 	return vhost_user_msg_recv(sock, msg, 1000);
 }
 
-/* Ack VERSION_1 and PROTOCOL_FEATURES, and every protocol feature vio offers. */
+/* Ack VERSION_1, PROTOCOL_FEATURES, ACCESS_PLATFORM, and every protocol feature vio offers. */
 static int
 negotiate(int sock)
 {
-	uint64_t f = VIO_BIT(VIO_F_PROTOCOL_FEATURES) | VIO_BIT(VIO_F_VERSION_1);
+	uint64_t f = VIO_BIT(VIO_F_PROTOCOL_FEATURES) | VIO_BIT(VIO_F_VERSION_1) |
+		     VIO_BIT(VIO_F_ACCESS_PLATFORM);
 	struct vhost_user_msg msg;
 
 	T_EQ(send_raw(sock, VHOST_USER_SET_FEATURES, V, &f, 8, 0), 0);
@@ -485,8 +503,10 @@ main(int argc, char **argv)
 		return 1;
 	snprintf(sock_path, sizeof(sock_path), "/tmp/vio-test-bad-%d.sock", getpid());
 	snprintf(sock_path2, sizeof(sock_path2), "/tmp/vio-test-bad2-%d.sock", getpid());
-	if (vio_vhost_register(sock_path, 0) < 0 || vio_vhost_start(sock_path) < 0 ||
-	    vio_vhost_register(sock_path2, 0) < 0 || vio_vhost_start(sock_path2) < 0)
+	/* With a vIOMMU offered, so that IOTLB messages are checked, not merely refused. */
+	if (vio_vhost_register(sock_path, VIO_VHOST_F_IOMMU) < 0 ||
+	    vio_vhost_start(sock_path) < 0 || vio_vhost_register(sock_path2, 0) < 0 ||
+	    vio_vhost_start(sock_path2) < 0)
 		return 1;
 	build_bad_msgs();
 	ret = vio_test_run(argc, argv, cases, RTE_DIM(cases));

@@ -8,7 +8,7 @@
  * offloads are switched off, so the guest sends full checksums; the
  * responder checks them, which checks that vio moved every byte intact.
  *
- *   vio-responder [EAL args] -- --socket PATH [--client] [--queues N]
+ *   vio-responder [EAL args] -- --socket PATH [--client] [--iommu] [--queues N]
  *                 [--seconds S] [--idle-us U]
  *
  * --idle-us: sleep this long after a poll round that found nothing (default
@@ -57,6 +57,7 @@ static const struct rte_ether_addr my_mac = { { 0x02, 0x00, 0x00, 0x00, 0x02, 0x
 
 static const char *opt_socket;
 static bool opt_client;
+static bool opt_iommu;
 static unsigned int opt_queues = 1;
 static unsigned int opt_seconds = 600;
 static unsigned int opt_idle_us = 100;
@@ -125,6 +126,7 @@ parse(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "client", no_argument, NULL, 'c' },
+		{ "iommu", no_argument, NULL, 'I' },
 		{ "queues", required_argument, NULL, 'q' },
 		{ "seconds", required_argument, NULL, 't' },
 		{ "idle-us", required_argument, NULL, 'i' },
@@ -139,6 +141,9 @@ parse(int argc, char **argv)
 			break;
 		case 'c':
 			opt_client = true;
+			break;
+		case 'I':
+			opt_iommu = true;
 			break;
 		case 'q':
 			opt_queues = (unsigned int)atoi(optarg);
@@ -249,43 +254,90 @@ answer(struct rte_mbuf *m)
 	}
 }
 
-/* One burst on queue pair @p q; returns the packets dequeued. */
+/*
+ * Replies the guest had no buffer for yet (or, with a vIOMMU, whose buffers
+ * vio is still asking QEMU to translate) wait here and are sent again on the
+ * next rounds, up to BACKLOG_MS, as a forwarding app with a retry would.
+ */
+#define BACKLOG    (4 * BURST)
+#define BACKLOG_MS 500
+struct backlog {
+	struct rte_mbuf *pkts[BACKLOG];
+	uint16_t nb;
+	int vid;
+	uint64_t since; /* timer cycles when the oldest one came */
+};
+static struct backlog backlogs[VIO_VHOST_MAX_QUEUE_PAIRS];
+
+/* Send what waits on queue pair @p q; returns 1 while something still waits. */
+static int
+backlog_flush(int vid, unsigned int q)
+{
+	struct backlog *b = &backlogs[q];
+	struct qstats *s = &qs[q];
+	uint16_t sent = 0;
+
+	if (b->nb == 0)
+		return 0;
+	if (b->vid == vid)
+		sent = vio_vhost_enqueue_burst(vid, (uint16_t)(2 * q), b->pkts, b->nb);
+	s->enqueued += sent;
+	rte_pktmbuf_free_bulk(b->pkts, sent);
+	memmove(b->pkts, b->pkts + sent, (b->nb - sent) * sizeof(b->pkts[0]));
+	b->nb -= sent;
+	if (sent > 0)
+		b->since = rte_get_timer_cycles();
+	if (b->nb > 0 && (b->vid != vid || rte_get_timer_cycles() - b->since >
+						   rte_get_timer_hz() * BACKLOG_MS / 1000)) {
+		s->dropped += b->nb;
+		rte_pktmbuf_free_bulk(b->pkts, b->nb);
+		b->nb = 0;
+	}
+	return b->nb > 0;
+}
+
+/* One burst on queue pair @p q; returns the packets dequeued (1 if only replies wait). */
 static uint16_t
 serve_queue(int vid, unsigned int q, struct rte_mempool *mp)
 {
-	struct rte_mbuf *pkts[BURST], *replies[BURST];
+	struct rte_mbuf *pkts[BURST];
+	struct backlog *b = &backlogs[q];
 	struct qstats *s = &qs[q];
-	uint16_t n, i, nb_replies = 0, sent = 0;
+	uint16_t n, i;
+	int waiting;
 
+	waiting = backlog_flush(vid, q);
 	n = vio_vhost_dequeue_burst(vid, (uint16_t)(2 * q + 1), mp, pkts, BURST);
 	if (n == 0)
-		return 0;
+		return waiting;
 	s->dequeued += n;
 	for (i = 0; i < n; i++) {
-		switch (answer(pkts[i])) {
-		case VERDICT_ARP:
-			s->arp++;
-			replies[nb_replies++] = pkts[i];
+		enum verdict v = answer(pkts[i]);
+
+		if (v == VERDICT_ARP || v == VERDICT_ICMP) {
+			if (v == VERDICT_ARP)
+				s->arp++;
+			else
+				s->icmp++;
+			if (b->nb == BACKLOG) {
+				s->dropped++;
+				rte_pktmbuf_free(pkts[i]);
+				continue;
+			}
+			if (b->nb == 0) {
+				b->vid = vid;
+				b->since = rte_get_timer_cycles();
+			}
+			b->pkts[b->nb++] = pkts[i];
 			continue;
-		case VERDICT_ICMP:
-			s->icmp++;
-			replies[nb_replies++] = pkts[i];
-			continue;
-		case VERDICT_OTHER:
-			s->other++;
-			break;
-		case VERDICT_BAD:
-			s->bad++;
-			break;
 		}
+		if (v == VERDICT_OTHER)
+			s->other++;
+		else
+			s->bad++;
 		rte_pktmbuf_free(pkts[i]);
 	}
-	if (nb_replies > 0) {
-		sent = vio_vhost_enqueue_burst(vid, (uint16_t)(2 * q), replies, nb_replies);
-		s->enqueued += sent;
-		s->dropped += nb_replies - sent;
-		rte_pktmbuf_free_bulk(replies, nb_replies);
-	}
+	backlog_flush(vid, q);
 	return n;
 }
 
@@ -376,6 +428,7 @@ main(int argc, char **argv)
 		.vring_state_changed_cb = on_vring_state,
 	};
 	struct rte_mempool *mp;
+	unsigned int q;
 	int ret;
 
 	ret = rte_eal_init(argc, argv);
@@ -385,7 +438,7 @@ main(int argc, char **argv)
 	argv += ret;
 	if (parse(argc, argv) < 0) {
 		fprintf(stderr,
-			"usage: vio-responder [EAL args] -- --socket PATH [--client] "
+			"usage: vio-responder [EAL args] -- --socket PATH [--client] [--iommu] "
 			"[--queues 1..%d] [--seconds S] [--idle-us U]\n",
 			VIO_VHOST_MAX_QUEUE_PAIRS);
 		return 1;
@@ -397,7 +450,8 @@ main(int argc, char **argv)
 	if (mp == NULL)
 		return 1;
 	/* Full checksums from the guest, none expected from us. */
-	if (vio_vhost_register(opt_socket, opt_client ? VIO_VHOST_F_CLIENT : 0) < 0 ||
+	if (vio_vhost_register(opt_socket, (opt_client ? VIO_VHOST_F_CLIENT : 0) |
+						   (opt_iommu ? VIO_VHOST_F_IOMMU : 0)) < 0 ||
 	    vio_vhost_disable_features(opt_socket, VIO_BIT(VIO_NET_F_CSUM) |
 							   VIO_BIT(VIO_NET_F_GUEST_CSUM)) < 0 ||
 	    vio_vhost_set_max_queue_pairs(opt_socket, (uint16_t)opt_queues) < 0 ||
@@ -411,6 +465,10 @@ main(int argc, char **argv)
 	fflush(stdout);
 	respond_loop(mp);
 	vio_vhost_unregister(opt_socket);
+	for (q = 0; q < opt_queues; q++) {
+		qs[q].dropped += backlogs[q].nb;
+		rte_pktmbuf_free_bulk(backlogs[q].pkts, backlogs[q].nb);
+	}
 	print_stats();
 	rte_mempool_free(mp);
 	rte_eal_cleanup();
