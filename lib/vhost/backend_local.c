@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <numaif.h>
@@ -297,9 +298,20 @@ static int
 local_set_log_base(struct vio_backend *be, int fd, uint64_t offset, uint64_t size)
 {
 	struct local_backend *lb = be->priv;
+	struct stat st;
 	uint16_t i;
 	int ret;
 
+	/* Checked now, also before any memory table (it is mapped only with one). */
+	if (size == 0 || offset + size < offset || fstat(fd, &st) < 0 ||
+	    (uint64_t)st.st_size < offset + size) {
+		DEV_LOG(lb->dev, ERR,
+			"log: offset 0x%" PRIx64 " size 0x%" PRIx64
+			" empty, wrapping or beyond the end of its fd",
+			offset, size);
+		close(fd);
+		return -EINVAL;
+	}
 	if (lb->log_fd >= 0)
 		close(lb->log_fd);
 	lb->log_fd = fd;

@@ -53,7 +53,7 @@ packed=0
 
 # vio on lcore 1, testpmd's forwarding on lcore 0: one poller per core.
 "$echo_bin" -l 1 --no-huge -m 256 --no-pci --no-shconf --log-level 'lib.vio.*:info' \
-	-- --socket "$sock" --queues "$queues" --seconds 600 >"$run/echo.log" 2>&1 &
+	-- --socket "$sock" --queues "$queues" --seconds 600 --log-levels >"$run/echo.log" 2>&1 &
 echo_pid=$!
 for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
 [ -S "$sock" ] || { echo "vio-echo did not listen"; cat "$run/echo.log"; exit 99; }
@@ -90,7 +90,7 @@ for q in $(seq 0 $((queues - 1))); do
 	n=$(awk -v q="$q:" '$1 == "queue" && $2 == q { print $4 }' "$run/echo.log")
 	[ "${n:-0}" -gt 0 ] || { echo "FAIL: queue pair $q carried no traffic"; fail=1; }
 done
-if grep -q "ERR" "$run/echo.log"; then
+if grep -q "^ERR: " "$run/echo.log"; then
 	echo "FAIL: vio logged errors"
 	fail=1
 fi

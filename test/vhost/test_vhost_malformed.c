@@ -204,6 +204,13 @@ build_bad_msgs(void)
 	b = add("removing a region never added", VHOST_USER_REM_MEM_REG, 40, 0, "region");
 	b->payload.mem_reg.region.gpa = 0x100000;
 	b->payload.mem_reg.region.size = 4096;
+	/* send_raw's fds are 1 MiB memfds; no memory table was sent yet. */
+	b = add("log larger than its fd, before any memory table", VHOST_USER_SET_LOG_BASE, 16, 1,
+		"log");
+	b->payload.log.mmap_size = 2 << 20;
+	b = add("log offset + size wraps", VHOST_USER_SET_LOG_BASE, 16, 1, "log");
+	b->payload.log.mmap_size = 4096;
+	b->payload.log.mmap_offset = UINT64_MAX - 100;
 	b = add("IOTLB miss sent by the frontend", VHOST_USER_IOTLB_MSG,
 		sizeof(struct vhost_user_iotlb), 0, "type");
 	b->payload.iotlb.type = VHOST_USER_IOTLB_MISS;
