@@ -176,6 +176,36 @@ uint16_t vio_vhost_dequeue_burst(int vid, uint16_t queue_id, struct rte_mempool 
  */
 int vio_vhost_queue_stats_get(int vid, uint16_t queue_id, struct vio_vq_stats *stats);
 
+/*
+ * Receive interrupts: an application that sleeps when the guest's transmit
+ * queue is empty asks the guest to kick, waits on the kick eventfd, and
+ * polls again when it fires.
+ */
+
+/**
+ * A copy of the guest's kick eventfd of queue @p queue_id (odd: a guest
+ * transmit queue), for epoll. The frontend may replace its kick fd when it
+ * restarts the ring; ask again after new_device_cb / vring_state_changed_cb.
+ *
+ * @return A new fd the caller must close, or -EINVAL (vid or queue_id out of
+ *   range), -ENODEV (not connected), -ENOENT (the frontend gave no kick fd:
+ *   it never kicks), or the negative errno of the dup.
+ *
+ * Thread safety: any thread.
+ */
+int vio_vhost_get_kick_fd(int vid, uint16_t queue_id);
+
+/**
+ * Ask the guest to kick queue @p queue_id after it posts buffers (@p enable
+ * true), or to stop kicking (the default: vio polls). The request lasts until
+ * the ring is restarted (a new engine queue starts without kicks).
+ *
+ * @return 0, -EINVAL, or -ENODEV when the queue is not live.
+ *
+ * Thread safety: the lcore that bursts on the queue.
+ */
+int vio_vhost_notify_enable(int vid, uint16_t queue_id, bool enable);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,385 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+
+/*
+ * A port over the vhost-user backend: registration, events, and the bursts
+ * on whatever connection is current.
+ *
+ * Why the port guards the vid itself: vio_vhost bursts on a vid whose device
+ * went away return 0, but the device slot (and so the vid) is reused by the
+ * next connection, possibly another port's. The port therefore publishes the
+ * vid of its running device and, when the device stops, unpublishes it and
+ * waits until each of its lcores has left the burst it may be in (the same
+ * Dekker handshake as the vhost layer's: a seq_cst store of the lcore's busy
+ * flag before its seq_cst load of the vid, against the control thread's
+ * seq_cst store of the vid before its loads of the busy flags).
+ */
+
+#include <errno.h>
+#include <sched.h>
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include <rte_common.h>
+#include <rte_errno.h>
+#include <rte_malloc.h>
+#include <rte_pause.h>
+
+#include "port_internal.h"
+#include "vio_port.h"
+#include "vio_virtio.h"
+
+RTE_LOG_REGISTER(vio_port_logtype, lib.vio.port, INFO);
+
+#define PORT_NAME_MAX 64
+
+/* What one lcore writes: its own cache line, so two lcores never share one. */
+struct port_lcore {
+	alignas(RTE_CACHE_LINE_SIZE) atomic_uint busy;
+};
+
+struct vio_port {
+	/* Data path, read by every lcore: the running device, -1 without one. */
+	alignas(RTE_CACHE_LINE_SIZE) atomic_int vid;
+
+	/* Written by the lcores, one line each: [direction][queue pair]. */
+	struct port_lcore lcore[2][VIO_VHOST_MAX_QUEUE_PAIRS];
+
+	/* Control. */
+	alignas(RTE_CACHE_LINE_SIZE) char name[PORT_NAME_MAX];
+	struct vio_port_config cfg;
+	struct vio_port_ops ops;
+	void *ctx;
+	int last_vid; /* the vid new_device gave, until destroy_device */
+};
+
+#define TSO_FEATURES                                                   \
+	(VIO_BIT(VIO_NET_F_HOST_TSO4) | VIO_BIT(VIO_NET_F_HOST_TSO6) | \
+	 VIO_BIT(VIO_NET_F_GUEST_TSO4) | VIO_BIT(VIO_NET_F_GUEST_TSO6))
+
+/* ------------------------------------------------------------------------ */
+/* Events from the vhost layer (control thread)                              */
+/* ------------------------------------------------------------------------ */
+
+static int
+port_new_device(int vid, void *ctx)
+{
+	struct vio_port *p = ctx;
+
+	p->last_vid = vid;
+	atomic_store_explicit(&p->vid, vid, memory_order_release);
+	PORT_LOG(INFO, "%s: link up (vid %d)", p->name, vid);
+	if (p->ops.link_cb != NULL)
+		p->ops.link_cb(p, true, p->ctx);
+	return 0;
+}
+
+/* Unpublish the device and wait until no lcore is inside a burst on it. */
+static void
+port_quiesce(struct vio_port *p)
+{
+	unsigned int d, q, spins;
+
+	atomic_store_explicit(&p->vid, -1, memory_order_seq_cst);
+	for (d = 0; d < 2; d++) {
+		for (q = 0; q < p->cfg.nb_queue_pairs; q++) {
+			atomic_uint *busy = &p->lcore[d][q].busy;
+
+			spins = 0;
+			while (atomic_load_explicit(busy, memory_order_seq_cst) != 0) {
+				/* A burst takes microseconds; a descheduled lcore longer. */
+				if (++spins < 1024)
+					rte_pause();
+				else
+					sched_yield();
+			}
+		}
+	}
+}
+
+static void
+port_destroy_device(int vid, void *ctx)
+{
+	struct vio_port *p = ctx;
+
+	if (vid != p->last_vid)
+		return;
+	port_quiesce(p);
+	p->last_vid = -1;
+	PORT_LOG(INFO, "%s: link down (vid %d)", p->name, vid);
+	if (p->ops.link_cb != NULL)
+		p->ops.link_cb(p, false, p->ctx);
+}
+
+static void
+port_vring_state(int vid, uint16_t queue_id, bool enabled, void *ctx)
+{
+	struct vio_port *p = ctx;
+	enum vio_port_dir dir = (queue_id & 1) ? VIO_PORT_DIR_FROM_GUEST : VIO_PORT_DIR_TO_GUEST;
+
+	RTE_SET_USED(vid);
+	if (p->ops.queue_state_cb != NULL && queue_id / 2 < p->cfg.nb_queue_pairs)
+		p->ops.queue_state_cb(p, queue_id / 2, dir, enabled, p->ctx);
+}
+
+static const struct vio_vhost_ops port_vhost_ops = {
+	.new_device_cb = port_new_device,
+	.destroy_device_cb = port_destroy_device,
+	.vring_state_changed_cb = port_vring_state,
+};
+
+/* ------------------------------------------------------------------------ */
+/* Control                                                                   */
+/* ------------------------------------------------------------------------ */
+
+static int
+config_check(const char *name, const struct vio_port_config *cfg)
+{
+	size_t len = strnlen(cfg->iface, sizeof(cfg->iface));
+
+	if (cfg->role != VIO_PORT_ROLE_BACKEND) {
+		PORT_LOG(ERR, "%s: role %d: only the backend role exists", name, cfg->role);
+		return -EINVAL;
+	}
+	if (cfg->driver != VIO_PORT_DRIVER_LOCAL) {
+		PORT_LOG(ERR, "%s: driver %d: only driver local exists", name, cfg->driver);
+		return -ENOTSUP;
+	}
+	if (len == 0 || len == sizeof(cfg->iface)) {
+		PORT_LOG(ERR, "%s: iface: socket path missing or too long", name);
+		return -EINVAL;
+	}
+	if (cfg->nb_queue_pairs < 1 || cfg->nb_queue_pairs > VIO_VHOST_MAX_QUEUE_PAIRS) {
+		PORT_LOG(ERR, "%s: queues=%u out of range (accepted: 1 to %d)", name,
+			 cfg->nb_queue_pairs, VIO_VHOST_MAX_QUEUE_PAIRS);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Features, queue pairs and callbacks of a registered socket. */
+static int
+socket_setup(struct vio_port *p)
+{
+	const char *path = p->cfg.iface;
+	uint64_t features;
+	int ret;
+
+	ret = vio_vhost_set_max_queue_pairs(path, p->cfg.nb_queue_pairs);
+	if (ret == 0)
+		ret = vio_vhost_get_features_offered(path, &features);
+	if (ret == 0) {
+		/* tso: net_vhost's meaning, the four TSO features offered or none. */
+		if (p->cfg.tso)
+			ret = vio_vhost_set_features(path, features | TSO_FEATURES);
+		else
+			ret = vio_vhost_disable_features(path, TSO_FEATURES);
+	}
+	if (ret == 0)
+		ret = vio_vhost_callbacks_register(path, &port_vhost_ops, p);
+	return ret;
+}
+
+struct vio_port *
+vio_port_create(const char *name, const struct vio_port_config *cfg, const struct vio_port_ops *ops,
+		void *ctx)
+{
+	struct vio_port *p;
+	uint64_t flags = 0;
+	int ret;
+
+	if (name == NULL || cfg == NULL) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	ret = config_check(name, cfg);
+	if (ret < 0) {
+		rte_errno = -ret;
+		return NULL;
+	}
+	p = rte_zmalloc("vio_port", sizeof(*p), RTE_CACHE_LINE_SIZE);
+	if (p == NULL) {
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	p->cfg = *cfg;
+	if (ops != NULL)
+		p->ops = *ops;
+	p->ctx = ctx;
+	p->last_vid = -1;
+	atomic_init(&p->vid, -1);
+
+	if (cfg->client)
+		flags |= VIO_VHOST_F_CLIENT;
+	if (cfg->iommu)
+		flags |= VIO_VHOST_F_IOMMU;
+	ret = vio_vhost_register(cfg->iface, flags);
+	if (ret < 0) {
+		if (ret == -EEXIST)
+			PORT_LOG(ERR, "%s: iface=%s is in use by another port", name, cfg->iface);
+		else if (ret == -ENOTSUP && cfg->iommu)
+			PORT_LOG(ERR, "%s: iommu-support=1: refused by the vhost layer: %s", name,
+				 strerror(-ret));
+		else
+			PORT_LOG(ERR, "%s: iface=%s: cannot register: %s", name, cfg->iface,
+				 strerror(-ret));
+		goto err_free;
+	}
+	ret = socket_setup(p);
+	if (ret < 0) {
+		PORT_LOG(ERR, "%s: iface=%s: cannot configure: %s", name, cfg->iface,
+			 strerror(-ret));
+		goto err_unregister;
+	}
+	return p;
+
+err_unregister:
+	vio_vhost_unregister(cfg->iface);
+err_free:
+	rte_free(p);
+	rte_errno = -ret;
+	return NULL;
+}
+
+int
+vio_port_start(struct vio_port *port)
+{
+	int ret;
+
+	if (port == NULL)
+		return -EINVAL;
+	ret = vio_vhost_start(port->cfg.iface);
+	if (ret < 0)
+		PORT_LOG(ERR, "%s: iface=%s: cannot %s: %s", port->name, port->cfg.iface,
+			 port->cfg.client ? "connect" : "listen", strerror(-ret));
+	return ret;
+}
+
+void
+vio_port_free(struct vio_port *port)
+{
+	if (port == NULL)
+		return;
+	/* Runs destroy_device (link down) first and waits for it. */
+	vio_vhost_unregister(port->cfg.iface);
+	rte_free(port);
+}
+
+const struct vio_port_config *
+vio_port_config_get(const struct vio_port *port)
+{
+	return &port->cfg;
+}
+
+bool
+vio_port_link_up(const struct vio_port *port)
+{
+	return atomic_load_explicit(&port->vid, memory_order_acquire) >= 0;
+}
+
+int
+vio_port_queue_stats_get(const struct vio_port *port, uint16_t qp, enum vio_port_dir dir,
+			 struct vio_vq_stats *stats)
+{
+	int vid;
+
+	if (qp >= port->cfg.nb_queue_pairs || stats == NULL)
+		return -EINVAL;
+	vid = atomic_load_explicit(&port->vid, memory_order_acquire);
+	if (vid < 0)
+		return -ENODEV;
+	return vio_vhost_queue_stats_get(vid, 2 * qp + (dir == VIO_PORT_DIR_FROM_GUEST), stats);
+}
+
+int
+vio_port_mtu_get(const struct vio_port *port, uint16_t *mtu)
+{
+	int vid = atomic_load_explicit(&port->vid, memory_order_acquire);
+
+	if (vid < 0)
+		return -ENODEV;
+	return vio_vhost_get_mtu(vid, mtu);
+}
+
+int
+vio_port_notify_fd(const struct vio_port *port, uint16_t qp)
+{
+	int vid;
+
+	if (qp >= port->cfg.nb_queue_pairs)
+		return -EINVAL;
+	vid = atomic_load_explicit(&port->vid, memory_order_acquire);
+	if (vid < 0)
+		return -ENODEV;
+	return vio_vhost_get_kick_fd(vid, 2 * qp + 1);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Data path                                                                 */
+/* ------------------------------------------------------------------------ */
+
+/* Enter: the busy flag first, then the vid (pairs with port_quiesce()). */
+static __rte_always_inline int
+lcore_enter(struct vio_port *port, atomic_uint *busy)
+{
+	atomic_store_explicit(busy, 1, memory_order_seq_cst);
+	return atomic_load_explicit(&port->vid, memory_order_seq_cst);
+}
+
+static __rte_always_inline void
+lcore_leave(atomic_uint *busy)
+{
+	atomic_store_explicit(busy, 0, memory_order_release);
+}
+
+uint16_t
+vio_port_enqueue_burst(struct vio_port *port, uint16_t qp, struct rte_mbuf **pkts, uint16_t nb_pkts)
+{
+	atomic_uint *busy;
+	uint16_t n = 0;
+	int vid;
+
+	if (unlikely(qp >= port->cfg.nb_queue_pairs))
+		return 0;
+	busy = &port->lcore[VIO_PORT_DIR_TO_GUEST][qp].busy;
+	vid = lcore_enter(port, busy);
+	if (likely(vid >= 0))
+		n = vio_vhost_enqueue_burst(vid, 2 * qp, pkts, nb_pkts);
+	lcore_leave(busy);
+	return n;
+}
+
+uint16_t
+vio_port_dequeue_burst(struct vio_port *port, uint16_t qp, struct rte_mempool *mp,
+		       struct rte_mbuf **pkts, uint16_t nb_pkts)
+{
+	atomic_uint *busy;
+	uint16_t n = 0;
+	int vid;
+
+	if (unlikely(qp >= port->cfg.nb_queue_pairs))
+		return 0;
+	busy = &port->lcore[VIO_PORT_DIR_FROM_GUEST][qp].busy;
+	vid = lcore_enter(port, busy);
+	if (likely(vid >= 0))
+		n = vio_vhost_dequeue_burst(vid, 2 * qp + 1, mp, pkts, nb_pkts);
+	lcore_leave(busy);
+	return n;
+}
+
+int
+vio_port_notify_enable(struct vio_port *port, uint16_t qp, bool enable)
+{
+	atomic_uint *busy;
+	int vid, ret = -ENODEV;
+
+	if (qp >= port->cfg.nb_queue_pairs)
+		return -EINVAL;
+	busy = &port->lcore[VIO_PORT_DIR_FROM_GUEST][qp].busy;
+	vid = lcore_enter(port, busy);
+	if (vid >= 0)
+		ret = vio_vhost_notify_enable(vid, 2 * qp + 1, enable);
+	lcore_leave(busy);
+	return ret;
+}

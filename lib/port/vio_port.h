@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+
+#ifndef VIO_PORT_H
+#define VIO_PORT_H
+
+/**
+ * @file
+ * Ports: a port is a role, a driver, a number of queue pairs and a
+ * configuration, created from DPDK-style device arguments
+ * ("iface=/tmp/sock,queues=2,client=1"). It is what the ethdev PMD
+ * (drivers/net/vio) and vio's applications open; they never speak vhost-user
+ * themselves.
+ *
+ * Today a port is always a backend (vhost-user server or client on a Unix
+ * socket) whose rings vio's own engine processes (driver "local"). The
+ * "kernel" and "vdpa" drivers are named by the arguments but refused until
+ * they exist.
+ *
+ * Queues. Queue pair n of a port is the guest's receive queue n (the port
+ * enqueues into it: host to guest) and the guest's transmit queue n (the
+ * port dequeues from it: guest to host).
+ *
+ * Threads. A port's callbacks run on vio's control thread. The bursts and
+ * vio_port_notify_enable() take no lock and allocate nothing; each direction
+ * of each queue pair belongs to one lcore at a time. A frontend may go away
+ * and another connect at any moment: the bursts then return 0, and a burst
+ * never reaches the rings of a connection that is not the port's current one
+ * (the port unpublishes the connection and waits for its lcores to leave
+ * their bursts before the device is gone, see link_cb). The other functions
+ * may be called from any thread but not concurrently on one port.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+
+#include "vio_engine.h"
+#include "vio_vhost.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** What a port is to the virtio device. */
+enum vio_port_role {
+	/** Device side: a guest's frontend connects to vio (vhost-user backend). */
+	VIO_PORT_ROLE_BACKEND = 0,
+};
+
+/** Who processes the device side of the rings. */
+enum vio_port_driver {
+	VIO_PORT_DRIVER_LOCAL = 0, /**< vio's engine, on the application's lcores */
+	VIO_PORT_DRIVER_KERNEL,    /**< Linux vhost-net (not available yet) */
+	VIO_PORT_DRIVER_VDPA,      /**< a vDPA device (not available yet) */
+};
+
+/** Direction of a queue, from the device's point of view. */
+enum vio_port_dir {
+	VIO_PORT_DIR_TO_GUEST = 0, /**< the guest's receive queue (enqueue) */
+	VIO_PORT_DIR_FROM_GUEST,   /**< the guest's transmit queue (dequeue) */
+};
+
+/** Longest socket path, terminating NUL excluded. */
+#define VIO_PORT_IFACE_MAX 107
+
+/**
+ * Device argument keys, for a PMD's parameter string: a superset of DPDK
+ * net_vhost's (22.11) plus "driver".
+ */
+#define VIO_PORT_DEVARGS                                                     \
+	"iface=<path> queues=<1-16> client=<0|1> iommu-support=<0|1> "       \
+	"postcopy-support=<0> tso=<0|1> linear-buffer=<0|1> ext-buffer=<0> " \
+	"legacy-ol-flags=<0> driver=<local>"
+
+/** A port's configuration, as the device arguments give it. */
+struct vio_port_config {
+	char iface[VIO_PORT_IFACE_MAX + 1]; /**< iface: the Unix socket path (required) */
+	enum vio_port_role role;            /**< always VIO_PORT_ROLE_BACKEND today */
+	enum vio_port_driver driver;        /**< driver: local (default) */
+	uint16_t nb_queue_pairs; /**< queues: 1 to VIO_VHOST_MAX_QUEUE_PAIRS (default 1) */
+	bool client;             /**< client: connect instead of listening */
+	bool iommu;              /**< iommu-support: offer VIRTIO_F_ACCESS_PLATFORM */
+	bool tso;                /**< tso: offer host and guest TSO (v4 and v6) */
+	/**
+	 * linear-buffer: the application takes single-segment mbufs only; a
+	 * packet from the guest longer than one mbuf of its mempool is dropped
+	 * by the consumer of the port (the PMD counts it).
+	 */
+	bool linear_buffer;
+};
+
+/**
+ * Parse device arguments ("key=value,key=value"; NULL or "" for none) into
+ * @p cfg, defaults first. Every key must be known and given once, every value
+ * in its range; the log line of a refusal names the key, the value and what
+ * is accepted.
+ *
+ * @return 0, or -EINVAL (an unknown or repeated key, a value out of range, a
+ *   missing iface), -ENOTSUP (a valid value for something vio does not do:
+ *   driver=kernel|vdpa, postcopy-support=1, ext-buffer=1, legacy-ol-flags=1).
+ *
+ * Thread safety: any thread.
+ */
+int vio_port_config_parse(const char *args, struct vio_port_config *cfg);
+
+struct vio_port;
+
+/** Port events; any may be NULL. They run on vio's control thread. */
+struct vio_port_ops {
+	/**
+	 * The link came up (a frontend's device is running) or went down. When
+	 * the callback for "down" runs, no lcore is inside a burst on the old
+	 * connection any more.
+	 */
+	void (*link_cb)(struct vio_port *port, bool up, void *ctx);
+	/** The frontend enabled or disabled queue @p qp of direction @p dir. */
+	void (*queue_state_cb)(struct vio_port *port, uint16_t qp, enum vio_port_dir dir,
+			       bool enabled, void *ctx);
+};
+
+/**
+ * Create a port: check @p cfg, register its socket and the features it
+ * offers. Nothing listens or connects before vio_port_start().
+ *
+ * @param name
+ *   For log lines (copied), e.g. the ethdev name.
+ * @param cfg
+ *   Configuration (copied).
+ * @param ops
+ *   Events (copied), or NULL.
+ * @param ctx
+ *   Passed to the events.
+ * @return
+ *   The port, or NULL with rte_errno: EINVAL (@p cfg), ENOTSUP (a driver or
+ *   option vio does not have, or VIO_VHOST_F_IOMMU refused by the vhost
+ *   layer), EEXIST (the socket path belongs to another port), ENOMEM.
+ *
+ * Thread safety: any thread.
+ */
+struct vio_port *vio_port_create(const char *name, const struct vio_port_config *cfg,
+				 const struct vio_port_ops *ops, void *ctx);
+
+/**
+ * Listen on the socket (server) or connect to it (client; retried in the
+ * background).
+ *
+ * @return 0, or the negative errno of vio_vhost_start().
+ *
+ * Thread safety: any thread but the control thread (no callback).
+ */
+int vio_port_start(struct vio_port *port);
+
+/**
+ * Close the port: the connection (link_cb(down) runs first if it was up),
+ * the socket, the socket file. Returns when no callback of the port runs any
+ * more, so @p ctx may be freed afterwards. NULL is a no-op.
+ *
+ * Thread safety: any thread but the control thread; no lcore may burst on
+ * the port any more.
+ */
+void vio_port_free(struct vio_port *port);
+
+/** The configuration the port was created with. Thread safety: any thread. */
+const struct vio_port_config *vio_port_config_get(const struct vio_port *port);
+
+/** Whether a frontend's device is running. Thread safety: any thread. */
+bool vio_port_link_up(const struct vio_port *port);
+
+/**
+ * Copy packets into the guest's receive queue of pair @p qp (host to guest).
+ *
+ * @return Packets copied, from the start of @p pkts (the mbufs stay the
+ *   caller's); 0 without a running device or when the queue is not live.
+ *
+ * Thread safety: the lcore that owns this direction of @p qp.
+ */
+uint16_t vio_port_enqueue_burst(struct vio_port *port, uint16_t qp, struct rte_mbuf **pkts,
+				uint16_t nb_pkts);
+
+/**
+ * Take packets from the guest's transmit queue of pair @p qp (guest to host)
+ * into mbufs of @p mp.
+ *
+ * @return Packets stored in @p pkts, now the caller's; 0 without a running
+ *   device or when the queue is not live.
+ *
+ * Thread safety: the lcore that owns this direction of @p qp.
+ */
+uint16_t vio_port_dequeue_burst(struct vio_port *port, uint16_t qp, struct rte_mempool *mp,
+				struct rte_mbuf **pkts, uint16_t nb_pkts);
+
+/**
+ * vio's counters of one queue of the current connection (they start at 0
+ * with every new frontend connection).
+ *
+ * @return 0, -EINVAL (@p qp out of range), -ENODEV (no connection).
+ *
+ * Thread safety: any thread.
+ */
+int vio_port_queue_stats_get(const struct vio_port *port, uint16_t qp, enum vio_port_dir dir,
+			     struct vio_vq_stats *stats);
+
+/**
+ * MTU the frontend set (VIRTIO_NET_F_MTU), in @p mtu; 0 when it set none.
+ *
+ * @return 0, or -ENODEV (no connection).
+ *
+ * Thread safety: any thread.
+ */
+int vio_port_mtu_get(const struct vio_port *port, uint16_t *mtu);
+
+/**
+ * A copy of the guest's kick eventfd of the guest's transmit queue @p qp,
+ * to sleep on (epoll) while the queue is empty. The frontend may replace it
+ * when it restarts the ring: take a new one after every link_cb(up) and
+ * queue_state_cb(enabled).
+ *
+ * @return A new fd the caller must close, or -EINVAL, -ENODEV (no
+ *   connection), -ENOENT (the frontend never kicks that queue).
+ *
+ * Thread safety: any thread.
+ */
+int vio_port_notify_fd(const struct vio_port *port, uint16_t qp);
+
+/**
+ * Ask the guest to kick the transmit queue of pair @p qp after it posts a
+ * packet (@p enable true), or to stop kicking. A ring restart drops the
+ * request (and is announced by link_cb or queue_state_cb).
+ *
+ * @return 0, -EINVAL, -ENODEV (no connection or the queue is not live).
+ *
+ * Thread safety: the lcore that dequeues from @p qp.
+ */
+int vio_port_notify_enable(struct vio_port *port, uint16_t qp, bool enable);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VIO_PORT_H */
