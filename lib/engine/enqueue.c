@@ -188,8 +188,15 @@ enqueue_one(struct vio_vq *vq, struct rte_mbuf *m, const bool packed, const bool
 	/* virtio 1.2, 5.1.6.4: num_buffers counts the buffers of this packet. */
 	hdr.num_buffers = nb_bufs;
 	if (likely(hd.nb == 1 && vq->hdr_len == sizeof(hdr))) {
-		/* The usual layout: the whole header in the first piece, a fixed-size copy. */
-		memcpy(hd.piece[0].hva, &hdr, sizeof(hdr));
+		/*
+		 * The usual layout: the whole header in the first piece. It goes
+		 * with the burst's batch of small copies: written here, its line
+		 * (which the guest last read) stalled every packet on its own.
+		 */
+		struct vio_net_hdr_mrg *h = &vq->hdrs[vq->nb_hdrs++];
+
+		*h = hdr;
+		vq_copy(vq, hd.piece[0].hva, h, sizeof(hdr));
 		vio_mem_log(vq->mem, hd.piece[0].gpa, sizeof(hdr));
 		hd.nb = 0;
 	}

@@ -110,6 +110,9 @@ struct vio_vq {
 	struct vio_vring_used_elem *shadow_split;
 	struct vio_packed_used *shadow_packed;
 	struct vq_copy *copies;
+	/* Net headers of the burst's packets, copied into the guest with the batch. */
+	struct vio_net_hdr_mrg hdrs[VIO_MAX_BURST];
+	uint32_t nb_hdrs;
 	struct vio_ring_seg seg[VQ_MAX_SEGS];
 	struct vq_iov iov[VQ_MAX_IOV];
 };
@@ -318,6 +321,7 @@ vq_copy_flush(struct vio_vq *vq)
 	for (i = 0; i < vq->nb_copies; i++)
 		rte_memcpy(vq->copies[i].dst, vq->copies[i].src, vq->copies[i].len);
 	vq->nb_copies = 0;
+	vq->nb_hdrs = 0;
 	vq->copy_flushes++;
 }
 
@@ -342,7 +346,13 @@ vq_copy_rollback(struct vio_vq *vq, struct vq_copy_mark m)
 static __rte_always_inline void
 vq_copy(struct vio_vq *vq, void *dst, const void *src, uint32_t len)
 {
-	if (len > VQ_BATCH_COPY_MAX_LEN) {
+	/*
+	 * While the dirty log is on, copy now: the caller marks the page right
+	 * after, and a page marked before it is written could be sent (and its
+	 * bit cleared) by the frontend before the write lands.
+	 */
+	if (len > VQ_BATCH_COPY_MAX_LEN ||
+	    unlikely(atomic_load_explicit(&vq->mem->log_on, memory_order_relaxed) != 0)) {
 		rte_memcpy(dst, src, len);
 		return;
 	}
