@@ -209,19 +209,27 @@ static inline const void *
 vq_map_table(void *ctx, uint64_t addr, uint64_t len)
 {
 	struct vio_vq *vq = ctx;
-	uint64_t got = len, gpa;
+	uint64_t got = len, gpa, miss;
 	void *p;
+	int ret;
 
 	if (addr + len < addr)
 		return NULL;
-	p = vq_xlate(vq, addr, &got, VIO_MEM_ACCESS_RO, &gpa);
-	if (p != NULL && got != len && vq->iotlb != NULL) {
-		/* The rest of the table may be in the next entry: ask for it. */
+	if (likely(vq->iotlb == NULL)) {
+		p = vio_mem_xlate(vq->mem, addr, &got, VIO_MEM_ACCESS_RO);
+		return got == len ? p : NULL;
+	}
+	/*
+	 * A table may span IOTLB entries (page by page) that are contiguous in
+	 * host memory; a missing piece is a miss, scattered pieces an error.
+	 */
+	ret = vio_iotlb_xlate_range(vq->iotlb, addr, len, VIO_MEM_ACCESS_RO, &p, &gpa, &miss);
+	if (ret == -EAGAIN) {
 		vq->missed = true;
-		vq->missed_iova = addr + got;
+		vq->missed_iova = miss;
 		vq->missed_access = VIO_MEM_ACCESS_RO;
 	}
-	return got == len ? p : NULL;
+	return ret == 0 ? p : NULL;
 }
 
 /*
