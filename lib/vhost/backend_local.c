@@ -39,7 +39,7 @@ struct local_backend {
 /*
  * Take the queue away from the data path: unpublish it, then wait until the
  * lcore that may be inside a burst has left it. Pairs with the seq_cst store
- * of busy and load of live in vhost_burst_enter() (a Dekker handshake: one of
+ * of busy and load of live in vhost_vring_enter() (a Dekker handshake: one of
  * the two sides sees the other's store).
  */
 static void

@@ -331,23 +331,6 @@ vio_vhost_queue_stats_get(int vid, uint16_t queue_id, struct vio_vq_stats *stats
 	return ret;
 }
 
-/*
- * Enter and leave the data path of a vring: the seq_cst store of busy before
- * the seq_cst load of live pairs with vring_unpublish() in the local driver.
- */
-static __rte_always_inline struct vio_vq *
-burst_enter(struct vhost_vring *vr)
-{
-	atomic_store_explicit(&vr->busy, 1, memory_order_seq_cst);
-	return atomic_load_explicit(&vr->live, memory_order_seq_cst);
-}
-
-static __rte_always_inline void
-burst_leave(struct vhost_vring *vr)
-{
-	atomic_store_explicit(&vr->busy, 0, memory_order_release);
-}
-
 static __rte_always_inline struct vhost_vring *
 burst_vring(int vid, uint16_t queue_id, unsigned int parity)
 {
@@ -369,10 +352,10 @@ vio_vhost_enqueue_burst(int vid, uint16_t queue_id, struct rte_mbuf **pkts, uint
 
 	if (unlikely(vr == NULL))
 		return 0;
-	vq = burst_enter(vr);
+	vq = vhost_vring_enter(vr);
 	if (likely(vq != NULL))
 		n = vio_vq_enqueue_burst(vq, pkts, nb_pkts);
-	burst_leave(vr);
+	vhost_vring_leave(vr);
 	return n;
 }
 
@@ -405,7 +388,7 @@ vio_vhost_dequeue_burst(int vid, uint16_t queue_id, struct rte_mempool *mp, stru
 
 	if (unlikely(vr == NULL || nb_pkts == 0))
 		return 0;
-	vq = burst_enter(vr);
+	vq = vhost_vring_enter(vr);
 	if (likely(vq != NULL)) {
 		struct vhost_dev *dev = vhost_devices[vid];
 
@@ -423,6 +406,6 @@ vio_vhost_dequeue_burst(int vid, uint16_t queue_id, struct rte_mempool *mp, stru
 		}
 		n = vio_vq_dequeue_burst(vq, mp, pkts + extra, nb_pkts - extra);
 	}
-	burst_leave(vr);
+	vhost_vring_leave(vr);
 	return n + extra;
 }

@@ -23,6 +23,7 @@
 #include <sys/queue.h>
 #include <sys/types.h>
 
+#include <rte_common.h>
 #include <rte_log.h>
 
 #include "vhost_user_msg.h"
@@ -158,6 +159,25 @@ struct vhost_socket {
 	uint64_t connected_at; /* timer cycles at the last connect (client mode) */
 	struct vhost_dev *dev; /* the connection, or NULL */
 };
+
+/*
+ * Enter and leave the data path of a vring (a burst, or an lcore's request
+ * on its queue): the seq_cst store of busy before the seq_cst load of live
+ * pairs with vring_unpublish() in the local driver. Returns the live engine
+ * queue, or NULL.
+ */
+static __rte_always_inline struct vio_vq *
+vhost_vring_enter(struct vhost_vring *vr)
+{
+	atomic_store_explicit(&vr->busy, 1, memory_order_seq_cst);
+	return atomic_load_explicit(&vr->live, memory_order_seq_cst);
+}
+
+static __rte_always_inline void
+vhost_vring_leave(struct vhost_vring *vr)
+{
+	atomic_store_explicit(&vr->busy, 0, memory_order_release);
+}
 
 /* vhost_ctl.c */
 extern pthread_mutex_t vhost_lock;

@@ -46,14 +46,9 @@ vio_vhost_notify_enable(int vid, uint16_t queue_id, bool enable)
 	if (dev == NULL)
 		return -ENODEV;
 	vr = &dev->vrings[queue_id];
-	/*
-	 * The same handshake as a burst: the seq_cst store of busy before the
-	 * seq_cst load of live pairs with the control thread's unpublish.
-	 */
-	atomic_store_explicit(&vr->busy, 1, memory_order_seq_cst);
-	vq = atomic_load_explicit(&vr->live, memory_order_seq_cst);
+	vq = vhost_vring_enter(vr); /* the same handshake as a burst */
 	if (vq != NULL)
 		vio_vq_kick_enable(vq, enable);
-	atomic_store_explicit(&vr->busy, 0, memory_order_release);
+	vhost_vring_leave(vr);
 	return vq != NULL ? 0 : -ENODEV;
 }
