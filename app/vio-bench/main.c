@@ -15,6 +15,7 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 
+#include "app_eal.h"
 #include "bench.h"
 
 /* EAL options without "--": one core, no hugepages, nothing shared with other processes. */
@@ -31,37 +32,6 @@ static const char *const eal_quiet[] = {
 
 /* Bytes of packet data (after the net header): the classic smallest and largest frame sizes. */
 static const uint32_t pkt_sizes[] = { 64, 1518 };
-
-/* Most EAL arguments accepted before "--". */
-#define EAL_ARGS_MAX 64
-
-static int
-eal_init(const char *prog, int nb_user, char **user)
-{
-	/* Static: the EAL may keep pointers into argv after rte_eal_init() returns. */
-	static char *argv[1 + RTE_DIM(eal_quiet) + RTE_DIM(eal_defaults) + EAL_ARGS_MAX + 1];
-	int nb_def = nb_user > 0 ? 0 : (int)RTE_DIM(eal_defaults);
-	int argc = 0, i;
-
-	if (nb_user > EAL_ARGS_MAX) {
-		fprintf(stderr, "vio-bench: %d EAL arguments before \"--\": at most %d\n", nb_user,
-			EAL_ARGS_MAX);
-		return -1;
-	}
-	argv[argc++] = (char *)(uintptr_t)prog;
-	for (i = 0; i < (int)RTE_DIM(eal_quiet); i++)
-		argv[argc++] = (char *)(uintptr_t)eal_quiet[i];
-	for (i = 0; i < nb_def; i++)
-		argv[argc++] = (char *)(uintptr_t)eal_defaults[i];
-	for (i = 0; i < nb_user; i++)
-		argv[argc++] = user[i];
-	if (rte_eal_init(argc, argv) < 0) {
-		fprintf(stderr, "vio-bench: EAL initialisation failed: %s\n",
-			rte_strerror(rte_errno));
-		return -1;
-	}
-	return 0;
-}
 
 /* Cycles that two back-to-back rte_rdtsc_precise() measure: what each timed burst adds. */
 static double
@@ -185,7 +155,8 @@ main(int argc, char **argv)
 			return BENCH_EXIT_USAGE;
 		}
 	}
-	if (eal_init(argv[0], nb_eal, argv + 1) < 0) {
+	if (app_eal_init("vio-bench", argv[0], eal_quiet, RTE_DIM(eal_quiet), eal_defaults,
+			 RTE_DIM(eal_defaults), nb_eal, argv + 1) < 0) {
 		if (csv != NULL)
 			fclose(csv);
 		return BENCH_EXIT_FAIL;

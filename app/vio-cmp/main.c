@@ -28,6 +28,7 @@
 #include <rte_udp.h>
 #include <rte_vhost.h>
 
+#include "app_eal.h"
 #include "cmp.h"
 #include "vio_virtio.h"
 
@@ -47,7 +48,6 @@ static const char *const eal_quiet[] = {
 	"--log-level",
 	"lib.vhost.config:warning",
 };
-#define EAL_ARGS_MAX 64
 
 /*
  * rte_vhost as DPDK 22.11's net_vhost registers it by default: per-queue
@@ -229,34 +229,6 @@ parse_opts(struct cmp_opts *o, int argc, char **argv)
 	}
 	if (optind != argc) {
 		fprintf(stderr, "vio-cmp: unexpected argument '%s' (try --help)\n", argv[optind]);
-		return -1;
-	}
-	return 0;
-}
-
-static int
-eal_init(const char *prog, int nb_user, char **user)
-{
-	/* Static: the EAL may keep pointers into argv after rte_eal_init() returns. */
-	static char *argv[1 + RTE_DIM(eal_quiet) + RTE_DIM(eal_defaults) + EAL_ARGS_MAX + 1];
-	int nb_def = nb_user > 0 ? 0 : (int)RTE_DIM(eal_defaults);
-	int argc = 0, i;
-
-	if (nb_user > EAL_ARGS_MAX) {
-		fprintf(stderr, "vio-cmp: %d EAL arguments before \"--\": at most %d\n", nb_user,
-			EAL_ARGS_MAX);
-		return -1;
-	}
-	argv[argc++] = (char *)(uintptr_t)prog;
-	for (i = 0; i < (int)RTE_DIM(eal_quiet); i++)
-		argv[argc++] = (char *)(uintptr_t)eal_quiet[i];
-	for (i = 0; i < nb_def; i++)
-		argv[argc++] = (char *)(uintptr_t)eal_defaults[i];
-	for (i = 0; i < nb_user; i++)
-		argv[argc++] = user[i];
-	if (rte_eal_init(argc, argv) < 0) {
-		fprintf(stderr, "vio-cmp: EAL initialisation failed: %s\n",
-			rte_strerror(rte_errno));
 		return -1;
 	}
 	return 0;
@@ -611,7 +583,8 @@ main(int argc, char **argv)
 			usage(stdout);
 		return ret > 0 ? 0 : EXIT_USAGE;
 	}
-	if (eal_init(argv[0], nb_eal, argv + 1) < 0)
+	if (app_eal_init("vio-cmp", argv[0], eal_quiet, RTE_DIM(eal_quiet), eal_defaults,
+			 RTE_DIM(eal_defaults), nb_eal, argv + 1) < 0)
 		return 1;
 	s.tsc_hz = rte_get_tsc_hz();
 	s.vid = -1;
