@@ -191,7 +191,7 @@ static __rte_always_inline uint16_t
 dequeue(struct vio_vq *vq, struct rte_mempool *mp, struct rte_mbuf **pkts, uint16_t nb_pkts,
 	const bool packed)
 {
-	struct vq_avail_pos pos = { .idx = vq->last_avail_idx, .wrap = vq->avail_wrap };
+	struct vq_avail_pos pos = vq_burst_start(vq);
 	uint16_t avail_end = 0;
 	uint16_t i;
 
@@ -205,12 +205,19 @@ dequeue(struct vio_vq *vq, struct rte_mempool *mp, struct rte_mbuf **pkts, uint1
 				     vio_load_relaxed_u16(&vq->split.avail->idx));
 			return 0;
 		}
-		nb_pkts = RTE_MIN(nb_pkts, (uint16_t)n);
 		avail_end = (uint16_t)(vq->last_avail_idx + n);
+		n += vq_resubmit_left(vq);
+		nb_pkts = (uint16_t)RTE_MIN((int)nb_pkts, n);
 	} else {
 		/* Allocate no more mbufs than there are chains waiting. */
-		nb_pkts = vio_packed_dev_avail_slots(&vq->packed, pos.idx, pos.wrap,
-						     RTE_MIN(nb_pkts, VIO_MAX_BURST));
+		uint16_t resub = vq_resubmit_left(vq);
+
+		nb_pkts = RTE_MIN(nb_pkts, VIO_MAX_BURST);
+		if (likely(resub == 0))
+			nb_pkts = vio_packed_dev_avail_slots(&vq->packed, pos.idx, pos.wrap,
+							     nb_pkts);
+		else
+			nb_pkts = RTE_MIN(nb_pkts, resub); /* the ring's next chains, next burst */
 	}
 	nb_pkts = RTE_MIN(nb_pkts, VIO_MAX_BURST);
 	if (nb_pkts == 0)
@@ -225,8 +232,7 @@ dequeue(struct vio_vq *vq, struct rte_mempool *mp, struct rte_mbuf **pkts, uint1
 	}
 	if (i < nb_pkts)
 		rte_pktmbuf_free_bulk(&pkts[i], nb_pkts - i);
-	vq->last_avail_idx = pos.idx;
-	vq->avail_wrap = pos.wrap;
+	vq_burst_end(vq, &pos);
 	vq_used_flush(vq, packed);
 	if (i > 0) {
 		vq->stats.packets += i;

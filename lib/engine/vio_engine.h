@@ -31,6 +31,7 @@
  */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <rte_mbuf.h>
@@ -47,35 +48,37 @@ extern "C" {
  * counts work, the second shortfalls that are not errors, the last group
  * (names starting with err_) the reasons a queue was marked broken.
  */
-#define VIO_VQ_STATS(X)                                                                      \
-	X(packets, "packets moved")                                                          \
-	X(bytes, "packet bytes moved, net headers excluded")                                 \
-	X(bursts, "burst calls that moved at least one packet")                              \
-	X(guest_notifications, "interrupts sent to the guest (call eventfd writes)")         \
-	X(guest_notifications_suppressed, "interrupts the guest's event suppression saved")  \
-	X(no_buffers, "enqueue: burst cut short, the guest posted too few receive buffers")  \
-	X(too_big, "enqueue: packet larger than the guest's buffer (mergeable off)")         \
-	X(mbuf_alloc_failed, "dequeue: burst cut short, the mempool was empty")              \
-	X(iotlb_misses, "burst cut short: an IOVA not in the IOTLB (asked, retried later)")  \
-	X(err_avail_idx, "avail index ran ahead of the last seen one by more than the ring") \
-	X(err_desc_idx, "descriptor index out of range")                                     \
-	X(err_desc_loop, "split chain with more steps than descriptors: a loop")             \
-	X(err_chain_len, "packed chain longer than the ring")                                \
-	X(err_indirect_nested, "indirect descriptor inside an indirect table")               \
-	X(err_indirect_next, "descriptor with both INDIRECT and NEXT")                       \
-	X(err_indirect_len, "indirect table length zero, too big or not a multiple of 16")   \
-	X(err_indirect_addr, "indirect table outside guest memory")                          \
-	X(err_indirect_feature, "indirect descriptor without VIRTIO_F_RING_INDIRECT_DESC")   \
-	X(err_chain_segs, "chain with more buffers than the engine's vector holds")          \
-	X(err_buf_id, "packed buffer id out of range")                                       \
-	X(err_addr, "buffer outside every memory region")                                    \
-	X(err_addr_overflow, "buffer address plus length overflows 64 bits")                 \
-	X(err_desc_dir, "device-writable buffer on transmit or read-only on receive")        \
-	X(err_zero_len, "chain of zero bytes")                                               \
-	X(err_short_chain, "chain too short for the net header plus data")                   \
-	X(err_pkt_len, "transmit packet longer than VIO_VQ_PKT_LEN_MAX")                     \
-	X(err_csum_offset, "net header csum_start/csum_offset beyond the packet")            \
-	X(err_gso, "net header gso_type unknown or gso_size zero")
+#define VIO_VQ_STATS(X)                                                                       \
+	X(packets, "packets moved")                                                           \
+	X(bytes, "packet bytes moved, net headers excluded")                                  \
+	X(bursts, "burst calls that moved at least one packet")                               \
+	X(guest_notifications, "interrupts sent to the guest (call eventfd writes)")          \
+	X(guest_notifications_suppressed, "interrupts the guest's event suppression saved")   \
+	X(no_buffers, "enqueue: burst cut short, the guest posted too few receive buffers")   \
+	X(too_big, "enqueue: packet larger than the guest's buffer (mergeable off)")          \
+	X(mbuf_alloc_failed, "dequeue: burst cut short, the mempool was empty")               \
+	X(iotlb_misses, "burst cut short: an IOVA not in the IOTLB (asked, retried later)")   \
+	X(inflight_resubmitted, "chains an earlier instance held, processed after a restart") \
+	X(err_avail_idx, "avail index ran ahead of the last seen one by more than the ring")  \
+	X(err_desc_idx, "descriptor index out of range")                                      \
+	X(err_desc_loop, "split chain with more steps than descriptors: a loop")              \
+	X(err_chain_len, "packed chain longer than the ring")                                 \
+	X(err_indirect_nested, "indirect descriptor inside an indirect table")                \
+	X(err_indirect_next, "descriptor with both INDIRECT and NEXT")                        \
+	X(err_indirect_len, "indirect table length zero, too big or not a multiple of 16")    \
+	X(err_indirect_addr, "indirect table outside guest memory")                           \
+	X(err_indirect_feature, "indirect descriptor without VIRTIO_F_RING_INDIRECT_DESC")    \
+	X(err_chain_segs, "chain with more buffers than the engine's vector holds")           \
+	X(err_buf_id, "packed buffer id out of range")                                        \
+	X(err_addr, "buffer outside every memory region")                                     \
+	X(err_addr_overflow, "buffer address plus length overflows 64 bits")                  \
+	X(err_desc_dir, "device-writable buffer on transmit or read-only on receive")         \
+	X(err_zero_len, "chain of zero bytes")                                                \
+	X(err_short_chain, "chain too short for the net header plus data")                    \
+	X(err_pkt_len, "transmit packet longer than VIO_VQ_PKT_LEN_MAX")                      \
+	X(err_csum_offset, "net header csum_start/csum_offset beyond the packet")             \
+	X(err_gso, "net header gso_type unknown or gso_size zero")                            \
+	X(err_inflight, "inflight region at odds with the ring: more chains held than slots")
 
 /**
  * Longest packet a guest may transmit: 64 KiB of IP datagram (the largest a
@@ -121,7 +124,23 @@ struct vio_vq_config {
 	 */
 	const struct vio_iotlb *iotlb;
 	int missfd; /**< eventfd signalled on a new IOTLB miss, or -1 */
+	/**
+	 * Inflight tracking (vhost-user protocol feature INFLIGHT_SHMFD): the
+	 * queue's region, vio_vq_inflight_size() bytes of memory that outlives
+	 * the process (the frontend keeps it), or NULL for none. A fresh region
+	 * (all zero) is initialised. One an earlier instance wrote is checked
+	 * and recovered: the chains it held are processed first, each once, and
+	 * the queue resumes where the region and the ring say, whatever @c base
+	 * says (a frontend cannot know where a crashed backend stood).
+	 */
+	void *inflight;
 };
+
+/**
+ * Bytes of the inflight region of a queue of @p size entries
+ * (vhost-user "Inflight I/O tracking": QueueRegionSplit or QueueRegionPacked).
+ */
+size_t vio_vq_inflight_size(uint16_t size, bool packed);
 
 struct vio_vq;
 

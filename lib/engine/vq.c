@@ -126,6 +126,20 @@ vio_vq_create(const struct vio_vq_config *cfg, int socket_id)
 					RTE_CACHE_LINE_SIZE, socket_id);
 	if (vq->copies == NULL)
 		goto err_free_shadow;
+	if (cfg->inflight != NULL) {
+		ret = vq_inflight_init(vq, cfg->inflight, cfg->base, socket_id);
+		if (ret < 0) {
+			vq_inflight_fini(vq);
+			rte_free(vq->copies);
+			rte_free(vq->shadow_split);
+			rte_free(vq->shadow_packed);
+			rte_free(vq);
+			if (ret == -ENOMEM)
+				goto err_nomem;
+			rte_errno = -ret;
+			return NULL;
+		}
+	}
 	vio_vq_kick_enable(vq, false);
 	return vq;
 
@@ -145,6 +159,7 @@ vio_vq_free(struct vio_vq *vq)
 {
 	if (vq == NULL)
 		return;
+	vq_inflight_fini(vq);
 	rte_free(vq->copies);
 	rte_free(vq->shadow_split);
 	rte_free(vq->shadow_packed);

@@ -22,6 +22,7 @@
 #include "packed_ring.h"
 #include "split_ring.h"
 #include "vio_engine.h"
+#include "vq_inflight.h"
 #include "vio_mem_driver.h"
 
 /* The engine's log type; the data path never logs, the control functions do. */
@@ -110,6 +111,19 @@ struct vio_vq {
 	struct vio_vring_used_elem *shadow_split;
 	struct vio_packed_used *shadow_packed;
 	struct vq_copy *copies;
+
+	/* Inflight tracking (vq_inflight.h); all NULL when off. */
+	struct vq_inflight_split *inf_split;      /* shared: written only */
+	struct vq_inflight_packed *inf_packed;    /* shared: written only */
+	struct vq_inflight_ent *shadow_inf;       /* per shadow entry */
+	uint16_t *inf_next;                       /* packed: private free-list links */
+	struct vq_resubmit *resubmit;             /* chains to process first, in fetch order */
+	struct vio_vring_packed_desc *resub_ring; /* packed: a resubmitted chain, for the walk */
+	uint64_t inf_counter;
+	uint16_t inf_free_head;  /* packed: private head of the free list */
+	uint16_t inf_batch_head; /* split: private last_batch_head */
+	uint16_t nb_resubmit;
+	uint16_t resubmit_pos;
 	/* Net headers of the burst's packets, copied into the guest with the batch. */
 	struct vio_net_hdr_mrg hdrs[VIO_MAX_BURST];
 	uint32_t nb_hdrs;
@@ -154,21 +168,52 @@ vq_xlate(struct vio_vq *vq, uint64_t addr, uint64_t *len, enum vio_mem_access ac
 /* Record an IOTLB miss (vq_xlate set it up) and tell the control thread once. */
 void vio_vq_iotlb_missed(struct vio_vq *vq);
 
-/* Chain fetch results besides VIO_RING_ERR_*. */
-#define VQ_FETCH_EMPTY (-1)
-
 /* One available chain, as fetched. */
 struct vq_chain {
 	uint16_t id;      /* split: head; packed: buffer id */
 	uint16_t nb_desc; /* packed: ring slots */
 	uint32_t nb_segs;
+	uint16_t slot;                   /* packed: the head's slot */
+	const struct vq_resubmit *resub; /* inflight: a chain an earlier instance held */
 };
 
 /* Where the burst stands in the avail ring, so a mergeable packet can roll back. */
 struct vq_avail_pos {
 	uint16_t idx;
 	bool wrap;
+	uint16_t resub; /* next entry of vq->resubmit */
+	uint32_t slots; /* packed: ring slots the burst took */
 };
+
+/* The burst's starting position. */
+static __rte_always_inline struct vq_avail_pos
+vq_burst_start(const struct vio_vq *vq)
+{
+	return (struct vq_avail_pos){ .idx = vq->last_avail_idx,
+				      .wrap = vq->avail_wrap,
+				      .resub = vq->resubmit_pos };
+}
+
+/* Keep where the burst ended. */
+static __rte_always_inline void
+vq_burst_end(struct vio_vq *vq, const struct vq_avail_pos *pos)
+{
+	vq->last_avail_idx = pos->idx;
+	vq->avail_wrap = pos->wrap;
+	if (unlikely(vq->nb_resubmit != 0)) {
+		vq->stats.inflight_resubmitted += (uint16_t)(pos->resub - vq->resubmit_pos);
+		vq->resubmit_pos = pos->resub;
+		if (vq->resubmit_pos == vq->nb_resubmit)
+			vq->nb_resubmit = vq->resubmit_pos = 0;
+	}
+}
+
+/* Chains an earlier instance held that this burst has not processed yet. */
+static __rte_always_inline uint16_t
+vq_resubmit_left(const struct vio_vq *vq)
+{
+	return (uint16_t)(vq->nb_resubmit - vq->resubmit_pos);
+}
 
 /*
  * Mark the queue broken: count the reason, remember the field and value for
@@ -232,6 +277,21 @@ vq_map_table(void *ctx, uint64_t addr, uint64_t len)
 	return ret == 0 ? p : NULL;
 }
 
+/* Chain fetch results besides VIO_RING_ERR_*. */
+#define VQ_FETCH_EMPTY (-1)
+
+/*
+ * Fetch the next chain an earlier instance held (inflight tracking), like
+ * vq_fetch(). Split chains are walked from their head in the descriptor
+ * table; packed ones from the copies the region kept, since used entries may
+ * have overwritten their slots.
+ */
+int vq_fetch_resubmit(struct vio_vq *vq, bool packed, struct vq_avail_pos *pos, struct vq_chain *c);
+
+/* Set up inflight tracking on @p region, recovering what an earlier instance left. */
+int vq_inflight_init(struct vio_vq *vq, void *region, uint32_t base, int socket_id);
+void vq_inflight_fini(struct vio_vq *vq);
+
 /*
  * Fetch the next available chain into vq->seg. @p pos is the burst's cursor,
  * @p avail_end (split) the published avail index read at the burst start.
@@ -244,16 +304,28 @@ vq_fetch(struct vio_vq *vq, const bool packed, struct vq_avail_pos *pos, uint16_
 {
 	int ret;
 
+	c->resub = NULL;
+	if (unlikely(pos->resub != vq->nb_resubmit))
+		return vq_fetch_resubmit(vq, packed, pos, c);
 	if (packed) {
 		c->id = 0;
 		if (!vio_packed_dev_avail(&vq->packed, pos->idx, pos->wrap))
 			return VQ_FETCH_EMPTY;
 		c->id = pos->idx; /* the slot, for the error report until the walk finds the id */
+		c->slot = pos->idx;
 		ret = vio_packed_dev_walk(&vq->packed, pos->idx, vq->seg, VQ_MAX_SEGS, &c->nb_segs,
 					  &c->id, &c->nb_desc, vq->indirect ? vq_map_table : NULL,
 					  vq);
 		if (unlikely(ret != 0))
 			return ret;
+		/*
+		 * A burst never holds more slots than the ring has: a driver that
+		 * marks a slot available again before it got it back would
+		 * otherwise have the burst fetch it twice.
+		 */
+		if (unlikely(pos->slots + c->nb_desc > vq->size))
+			return VQ_FETCH_EMPTY;
+		pos->slots += c->nb_desc;
 		vio_packed_advance(vq->size, &pos->idx, &pos->wrap, c->nb_desc);
 		/* Prefetch where the next chain's head will be. */
 		rte_prefetch0(&vq->packed.desc[pos->idx]);
@@ -372,10 +444,107 @@ vq_copy(struct vio_vq *vq, void *dst, const void *src, uint32_t len)
 	vq->nb_copies++;
 }
 
+/*
+ * Inflight tracking: record in the region that the burst holds chain @p c,
+ * the shadow entry @p i. Split: mark its head. Packed: copy its descriptors
+ * into entries taken from the free list (the slots are intact until the
+ * batch is published), then mark the first one.
+ */
+static __rte_always_inline void
+vq_inflight_add(struct vio_vq *vq, const bool packed, const struct vq_chain *c, uint32_t i)
+{
+	struct vq_inflight_ent *e = &vq->shadow_inf[i];
+
+	if (!packed) {
+		struct vq_inflight_split_desc *d = &vq->inf_split->desc[c->id];
+
+		e->head = c->id;
+		e->resubmitted = c->resub != NULL;
+		d->counter = ++vq->inf_counter;
+		vq_inflight_order();
+		d->inflight = 1;
+		return;
+	}
+	if (c->resub != NULL) {
+		e->head = c->resub->head;
+		e->last = c->resub->last;
+		e->resubmitted = true;
+		return;
+	}
+	{
+		struct vq_inflight_packed *r = vq->inf_packed;
+		uint16_t first = vq->inf_free_head, cur = first, last = first, slot = c->slot;
+		uint16_t k;
+
+		for (k = 0; k < c->nb_desc; k++) {
+			const struct vio_vring_packed_desc *s = &vq->packed.desc[slot];
+			struct vq_inflight_packed_desc *d = &r->desc[cur];
+
+			/*
+			 * A burst holds at most size slots (vq_fetch), so the list
+			 * lasts, unless the ring contradicts what the region said
+			 * after a restart (a frontend that fed a foreign region).
+			 */
+			if (unlikely(cur >= vq->size)) {
+				vio_vq_break(vq, &vq->stats.err_inflight, "inflight entries",
+					     c->nb_desc);
+				e->head = e->last = vq->size;
+				return;
+			}
+
+			d->inflight = 0; /* only the first entry marks the chain */
+			d->addr = s->addr;
+			d->len = s->len;
+			d->id = s->id;
+			d->flags = s->flags;
+			last = cur;
+			cur = vq->inf_next[cur];
+			if (++slot == vq->size)
+				slot = 0;
+		}
+		r->desc[first].num = c->nb_desc;
+		r->desc[first].last = last;
+		r->desc[first].counter = ++vq->inf_counter;
+		vq_inflight_order();
+		r->desc[first].inflight = 1;
+		vq_inflight_order();
+		vq->inf_free_head = cur;
+		r->free_head = cur;
+		r->old_free_head = cur;
+		e->head = first;
+		e->last = last;
+		e->resubmitted = false;
+	}
+}
+
+/*
+ * Inflight tracking: a packet rolled back the shadow entries from @p shadow_mark
+ * on; @p free_mark is the packed free-list head before them. Their chains go
+ * back to the ring (or to the resubmit list), so the region no longer holds
+ * them.
+ */
+static __rte_always_inline void
+vq_inflight_rollback(struct vio_vq *vq, const bool packed, uint32_t shadow_mark, uint16_t free_mark)
+{
+	uint32_t i;
+
+	if (packed) {
+		vq->inf_free_head = free_mark;
+		vq->inf_packed->free_head = free_mark;
+		vq->inf_packed->old_free_head = free_mark;
+		return;
+	}
+	for (i = shadow_mark; i < vq->nb_shadow; i++)
+		if (!vq->shadow_inf[i].resubmitted)
+			vq->inf_split->desc[vq->shadow_inf[i].head].inflight = 0;
+}
+
 /* Queue a used entry in the shadow ring; written out by vq_used_flush. */
 static __rte_always_inline void
 vq_used_add(struct vio_vq *vq, const bool packed, const struct vq_chain *c, uint32_t len)
 {
+	if (unlikely(vq->shadow_inf != NULL))
+		vq_inflight_add(vq, packed, c, vq->nb_shadow);
 	if (packed) {
 		struct vio_packed_used *u = &vq->shadow_packed[vq->nb_shadow++];
 
@@ -444,6 +613,75 @@ vq_notify(struct vio_vq *vq, const bool packed)
 }
 
 /*
+ * Inflight tracking, before the batch is published: link its chains as the
+ * last batch (split) or back into the free list with the used position it
+ * will reach (packed). A crash from here on is told apart by the ring itself
+ * (split: used->idx; packed: the first entry's flags).
+ */
+static __rte_always_inline void
+vq_inflight_flush_begin(struct vio_vq *vq, const bool packed)
+{
+	uint32_t i, n = vq->nb_shadow;
+
+	if (!packed) {
+		struct vq_inflight_split *r = vq->inf_split;
+
+		for (i = 0; i < n; i++) {
+			uint16_t head = vq->shadow_inf[i].head;
+
+			r->desc[head].next = vq->inf_batch_head;
+			vq->inf_batch_head = head;
+		}
+		r->last_batch_head = vq->inf_batch_head;
+	} else {
+		struct vq_inflight_packed *r = vq->inf_packed;
+		uint16_t fh = vq->inf_free_head, idx = vq->last_used_idx;
+		bool wrap = vq->used_wrap;
+
+		for (i = 0; i < n; i++) {
+			const struct vq_inflight_ent *e = &vq->shadow_inf[i];
+
+			vio_packed_advance(vq->size, &idx, &wrap, vq->shadow_packed[i].nb_desc);
+			if (unlikely(e->head >= vq->size))
+				continue; /* not recorded: the queue broke */
+			r->desc[e->last].next = fh;
+			vq->inf_next[e->last] = fh;
+			fh = e->head;
+		}
+		vq->inf_free_head = fh;
+		r->free_head = fh;
+		r->used_idx = idx;
+		r->used_wrap_counter = wrap;
+	}
+	vq_inflight_order();
+}
+
+/* Inflight tracking, once the batch is published: release its chains, commit. */
+static __rte_always_inline void
+vq_inflight_flush_end(struct vio_vq *vq, const bool packed)
+{
+	uint32_t i, n = vq->nb_shadow;
+
+	vq_inflight_order();
+	if (!packed) {
+		for (i = 0; i < n; i++)
+			vq->inf_split->desc[vq->shadow_inf[i].head].inflight = 0;
+		vq_inflight_order();
+		vq->inf_split->used_idx = vq->last_used_idx;
+	} else {
+		struct vq_inflight_packed *r = vq->inf_packed;
+
+		for (i = 0; i < n; i++)
+			if (likely(vq->shadow_inf[i].head < vq->size))
+				r->desc[vq->shadow_inf[i].head].inflight = 0;
+		vq_inflight_order();
+		r->old_free_head = vq->inf_free_head;
+		r->old_used_idx = vq->last_used_idx;
+		r->old_used_wrap_counter = vq->used_wrap;
+	}
+}
+
+/*
  * Write the shadow used entries to the ring, make them visible with one
  * release store (split: used->idx; packed: the first entry's flags), log
  * them, and notify the guest.
@@ -458,6 +696,8 @@ vq_used_flush(struct vio_vq *vq, const bool packed)
 		return;
 	/* The guest must see the data before the used entries that cover it. */
 	vq_copy_flush(vq);
+	if (unlikely(vq->shadow_inf != NULL))
+		vq_inflight_flush_begin(vq, packed);
 	if (packed) {
 		uint32_t i, slots = 0;
 
@@ -476,6 +716,8 @@ vq_used_flush(struct vio_vq *vq, const bool packed)
 		vio_split_dev_publish_used(&vq->split, vq->last_used_idx);
 		vq_log_ring(vq, false, first, n);
 	}
+	if (unlikely(vq->shadow_inf != NULL))
+		vq_inflight_flush_end(vq, packed);
 	vq->nb_shadow = 0;
 	vq_notify(vq, packed);
 }

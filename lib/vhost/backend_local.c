@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -30,6 +31,13 @@ struct local_backend {
 	int log_fd;
 	uint64_t log_offset;
 	uint64_t log_size;
+	/* Inflight tracking: the frontend's area, mapped whole (SET_INFLIGHT_FD). */
+	uint8_t *inflight_map;
+	uint64_t inflight_map_len;
+	uint64_t inflight_offset;
+	uint64_t inflight_size;
+	uint16_t inflight_queues;
+	uint16_t inflight_queue_size;
 	struct vio_vq *vq[VHOST_MAX_VRINGS];
 	struct vio_backend_vring_config cfg[VHOST_MAX_VRINGS];
 	bool enabled[VHOST_MAX_VRINGS];
@@ -185,6 +193,20 @@ vq_create(struct local_backend *lb, uint16_t idx, uint32_t base)
 		vc.log_ring_gpa = gpa[0];
 	else
 		vc.log_ring_gpa = lb->iotlb != NULL ? gpa[2] : c->log_gpa;
+	if (lb->inflight_map != NULL) {
+		uint64_t stride = vio_vq_inflight_size(lb->inflight_queue_size, packed);
+
+		if (idx >= lb->inflight_queues || c->size != lb->inflight_queue_size ||
+		    (idx + 1u) * stride > lb->inflight_size) {
+			DEV_LOG(lb->dev, ERR,
+				"vring %u (size %u): not in the inflight area (%u vrings of size "
+				"%u, %" PRIu64 " bytes)",
+				idx, c->size, lb->inflight_queues, lb->inflight_queue_size,
+				lb->inflight_size);
+			return -EINVAL;
+		}
+		vc.inflight = lb->inflight_map + lb->inflight_offset + idx * stride;
+	}
 	lb->vq[idx] = vio_vq_create(&vc, SOCKET_ID_ANY);
 	if (lb->vq[idx] == NULL)
 		return -rte_errno;
@@ -294,17 +316,25 @@ local_set_mem_table(struct vio_backend *be, const struct vio_mem_region_desc *re
 	return 0;
 }
 
+/* Whether @p fd has @p size bytes (not 0, not wrapping) at @p offset. */
+static bool
+fd_covers(int fd, uint64_t offset, uint64_t size)
+{
+	struct stat st;
+
+	return size != 0 && offset + size >= offset && offset + size <= SIZE_MAX &&
+	       fstat(fd, &st) == 0 && (uint64_t)st.st_size >= offset + size;
+}
+
 static int
 local_set_log_base(struct vio_backend *be, int fd, uint64_t offset, uint64_t size)
 {
 	struct local_backend *lb = be->priv;
-	struct stat st;
 	uint16_t i;
 	int ret;
 
 	/* Checked now, also before any memory table (it is mapped only with one). */
-	if (size == 0 || offset + size < offset || fstat(fd, &st) < 0 ||
-	    (uint64_t)st.st_size < offset + size) {
+	if (!fd_covers(fd, offset, size)) {
 		DEV_LOG(lb->dev, ERR,
 			"log: offset 0x%" PRIx64 " size 0x%" PRIx64
 			" empty, wrapping or beyond the end of its fd",
@@ -331,6 +361,44 @@ local_set_log_base(struct vio_backend *be, int fd, uint64_t offset, uint64_t siz
 		lb->log_fd = -1;
 	}
 	return ret;
+}
+
+static void
+inflight_unmap(struct local_backend *lb)
+{
+	if (lb->inflight_map != NULL)
+		munmap(lb->inflight_map, lb->inflight_map_len);
+	lb->inflight_map = NULL;
+	lb->inflight_map_len = 0;
+}
+
+static int
+local_set_inflight(struct vio_backend *be, int fd, uint64_t offset, uint64_t size,
+		   uint16_t num_queues, uint16_t queue_size)
+{
+	struct local_backend *lb = be->priv;
+	void *p;
+
+	if (!fd_covers(fd, offset, size)) {
+		DEV_LOG(lb->dev, ERR,
+			"inflight area: offset 0x%" PRIx64 " size 0x%" PRIx64
+			" beyond the end of its fd",
+			offset, size);
+		close(fd);
+		return -EINVAL;
+	}
+	p = mmap(NULL, offset + size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd); /* the mapping stays */
+	if (p == MAP_FAILED)
+		return -errno;
+	inflight_unmap(lb);
+	lb->inflight_map = p;
+	lb->inflight_map_len = offset + size;
+	lb->inflight_offset = offset;
+	lb->inflight_size = size;
+	lb->inflight_queues = num_queues;
+	lb->inflight_queue_size = queue_size;
+	return 0;
 }
 
 static int
@@ -421,6 +489,7 @@ local_reset(struct vio_backend *be)
 		close(lb->log_fd);
 	lb->log_fd = -1;
 	lb->features = 0;
+	inflight_unmap(lb);
 }
 
 /* Take every queue away from the data path (the IOTLB is about to change). */
@@ -535,6 +604,7 @@ static const struct vio_backend_ops local_ops = {
 	.reset = local_reset,
 	.iotlb_update = local_iotlb_update,
 	.iotlb_invalidate = local_iotlb_invalidate,
+	.set_inflight = local_set_inflight,
 };
 
 int

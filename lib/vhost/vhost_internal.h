@@ -68,7 +68,8 @@ extern int vio_vhost_logtype;
 	 VIO_BIT(VHOST_USER_PROTOCOL_F_RESET_DEVICE) | VIO_BIT(VHOST_USER_PROTOCOL_F_STATUS) |    \
 	 VIO_BIT(VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS) |                                     \
 	 VIO_BIT(VHOST_USER_PROTOCOL_F_DEVICE_STATE) |                                            \
-	 VIO_BIT(VHOST_USER_PROTOCOL_F_HOST_NOTIFIER))
+	 VIO_BIT(VHOST_USER_PROTOCOL_F_HOST_NOTIFIER) |                                           \
+	 VIO_BIT(VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD))
 
 #define VHOST_MAX_VRINGS (2 * VIO_VHOST_MAX_QUEUE_PAIRS)
 

@@ -9,10 +9,12 @@
  * and the value).
  */
 
+#define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "vhost_internal.h"
@@ -527,6 +529,84 @@ on_iotlb_msg(struct vhost_dev *dev, struct vhost_user_msg *msg)
 }
 
 /* The virtio-net config space (virtio 1.2, 5.1.4): mac, status, max pairs, mtu. */
+/* The inflight counts of a GET/SET_INFLIGHT_FD, checked against what the device has. */
+static int
+inflight_counts(struct vhost_dev *dev, struct vhost_user_msg *msg)
+{
+	const struct vhost_user_inflight *in = &msg->payload.inflight;
+	uint32_t max = 2u * dev->sock->max_queue_pairs;
+
+	if (in->num_queues == 0 || in->num_queues > max)
+		return BAD(dev, msg, "num_queues", "%u (the device has %u vrings)", in->num_queues,
+			   max);
+	if (in->queue_size == 0 || in->queue_size > VIO_VRING_SIZE_MAX)
+		return BAD(dev, msg, "queue_size", "%u (1 to %u)", in->queue_size,
+			   VIO_VRING_SIZE_MAX);
+	return 0;
+}
+
+/*
+ * A zeroed area for the frontend to keep and send back (SET_INFLIGHT_FD) each
+ * time it starts the device. Sized for packed regions, the larger kind, since
+ * QEMU asks before it sets the features. An area of 0 bytes (no fd) tells the
+ * frontend the backend does not track.
+ */
+static int
+on_get_inflight_fd(struct vhost_dev *dev, struct vhost_user_msg *msg)
+{
+	struct vhost_user_inflight *in = &msg->payload.inflight;
+	uint64_t size;
+	long page = sysconf(_SC_PAGESIZE);
+	int fd, ret = inflight_counts(dev, msg);
+
+	if (ret < 0)
+		return ret;
+	in->mmap_offset = 0;
+	in->mmap_size = 0;
+	if (dev->backend.ops->set_inflight == NULL)
+		return reply(dev, msg, sizeof(*in), NULL, 0);
+	size = (uint64_t)in->num_queues * vio_vq_inflight_size(in->queue_size, true);
+	size = RTE_ALIGN_CEIL(size, (uint64_t)page);
+	fd = memfd_create("vio-inflight", MFD_CLOEXEC);
+	if (fd < 0 || ftruncate(fd, (off_t)size) < 0) {
+		DEV_LOG(dev, ERR, "GET_INFLIGHT_FD: cannot make a %" PRIu64 "-byte area: %s", size,
+			strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return reply(dev, msg, sizeof(*in), NULL, 0);
+	}
+	in->mmap_size = size;
+	ret = reply(dev, msg, sizeof(*in), &fd, 1);
+	close(fd); /* the frontend keeps it, and sends it back */
+	return ret;
+}
+
+static int
+on_set_inflight_fd(struct vhost_dev *dev, struct vhost_user_msg *msg)
+{
+	const struct vhost_user_inflight *in = &msg->payload.inflight;
+	int fd, ret = inflight_counts(dev, msg);
+
+	if (ret < 0)
+		return ret;
+	if (in->mmap_size == 0 || in->mmap_offset + in->mmap_size < in->mmap_offset)
+		return BAD(dev, msg, "area", "offset 0x%" PRIx64 " size 0x%" PRIx64,
+			   in->mmap_offset, in->mmap_size);
+	if (dev->backend.ops->set_inflight == NULL)
+		return -ENOTSUP;
+	if (any_started(dev)) {
+		DEV_LOG(dev, WARNING, "SET_INFLIGHT_FD while vrings run: refused");
+		return -EBUSY;
+	}
+	fd = vhost_user_msg_take_fd(msg, 0);
+	ret = dev->backend.ops->set_inflight(&dev->backend, fd, in->mmap_offset, in->mmap_size,
+					     in->num_queues, in->queue_size);
+	if (ret < 0)
+		return BAD(dev, msg, "area", "offset 0x%" PRIx64 " size 0x%" PRIx64 ": %s",
+			   in->mmap_offset, in->mmap_size, strerror(-ret));
+	return 0;
+}
+
 static int
 on_get_config(struct vhost_dev *dev, struct vhost_user_msg *msg)
 {
@@ -633,6 +713,8 @@ static const struct handler handlers[VHOST_USER_REQUEST_MAX] = {
 	[VHOST_USER_IOTLB_MSG] = { on_iotlb_msg, -1 },
 	[VHOST_USER_GET_CONFIG] = { on_get_config, VHOST_USER_PROTOCOL_F_CONFIG },
 	[VHOST_USER_SET_CONFIG] = { on_set_config, VHOST_USER_PROTOCOL_F_CONFIG },
+	[VHOST_USER_GET_INFLIGHT_FD] = { on_get_inflight_fd, VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD },
+	[VHOST_USER_SET_INFLIGHT_FD] = { on_set_inflight_fd, VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD },
 	[VHOST_USER_RESET_DEVICE] = { on_reset, VHOST_USER_PROTOCOL_F_RESET_DEVICE },
 	[VHOST_USER_GET_MAX_MEM_SLOTS] = { on_get_max_mem_slots,
 					   VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS },

@@ -75,6 +75,15 @@ struct vio_backend_ops {
 			    uint32_t perm);
 	/** vIOMMU: forget IOVAs [iova, iova + size); done before the op returns. */
 	int (*iotlb_invalidate)(struct vio_backend *be, uint64_t iova, uint64_t size);
+	/**
+	 * Inflight tracking (INFLIGHT_SHMFD): the frontend's inflight area,
+	 * @p size bytes at @p offset of @p fd (the fd becomes the driver's),
+	 * one region of vio_vq_inflight_size(@p queue_size) per vring for
+	 * @p num_queues vrings. Called while no vring is started; vrings
+	 * started later recover from it. NULL: the driver does not track.
+	 */
+	int (*set_inflight)(struct vio_backend *be, int fd, uint64_t offset, uint64_t size,
+			    uint16_t num_queues, uint16_t queue_size);
 };
 
 /**

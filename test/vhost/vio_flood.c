@@ -399,6 +399,27 @@ kinds_fields(void)
 	k = kind_add(H, EXPECT_ERR, VHOST_USER_GET_CONFIG, CFGH + 4, 0,
 		     "config size 200 in a payload of 4");
 	pl(k)->config.size = 200;
+	k = kind_add(H, EXPECT_ERR, VHOST_USER_GET_INFLIGHT_FD, sizeof(struct vhost_user_inflight),
+		     0, "num_queues 0");
+	k->needs_pf = VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD;
+	k = kind_add(H, EXPECT_ERR, VHOST_USER_GET_INFLIGHT_FD, sizeof(struct vhost_user_inflight),
+		     0, "queue_size 40000");
+	k->needs_pf = VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD;
+	pl(k)->inflight.num_queues = 2;
+	pl(k)->inflight.queue_size = 40000;
+	k = kind_add(H, EXPECT_ERR, VHOST_USER_SET_INFLIGHT_FD, sizeof(struct vhost_user_inflight),
+		     1, "area beyond its fd");
+	k->needs_pf = VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD;
+	pl(k)->inflight.num_queues = 2;
+	pl(k)->inflight.queue_size = 256;
+	pl(k)->inflight.mmap_size = UINT64_C(1) << 40;
+	k = kind_add(H, EXPECT_ERR, VHOST_USER_SET_INFLIGHT_FD, sizeof(struct vhost_user_inflight),
+		     1, "offset plus size wraps");
+	k->needs_pf = VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD;
+	pl(k)->inflight.num_queues = 2;
+	pl(k)->inflight.queue_size = 256;
+	pl(k)->inflight.mmap_size = 4096;
+	pl(k)->inflight.mmap_offset = UINT64_MAX - 100;
 	k = kind_add(H, EXPECT_ERR, VHOST_USER_SET_STATUS, U64, 0, "status 0x100");
 	k->needs_pf = VHOST_USER_PROTOCOL_F_STATUS;
 	pl(k)->u64 = 0x100;
@@ -410,8 +431,6 @@ kinds_fields(void)
 	/* Well-formed requests the backend cannot answer: it must hang up, not leave us waiting. */
 	kind_add(PREFIX_NONE, EXPECT_WARNING, VHOST_USER_POSTCOPY_ADVISE, 0, 0,
 		 "not served, a reply is due");
-	kind_add(H, EXPECT_WARNING, VHOST_USER_GET_INFLIGHT_FD, sizeof(struct vhost_user_inflight),
-		 0, "not offered, a reply is due");
 	kind_add(H, EXPECT_WARNING, VHOST_USER_GET_SHARED_OBJECT, 16, 0,
 		 "not served, a reply is due");
 	kind_add(PREFIX_NONE, EXPECT_WARNING, VHOST_USER_CHECK_DEVICE_STATE, 0, 0,
