@@ -128,7 +128,7 @@ copy_to_mbuf(struct vio_vq *vq, struct rte_mempool *mp, struct rte_mbuf *m, uint
 
 static __rte_always_inline enum deq_result
 dequeue_one(struct vio_vq *vq, struct rte_mempool *mp, struct rte_mbuf *m, const bool packed,
-	    struct vq_avail_pos *pos, uint16_t avail_end)
+	    const bool inflight, struct vq_avail_pos *pos, uint16_t avail_end)
 {
 	const struct vq_avail_pos start = *pos;
 	const struct vq_copy_mark copies_mark = vq_copy_mark(vq);
@@ -139,7 +139,7 @@ dequeue_one(struct vio_vq *vq, struct rte_mempool *mp, struct rte_mbuf *m, const
 	uint32_t nb_iov, k, off, pkt_len;
 	int ret;
 
-	ret = vq_fetch(vq, packed, pos, avail_end, &c);
+	ret = vq_fetch(vq, packed, inflight, pos, avail_end, &c);
 	if (ret == VQ_FETCH_EMPTY)
 		return DEQ_STOP;
 	if (unlikely(ret != 0)) {
@@ -182,14 +182,14 @@ dequeue_one(struct vio_vq *vq, struct rte_mempool *mp, struct rte_mbuf *m, const
 		return DEQ_STOP;
 	}
 	/* Transmit chains are read-only: the device wrote 0 bytes (virtio 1.2, 2.7.8). */
-	vq_used_add(vq, packed, &c, 0);
+	vq_used_add(vq, packed, inflight, &c, 0);
 	vq->stats.bytes += pkt_len;
 	return DEQ_OK;
 }
 
 static __rte_always_inline uint16_t
 dequeue(struct vio_vq *vq, struct rte_mempool *mp, struct rte_mbuf **pkts, uint16_t nb_pkts,
-	const bool packed)
+	const bool packed, const bool inflight)
 {
 	struct vq_avail_pos pos = vq_burst_start(vq);
 	uint16_t avail_end = 0;
@@ -206,11 +206,12 @@ dequeue(struct vio_vq *vq, struct rte_mempool *mp, struct rte_mbuf **pkts, uint1
 			return 0;
 		}
 		avail_end = (uint16_t)(vq->last_avail_idx + n);
-		n += vq_resubmit_left(vq);
+		if (inflight)
+			n += vq_resubmit_left(vq);
 		nb_pkts = (uint16_t)RTE_MIN((int)nb_pkts, n);
 	} else {
 		/* Allocate no more mbufs than there are chains waiting. */
-		uint16_t resub = vq_resubmit_left(vq);
+		uint16_t resub = inflight ? vq_resubmit_left(vq) : 0;
 
 		nb_pkts = RTE_MIN(nb_pkts, VIO_MAX_BURST);
 		if (likely(resub == 0))
@@ -227,13 +228,13 @@ dequeue(struct vio_vq *vq, struct rte_mempool *mp, struct rte_mbuf **pkts, uint1
 		return 0;
 	}
 	for (i = 0; i < nb_pkts; i++) {
-		if (dequeue_one(vq, mp, pkts[i], packed, &pos, avail_end) != DEQ_OK)
+		if (dequeue_one(vq, mp, pkts[i], packed, inflight, &pos, avail_end) != DEQ_OK)
 			break;
 	}
 	if (i < nb_pkts)
 		rte_pktmbuf_free_bulk(&pkts[i], nb_pkts - i);
-	vq_burst_end(vq, &pos);
-	vq_used_flush(vq, packed);
+	vq_burst_end(vq, inflight, &pos);
+	vq_used_flush(vq, packed, inflight);
 	if (i > 0) {
 		vq->stats.packets += i;
 		vq->stats.bursts++;
@@ -241,22 +242,25 @@ dequeue(struct vio_vq *vq, struct rte_mempool *mp, struct rte_mbuf **pkts, uint1
 	return i;
 }
 
-static __rte_noinline uint16_t
-dequeue_split(struct vio_vq *vq, struct rte_mempool *mp, struct rte_mbuf **pkts, uint16_t nb)
-{
-	return dequeue(vq, mp, pkts, nb, false);
-}
-
-static __rte_noinline uint16_t
-dequeue_packed(struct vio_vq *vq, struct rte_mempool *mp, struct rte_mbuf **pkts, uint16_t nb)
-{
-	return dequeue(vq, mp, pkts, nb, true);
-}
+/* One function per ring layout and inflight tracking (see enqueue.c). */
+#define DEQUEUE_FN(name, packed, inflight)                                             \
+	static __rte_noinline uint16_t name(struct vio_vq *vq, struct rte_mempool *mp, \
+					    struct rte_mbuf **pkts, uint16_t nb)       \
+	{                                                                              \
+		return dequeue(vq, mp, pkts, nb, packed, inflight);                    \
+	}
+DEQUEUE_FN(dequeue_split, false, false)
+DEQUEUE_FN(dequeue_packed, true, false)
+DEQUEUE_FN(dequeue_split_inflight, false, true)
+DEQUEUE_FN(dequeue_packed_inflight, true, true)
 
 uint16_t
 vio_vq_dequeue_burst(struct vio_vq *vq, struct rte_mempool *mp, struct rte_mbuf **pkts,
 		     uint16_t nb_pkts)
 {
+	if (unlikely(vq->shadow_inf != NULL))
+		return vq->is_packed ? dequeue_packed_inflight(vq, mp, pkts, nb_pkts)
+				     : dequeue_split_inflight(vq, mp, pkts, nb_pkts);
 	if (vq->is_packed)
 		return dequeue_packed(vq, mp, pkts, nb_pkts);
 	return dequeue_split(vq, mp, pkts, nb_pkts);

@@ -63,13 +63,13 @@ struct hdr_dst {
 
 /* Undo what a packet took from the burst when it cannot be completed. */
 static __rte_always_inline void
-rollback(struct vio_vq *vq, const bool packed, struct vq_avail_pos *pos,
+rollback(struct vio_vq *vq, const bool packed, const bool inflight, struct vq_avail_pos *pos,
 	 const struct vq_avail_pos *start, struct vq_copy_mark copies_mark, uint32_t shadow_mark,
 	 uint16_t inf_free_mark)
 {
 	*pos = *start;
 	vq_copy_rollback(vq, copies_mark);
-	if (unlikely(vq->shadow_inf != NULL))
+	if (inflight)
 		vq_inflight_rollback(vq, packed, shadow_mark, inf_free_mark);
 	vq->nb_shadow = shadow_mark;
 }
@@ -126,12 +126,12 @@ fill_chain(struct vio_vq *vq, uint32_t nb_iov, struct hdr_dst *hd, uint32_t *hdr
 
 static __rte_always_inline enum enq_result
 enqueue_one(struct vio_vq *vq, struct rte_mbuf *m, const bool packed, const bool mrg,
-	    struct vq_avail_pos *pos, uint16_t avail_end)
+	    const bool inflight, struct vq_avail_pos *pos, uint16_t avail_end)
 {
 	const struct vq_avail_pos start = *pos;
 	const struct vq_copy_mark copies_mark = vq_copy_mark(vq);
 	const uint32_t shadow_mark = vq->nb_shadow;
-	const uint16_t inf_free_mark = vq->inf_free_head;
+	const uint16_t inf_free_mark = inflight ? vq->inf_free_head : 0;
 	struct vio_net_hdr_mrg hdr = { 0 };
 	struct hdr_dst hd; /* not zeroed: ~290 bytes per packet, measured 30% of a 64 B enqueue */
 	const struct rte_mbuf *seg = m;
@@ -151,14 +151,16 @@ enqueue_one(struct vio_vq *vq, struct rte_mbuf *m, const bool packed, const bool
 		uint64_t *err;
 		int ret;
 
-		ret = vq_fetch(vq, packed, pos, avail_end, &c);
+		ret = vq_fetch(vq, packed, inflight, pos, avail_end, &c);
 		if (ret == VQ_FETCH_EMPTY) {
-			rollback(vq, packed, pos, &start, copies_mark, shadow_mark, inf_free_mark);
+			rollback(vq, packed, inflight, pos, &start, copies_mark, shadow_mark,
+				 inf_free_mark);
 			vq->stats.no_buffers++;
 			return ENQ_STOP;
 		}
 		if (unlikely(ret != 0)) {
-			rollback(vq, packed, pos, &start, copies_mark, shadow_mark, inf_free_mark);
+			rollback(vq, packed, inflight, pos, &start, copies_mark, shadow_mark,
+				 inf_free_mark);
 			if (vq->missed) /* an indirect table not in the IOTLB yet */
 				vio_vq_iotlb_missed(vq);
 			else
@@ -172,7 +174,8 @@ enqueue_one(struct vio_vq *vq, struct rte_mbuf *m, const bool packed, const bool
 		else if (unlikely(err == NULL && nb_bufs == 0 && cap <= vq->hdr_len))
 			err = &vq->stats.err_short_chain;
 		if (unlikely(err != NULL)) {
-			rollback(vq, packed, pos, &start, copies_mark, shadow_mark, inf_free_mark);
+			rollback(vq, packed, inflight, pos, &start, copies_mark, shadow_mark,
+				 inf_free_mark);
 			if (err == &vq->stats.iotlb_misses)
 				vio_vq_iotlb_missed(vq);
 			else
@@ -180,11 +183,12 @@ enqueue_one(struct vio_vq *vq, struct rte_mbuf *m, const bool packed, const bool
 			return ENQ_STOP;
 		}
 		if (!mrg && cap < vq->hdr_len + (uint64_t)pkt_left) {
-			rollback(vq, packed, pos, &start, copies_mark, shadow_mark, inf_free_mark);
+			rollback(vq, packed, inflight, pos, &start, copies_mark, shadow_mark,
+				 inf_free_mark);
 			vq->stats.too_big++;
 			return ENQ_STOP;
 		}
-		vq_used_add(vq, packed, &c,
+		vq_used_add(vq, packed, inflight, &c,
 			    fill_chain(vq, nb_iov, &hd, &hdr_left, &seg, &seg_off, &pkt_left));
 		nb_bufs++;
 	} while (mrg && pkt_left > 0);
@@ -215,7 +219,7 @@ enqueue_one(struct vio_vq *vq, struct rte_mbuf *m, const bool packed, const bool
 
 static __rte_always_inline uint16_t
 enqueue(struct vio_vq *vq, struct rte_mbuf **pkts, uint16_t nb_pkts, const bool packed,
-	const bool mrg)
+	const bool mrg, const bool inflight)
 {
 	struct vq_avail_pos pos = vq_burst_start(vq);
 	uint16_t avail_end = 0;
@@ -231,7 +235,7 @@ enqueue(struct vio_vq *vq, struct rte_mbuf **pkts, uint16_t nb_pkts, const bool 
 				     vio_load_relaxed_u16(&vq->split.avail->idx));
 			return 0;
 		}
-		if (n == 0 && likely(vq_resubmit_left(vq) == 0)) {
+		if (n == 0 && (!inflight || vq_resubmit_left(vq) == 0)) {
 			vq->stats.no_buffers += nb_pkts > 0;
 			return 0;
 		}
@@ -241,11 +245,11 @@ enqueue(struct vio_vq *vq, struct rte_mbuf **pkts, uint16_t nb_pkts, const bool 
 	for (i = 0; i < nb_pkts; i++) {
 		if (i + 1 < nb_pkts)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
-		if (enqueue_one(vq, pkts[i], packed, mrg, &pos, avail_end) != ENQ_OK)
+		if (enqueue_one(vq, pkts[i], packed, mrg, inflight, &pos, avail_end) != ENQ_OK)
 			break;
 	}
-	vq_burst_end(vq, &pos);
-	vq_used_flush(vq, packed);
+	vq_burst_end(vq, inflight, &pos);
+	vq_used_flush(vq, packed, inflight);
 	if (i > 0) {
 		vq->stats.packets += i;
 		vq->stats.bursts++;
@@ -253,33 +257,36 @@ enqueue(struct vio_vq *vq, struct rte_mbuf **pkts, uint16_t nb_pkts, const bool 
 	return i;
 }
 
-static __rte_noinline uint16_t
-enqueue_split(struct vio_vq *vq, struct rte_mbuf **pkts, uint16_t nb)
-{
-	return enqueue(vq, pkts, nb, false, false);
-}
-
-static __rte_noinline uint16_t
-enqueue_split_mrg(struct vio_vq *vq, struct rte_mbuf **pkts, uint16_t nb)
-{
-	return enqueue(vq, pkts, nb, false, true);
-}
-
-static __rte_noinline uint16_t
-enqueue_packed(struct vio_vq *vq, struct rte_mbuf **pkts, uint16_t nb)
-{
-	return enqueue(vq, pkts, nb, true, false);
-}
-
-static __rte_noinline uint16_t
-enqueue_packed_mrg(struct vio_vq *vq, struct rte_mbuf **pkts, uint16_t nb)
-{
-	return enqueue(vq, pkts, nb, true, true);
-}
+/*
+ * One function per ring layout, mergeable setting and inflight tracking, so
+ * that each inlines only the paths it takes: a queue without an inflight
+ * region runs no tracking code at all.
+ */
+#define ENQUEUE_FN(name, packed, mrg, inflight)                                        \
+	static __rte_noinline uint16_t name(struct vio_vq *vq, struct rte_mbuf **pkts, \
+					    uint16_t nb)                               \
+	{                                                                              \
+		return enqueue(vq, pkts, nb, packed, mrg, inflight);                   \
+	}
+ENQUEUE_FN(enqueue_split, false, false, false)
+ENQUEUE_FN(enqueue_split_mrg, false, true, false)
+ENQUEUE_FN(enqueue_packed, true, false, false)
+ENQUEUE_FN(enqueue_packed_mrg, true, true, false)
+ENQUEUE_FN(enqueue_split_inflight, false, false, true)
+ENQUEUE_FN(enqueue_split_mrg_inflight, false, true, true)
+ENQUEUE_FN(enqueue_packed_inflight, true, false, true)
+ENQUEUE_FN(enqueue_packed_mrg_inflight, true, true, true)
 
 uint16_t
 vio_vq_enqueue_burst(struct vio_vq *vq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 {
+	if (unlikely(vq->shadow_inf != NULL)) {
+		if (vq->is_packed)
+			return vq->mrg_rxbuf ? enqueue_packed_mrg_inflight(vq, pkts, nb_pkts)
+					     : enqueue_packed_inflight(vq, pkts, nb_pkts);
+		return vq->mrg_rxbuf ? enqueue_split_mrg_inflight(vq, pkts, nb_pkts)
+				     : enqueue_split_inflight(vq, pkts, nb_pkts);
+	}
 	if (vq->is_packed)
 		return vq->mrg_rxbuf ? enqueue_packed_mrg(vq, pkts, nb_pkts)
 				     : enqueue_packed(vq, pkts, nb_pkts);

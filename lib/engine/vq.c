@@ -129,14 +129,10 @@ vio_vq_create(const struct vio_vq_config *cfg, int socket_id)
 	if (cfg->inflight != NULL) {
 		ret = vq_inflight_init(vq, cfg->inflight, cfg->base, socket_id);
 		if (ret < 0) {
-			vq_inflight_fini(vq);
-			rte_free(vq->copies);
-			rte_free(vq->shadow_split);
-			rte_free(vq->shadow_packed);
-			rte_free(vq);
+			vio_vq_free(vq);
 			if (ret == -ENOMEM)
 				goto err_nomem;
-			rte_errno = -ret;
+			rte_errno = -ret; /* the region is bad, and the log says why */
 			return NULL;
 		}
 	}

@@ -215,7 +215,7 @@ recover_packed_chains(struct vio_vq *vq, uint8_t *state, uint16_t free_head, uin
 static int
 recover_packed(struct vio_vq *vq, struct vq_inflight_packed *r, uint32_t base)
 {
-	uint16_t version = r->version, desc_num = r->desc_num, i;
+	uint16_t version = r->version, desc_num = r->desc_num;
 	uint16_t free_head = r->free_head, old_free_head = r->old_free_head;
 	uint16_t used_idx = r->used_idx, old_used_idx = r->old_used_idx;
 	uint8_t used_wrap = r->used_wrap_counter, old_used_wrap = r->old_used_wrap_counter;
@@ -225,18 +225,16 @@ recover_packed(struct vio_vq *vq, struct vq_inflight_packed *r, uint32_t base)
 
 	vq->inf_packed = r;
 	if (version == 0) {
-		for (i = 0; i < vq->size; i++)
-			r->desc[i].inflight = 0;
-		r->features = 0;
-		r->desc_num = vq->size;
-		r->used_idx = r->old_used_idx = vq->last_used_idx;
-		r->used_wrap_counter = r->old_used_wrap_counter = vq->used_wrap;
-		vq->nb_resubmit = 0;
-		state = calloc(vq->size, 1);
+		/* Fresh: every entry free (the rebuild clears their inflight fields). */
+		state = calloc(vq->size, 1); /* ENT_UNSEEN */
 		if (state == NULL)
 			return -ENOMEM;
 		packed_free_list_rebuild(vq, state);
 		free(state);
+		r->features = 0;
+		r->desc_num = vq->size;
+		r->used_idx = r->old_used_idx = vq->last_used_idx;
+		r->used_wrap_counter = r->old_used_wrap_counter = vq->used_wrap;
 		vq_inflight_order();
 		r->version = VQ_INFLIGHT_VERSION;
 		return 0;

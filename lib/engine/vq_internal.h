@@ -196,11 +196,11 @@ vq_burst_start(const struct vio_vq *vq)
 
 /* Keep where the burst ended. */
 static __rte_always_inline void
-vq_burst_end(struct vio_vq *vq, const struct vq_avail_pos *pos)
+vq_burst_end(struct vio_vq *vq, const bool inflight, const struct vq_avail_pos *pos)
 {
 	vq->last_avail_idx = pos->idx;
 	vq->avail_wrap = pos->wrap;
-	if (unlikely(vq->nb_resubmit != 0)) {
+	if (inflight && vq->nb_resubmit != 0) {
 		vq->stats.inflight_resubmitted += (uint16_t)(pos->resub - vq->resubmit_pos);
 		vq->resubmit_pos = pos->resub;
 		if (vq->resubmit_pos == vq->nb_resubmit)
@@ -295,24 +295,28 @@ void vq_inflight_fini(struct vio_vq *vq);
 /*
  * Fetch the next available chain into vq->seg. @p pos is the burst's cursor,
  * @p avail_end (split) the published avail index read at the burst start.
+ * @p inflight: the queue tracks inflight chains (its held chains come first).
  * Returns 0, VQ_FETCH_EMPTY, or a VIO_RING_ERR_* (the queue is then broken
  * by the caller).
  */
 static __rte_always_inline int
-vq_fetch(struct vio_vq *vq, const bool packed, struct vq_avail_pos *pos, uint16_t avail_end,
-	 struct vq_chain *c)
+vq_fetch(struct vio_vq *vq, const bool packed, const bool inflight, struct vq_avail_pos *pos,
+	 uint16_t avail_end, struct vq_chain *c)
 {
 	int ret;
 
-	c->resub = NULL;
-	if (unlikely(pos->resub != vq->nb_resubmit))
-		return vq_fetch_resubmit(vq, packed, pos, c);
+	if (inflight) {
+		c->resub = NULL;
+		if (unlikely(pos->resub != vq->nb_resubmit))
+			return vq_fetch_resubmit(vq, packed, pos, c);
+	}
 	if (packed) {
 		c->id = 0;
 		if (!vio_packed_dev_avail(&vq->packed, pos->idx, pos->wrap))
 			return VQ_FETCH_EMPTY;
 		c->id = pos->idx; /* the slot, for the error report until the walk finds the id */
-		c->slot = pos->idx;
+		if (inflight)
+			c->slot = pos->idx;
 		ret = vio_packed_dev_walk(&vq->packed, pos->idx, vq->seg, VQ_MAX_SEGS, &c->nb_segs,
 					  &c->id, &c->nb_desc, vq->indirect ? vq_map_table : NULL,
 					  vq);
@@ -541,9 +545,10 @@ vq_inflight_rollback(struct vio_vq *vq, const bool packed, uint32_t shadow_mark,
 
 /* Queue a used entry in the shadow ring; written out by vq_used_flush. */
 static __rte_always_inline void
-vq_used_add(struct vio_vq *vq, const bool packed, const struct vq_chain *c, uint32_t len)
+vq_used_add(struct vio_vq *vq, const bool packed, const bool inflight, const struct vq_chain *c,
+	    uint32_t len)
 {
-	if (unlikely(vq->shadow_inf != NULL))
+	if (inflight)
 		vq_inflight_add(vq, packed, c, vq->nb_shadow);
 	if (packed) {
 		struct vio_packed_used *u = &vq->shadow_packed[vq->nb_shadow++];
@@ -687,7 +692,7 @@ vq_inflight_flush_end(struct vio_vq *vq, const bool packed)
  * them, and notify the guest.
  */
 static __rte_always_inline void
-vq_used_flush(struct vio_vq *vq, const bool packed)
+vq_used_flush(struct vio_vq *vq, const bool packed, const bool inflight)
 {
 	uint32_t n = vq->nb_shadow;
 	uint16_t first = vq->last_used_idx;
@@ -696,7 +701,7 @@ vq_used_flush(struct vio_vq *vq, const bool packed)
 		return;
 	/* The guest must see the data before the used entries that cover it. */
 	vq_copy_flush(vq);
-	if (unlikely(vq->shadow_inf != NULL))
+	if (inflight)
 		vq_inflight_flush_begin(vq, packed);
 	if (packed) {
 		uint32_t i, slots = 0;
@@ -716,7 +721,7 @@ vq_used_flush(struct vio_vq *vq, const bool packed)
 		vio_split_dev_publish_used(&vq->split, vq->last_used_idx);
 		vq_log_ring(vq, false, first, n);
 	}
-	if (unlikely(vq->shadow_inf != NULL))
+	if (inflight)
 		vq_inflight_flush_end(vq, packed);
 	vq->nb_shadow = 0;
 	vq_notify(vq, packed);
