@@ -4,51 +4,51 @@
 
 #include <rte_mbuf.h>
 
+#include "offload.h"
 #include "vq_internal.h"
 
 enum deq_result {
 	DEQ_OK,
-	DEQ_STOP, /* burst ends here; the reason is counted */
+	DEQ_STOP,    /* burst ends here; the reason is counted */
+	DEQ_SEGMENT, /* the mbuf is a GSO packet to segment: the burst ends with its segments */
+	DEQ_DROP,    /* the chain is consumed, its packet dropped and counted: the mbuf is free */
 };
 
 /*
- * Check the guest's offload request and turn it into receive offload flags
- * (virtio 1.2, 5.1.6.2.2). Returns NULL, or the error counter of a header the
- * specification does not allow.
+ * Check the guest's offload request (virtio 1.2, 5.1.6.2.1). Returns NULL, or
+ * the error counter of a header the specification does not allow: a checksum
+ * field outside the packet, a GSO type the device did not offer, GSO without
+ * NEEDS_CSUM or with a gso_size of 0.
  */
 static __rte_always_inline uint64_t *
-hdr_to_mbuf(struct vio_vq *vq, const struct vio_net_hdr *h, struct rte_mbuf *m, uint32_t pkt_len,
-	    uint64_t *bad_value)
+hdr_check(struct vio_vq *vq, const struct vio_net_hdr *h, uint32_t pkt_len, uint64_t *bad_value)
 {
-	if (likely(h->flags == 0 && h->gso_type == VIO_NET_HDR_GSO_NONE))
-		return NULL;
 	if (h->flags & VIO_NET_HDR_F_NEEDS_CSUM) {
 		/* The checksum field, 2 bytes at csum_start + csum_offset, lies in the packet. */
 		if (unlikely((uint32_t)h->csum_start + h->csum_offset + 2 > pkt_len)) {
 			*bad_value = (uint64_t)h->csum_start << 16 | h->csum_offset;
 			return &vq->stats.err_csum_offset;
 		}
-		m->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_NONE;
-	} else if (h->flags & VIO_NET_HDR_F_DATA_VALID) {
-		m->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_GOOD;
 	}
 	if (h->gso_type != VIO_NET_HDR_GSO_NONE) {
+		bool ok;
+
 		switch (h->gso_type & ~VIO_NET_HDR_GSO_ECN) {
 		case VIO_NET_HDR_GSO_TCPV4:
-		case VIO_NET_HDR_GSO_TCPV6:
-		case VIO_NET_HDR_GSO_UDP:
-		case VIO_NET_HDR_GSO_UDP_L4:
+			ok = vq->host_tso4;
 			break;
-		default:
-			*bad_value = h->gso_type;
+		case VIO_NET_HDR_GSO_TCPV6:
+			ok = vq->host_tso6;
+			break;
+		default: /* UFO and USO are never offered */
+			ok = false;
+			break;
+		}
+		if (unlikely(!ok || h->gso_size == 0 || !(h->flags & VIO_NET_HDR_F_NEEDS_CSUM))) {
+			*bad_value = (uint64_t)h->gso_type << 32 | (uint64_t)h->gso_size << 16 |
+				     h->flags;
 			return &vq->stats.err_gso;
 		}
-		if (unlikely(h->gso_size == 0)) {
-			*bad_value = 0;
-			return &vq->stats.err_gso;
-		}
-		m->ol_flags |= RTE_MBUF_F_RX_LRO;
-		m->tso_segsz = h->gso_size;
 	}
 	return NULL;
 }
@@ -169,7 +169,7 @@ dequeue_one(struct vio_vq *vq, struct rte_mempool *mp, struct rte_mbuf *m, const
 	}
 	pkt_len = (uint32_t)total - vq->hdr_len;
 	hdr_gather(vq, &hdr, &k, &off);
-	err = hdr_to_mbuf(vq, &hdr.hdr, m, pkt_len, &bad);
+	err = hdr_check(vq, &hdr.hdr, pkt_len, &bad);
 	if (unlikely(err != NULL)) {
 		*pos = start;
 		vio_vq_break(vq, err, "net header", bad);
@@ -184,7 +184,77 @@ dequeue_one(struct vio_vq *vq, struct rte_mempool *mp, struct rte_mbuf *m, const
 	/* Transmit chains are read-only: the device wrote 0 bytes (virtio 1.2, 2.7.8). */
 	vq_used_add(vq, packed, inflight, &c, 0);
 	vq->stats.bytes += pkt_len;
-	return DEQ_OK;
+	if (likely(hdr.hdr.flags == 0 && hdr.hdr.gso_type == VIO_NET_HDR_GSO_NONE))
+		return DEQ_OK;
+	/* The offload reads and writes the packet: its batched copies must have landed. */
+	vq_copy_flush(vq);
+	switch (vq_rx_offload(vq, m, &hdr.hdr)) {
+	case VQ_RX_OL_SEGMENT:
+		return DEQ_SEGMENT;
+	case VQ_RX_OL_DROP:
+		return DEQ_DROP;
+	default:
+		return DEQ_OK;
+	}
+}
+
+/* An mbuf whose packet was dropped, made ready for the next chain of the burst. */
+static __rte_cold void
+mbuf_recycle(struct rte_mbuf *m)
+{
+	if (m->next != NULL)
+		rte_pktmbuf_free(m->next);
+	rte_pktmbuf_reset(m);
+}
+
+/* Hand over segments kept from an earlier burst, in order. */
+static __rte_cold uint16_t
+gso_stash_drain(struct vio_vq *vq, struct rte_mbuf **pkts, uint16_t nb_pkts)
+{
+	uint16_t n = RTE_MIN(nb_pkts, vq->gso_stash_nb);
+
+	memcpy(pkts, &vq->gso_stash[vq->gso_stash_head], n * sizeof(*pkts));
+	vq->gso_stash_head += n;
+	vq->gso_stash_nb -= n;
+	return n;
+}
+
+/*
+ * Segment the GSO packet at @p pkts[@p at] (the last of the burst; the slots
+ * after it are free): its segments take its place and the free slots, the
+ * rest wait in the stash for the next burst. Returns the burst's new count.
+ */
+static __rte_cold uint16_t
+gso_deliver(struct vio_vq *vq, struct rte_mempool *mp, struct rte_mbuf **pkts, uint16_t at,
+	    uint16_t nb_pkts)
+{
+	struct rte_mbuf *m = pkts[at];
+	uint32_t ol = atomic_load_explicit(&vq->offloads, memory_order_relaxed);
+	int n = vq_tso_segment(m, RTE_ETH_IS_IPV6_HDR(m->packet_type), m->tso_segsz, mp,
+			       vq->gso_stash, VIO_VQ_GSO_SEGS_MAX);
+	int i;
+
+	rte_pktmbuf_free(m);
+	if (n <= 0) {
+		if (n == -ENOMEM)
+			vq->stats.mbuf_alloc_failed++;
+		else
+			vq->stats.gso_dropped++;
+		return at;
+	}
+	for (i = 0; i < n; i++) {
+		/* Each segment's checksums are complete: tell a consumer that asked. */
+		if (ol & VIO_VQ_OFFLOAD_RX_CSUM)
+			vq->gso_stash[i]->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_GOOD |
+						      (RTE_ETH_IS_IPV4_HDR(m->packet_type)
+							       ? RTE_MBUF_F_RX_IP_CKSUM_GOOD
+							       : 0);
+	}
+	vq->stats.gso_sw++;
+	vq->stats.gso_segments += n;
+	vq->gso_stash_head = 0;
+	vq->gso_stash_nb = (uint16_t)n;
+	return at + gso_stash_drain(vq, pkts + at, nb_pkts - at);
 }
 
 static __rte_always_inline uint16_t
@@ -193,8 +263,12 @@ dequeue(struct vio_vq *vq, struct rte_mempool *mp, struct rte_mbuf **pkts, uint1
 {
 	struct vq_avail_pos pos = vq_burst_start(vq);
 	uint16_t avail_end = 0;
+	bool segment = false;
 	uint16_t i;
 
+	/* Segments of a GSO packet that did not fit in the last burst come first. */
+	if (unlikely(vq->gso_stash_nb != 0))
+		return gso_stash_drain(vq, pkts, nb_pkts);
 	if (unlikely(atomic_load_explicit(&vq->broken, memory_order_relaxed)))
 		return 0;
 	if (!packed) {
@@ -227,9 +301,22 @@ dequeue(struct vio_vq *vq, struct rte_mempool *mp, struct rte_mbuf **pkts, uint1
 		vq->stats.mbuf_alloc_failed++;
 		return 0;
 	}
-	for (i = 0; i < nb_pkts; i++) {
-		if (dequeue_one(vq, mp, pkts[i], packed, inflight, &pos, avail_end) != DEQ_OK)
-			break;
+	for (i = 0; i < nb_pkts;) {
+		enum deq_result r = dequeue_one(vq, mp, pkts[i], packed, inflight, &pos, avail_end);
+
+		if (likely(r == DEQ_OK)) {
+			i++;
+			continue;
+		}
+		if (r == DEQ_DROP) {
+			mbuf_recycle(pkts[i]);
+			continue;
+		}
+		if (r == DEQ_SEGMENT) {
+			segment = true;
+			i++;
+		}
+		break;
 	}
 	if (i < nb_pkts)
 		rte_pktmbuf_free_bulk(&pkts[i], nb_pkts - i);
@@ -239,6 +326,8 @@ dequeue(struct vio_vq *vq, struct rte_mempool *mp, struct rte_mbuf **pkts, uint1
 		vq->stats.packets += i;
 		vq->stats.bursts++;
 	}
+	if (unlikely(segment))
+		i = gso_deliver(vq, mp, pkts, i - 1, nb_pkts);
 	return i;
 }
 

@@ -48,36 +48,40 @@ extern "C" {
  * counts work, the second shortfalls that are not errors, the last group
  * (names starting with err_) the reasons a queue was marked broken.
  */
-#define VIO_VQ_STATS(X)                                                                       \
-	X(packets, "packets moved")                                                           \
-	X(bytes, "packet bytes moved, net headers excluded")                                  \
-	X(bursts, "burst calls that moved at least one packet")                               \
-	X(guest_notifications, "interrupts sent to the guest (call eventfd writes)")          \
-	X(guest_notifications_suppressed, "interrupts the guest's event suppression saved")   \
-	X(no_buffers, "enqueue: burst cut short, the guest posted too few receive buffers")   \
-	X(too_big, "enqueue: packet larger than the guest's buffer (mergeable off)")          \
-	X(mbuf_alloc_failed, "dequeue: burst cut short, the mempool was empty")               \
-	X(iotlb_misses, "burst cut short: an IOVA not in the IOTLB (asked, retried later)")   \
-	X(inflight_resubmitted, "chains an earlier instance held, processed after a restart") \
-	X(err_avail_idx, "avail index ran ahead of the last seen one by more than the ring")  \
-	X(err_desc_idx, "descriptor index out of range")                                      \
-	X(err_desc_loop, "split chain with more steps than descriptors: a loop")              \
-	X(err_chain_len, "packed chain longer than the ring")                                 \
-	X(err_indirect_nested, "indirect descriptor inside an indirect table")                \
-	X(err_indirect_next, "descriptor with both INDIRECT and NEXT")                        \
-	X(err_indirect_len, "indirect table length zero, too big or not a multiple of 16")    \
-	X(err_indirect_addr, "indirect table outside guest memory")                           \
-	X(err_indirect_feature, "indirect descriptor without VIRTIO_F_RING_INDIRECT_DESC")    \
-	X(err_chain_segs, "chain with more buffers than the engine's vector holds")           \
-	X(err_buf_id, "packed buffer id out of range")                                        \
-	X(err_addr, "buffer outside every memory region")                                     \
-	X(err_addr_overflow, "buffer address plus length overflows 64 bits")                  \
-	X(err_desc_dir, "device-writable buffer on transmit or read-only on receive")         \
-	X(err_zero_len, "chain of zero bytes")                                                \
-	X(err_short_chain, "chain too short for the net header plus data")                    \
-	X(err_pkt_len, "transmit packet longer than VIO_VQ_PKT_LEN_MAX")                      \
-	X(err_csum_offset, "net header csum_start/csum_offset beyond the packet")             \
-	X(err_gso, "net header gso_type unknown or gso_size zero")                            \
+#define VIO_VQ_STATS(X)                                                                            \
+	X(packets, "packets moved")                                                                \
+	X(bytes, "packet bytes moved, net headers excluded")                                       \
+	X(bursts, "burst calls that moved at least one packet")                                    \
+	X(guest_notifications, "interrupts sent to the guest (call eventfd writes)")               \
+	X(guest_notifications_suppressed, "interrupts the guest's event suppression saved")        \
+	X(no_buffers, "enqueue: burst cut short, the guest posted too few receive buffers")        \
+	X(too_big, "enqueue: packet larger than the guest's buffer (mergeable off)")               \
+	X(csum_sw, "checksums completed in software (the other side cannot)")                      \
+	X(gso_sw, "GSO packets segmented in software (the other side cannot take them whole)")     \
+	X(gso_segments, "segments the software segmentation made")                                 \
+	X(gso_dropped, "GSO packets dropped: headers at odds with gso_type, or too many segments") \
+	X(mbuf_alloc_failed, "dequeue: burst cut short, the mempool was empty")                    \
+	X(iotlb_misses, "burst cut short: an IOVA not in the IOTLB (asked, retried later)")        \
+	X(inflight_resubmitted, "chains an earlier instance held, processed after a restart")      \
+	X(err_avail_idx, "avail index ran ahead of the last seen one by more than the ring")       \
+	X(err_desc_idx, "descriptor index out of range")                                           \
+	X(err_desc_loop, "split chain with more steps than descriptors: a loop")                   \
+	X(err_chain_len, "packed chain longer than the ring")                                      \
+	X(err_indirect_nested, "indirect descriptor inside an indirect table")                     \
+	X(err_indirect_next, "descriptor with both INDIRECT and NEXT")                             \
+	X(err_indirect_len, "indirect table length zero, too big or not a multiple of 16")         \
+	X(err_indirect_addr, "indirect table outside guest memory")                                \
+	X(err_indirect_feature, "indirect descriptor without VIRTIO_F_RING_INDIRECT_DESC")         \
+	X(err_chain_segs, "chain with more buffers than the engine's vector holds")                \
+	X(err_buf_id, "packed buffer id out of range")                                             \
+	X(err_addr, "buffer outside every memory region")                                          \
+	X(err_addr_overflow, "buffer address plus length overflows 64 bits")                       \
+	X(err_desc_dir, "device-writable buffer on transmit or read-only on receive")              \
+	X(err_zero_len, "chain of zero bytes")                                                     \
+	X(err_short_chain, "chain too short for the net header plus data")                         \
+	X(err_pkt_len, "transmit packet longer than VIO_VQ_PKT_LEN_MAX")                           \
+	X(err_csum_offset, "net header csum_start/csum_offset beyond the packet")                  \
+	X(err_gso, "net header gso_type unknown or gso_size zero")                                 \
 	X(err_inflight, "inflight region at odds with the ring: more chains held than slots")
 
 /**
@@ -134,7 +138,41 @@ struct vio_vq_config {
 	 * says (a frontend cannot know where a crashed backend stood).
 	 */
 	void *inflight;
+	/** What the consumer of the queue's mbufs takes care of: VIO_VQ_OFFLOAD_* bits. */
+	uint32_t offloads;
 };
+
+/**
+ * @name Offloads the consumer of a queue's mbufs handles itself
+ *
+ * Without these bits (the default), the engine hands over only finished
+ * packets: a partial checksum (VIRTIO_NET_HDR_F_NEEDS_CSUM) is completed in
+ * software, and a GSO packet is segmented in software into packets of
+ * gso_size payload bytes with full checksums. With a bit set, the engine
+ * leaves that work to the consumer and describes it in the mbuf instead (the
+ * ethdev receive offload contract). See doc/engine.md, "Offloads".
+ * @{
+ */
+/**
+ * Receive checksum offload: a packet whose partial checksum sits where its
+ * parsed TCP or UDP header says comes with RTE_MBUF_F_RX_L4_CKSUM_NONE,
+ * packet_type, l2_len, l3_len and l4_len, the checksum field holding the
+ * pseudo-header sum (what RTE_MBUF_F_TX_TCP_CKSUM / _UDP_CKSUM expect).
+ */
+#define VIO_VQ_OFFLOAD_RX_CSUM (1u << 0)
+/**
+ * TCP LRO: a GSO packet comes whole, with RTE_MBUF_F_RX_LRO and tso_segsz
+ * (its checksum as with VIO_VQ_OFFLOAD_RX_CSUM, or completed in software).
+ */
+#define VIO_VQ_OFFLOAD_RX_LRO (1u << 1)
+/** @} */
+
+/**
+ * Most segments one GSO packet may become in software; a packet that would
+ * make more is dropped and counted (gso_dropped). 64 KiB of TCP payload at
+ * the smallest IPv4 MSS a Linux guest uses for GSO (536 bytes) is 123.
+ */
+#define VIO_VQ_GSO_SEGS_MAX 128
 
 /**
  * Bytes of the inflight region of a queue of @p size entries
@@ -159,6 +197,17 @@ struct vio_vq;
  */
 struct vio_vq *vio_vq_create(const struct vio_vq_config *cfg, int socket_id);
 
+/**
+ * Change what the consumer of the queue's mbufs handles (VIO_VQ_OFFLOAD_*),
+ * as vio_vq_config.offloads. Takes effect at the next burst.
+ *
+ * @return 0, or -EINVAL for an unknown bit.
+ *
+ * Thread safety: any thread (a burst running meanwhile uses the old or the
+ * new setting).
+ */
+int vio_vq_offloads_set(struct vio_vq *vq, uint32_t offloads);
+
 /** Free a queue. NULL is a no-op. Thread safety: the owning lcore no longer polls it. */
 void vio_vq_free(struct vio_vq *vq);
 
@@ -167,8 +216,14 @@ void vio_vq_free(struct vio_vq *vq);
  *
  * With VIRTIO_NET_F_MRG_RXBUF a packet may span several buffers
  * (num_buffers); without it each packet takes one chain, and a packet
- * larger than it stops the burst (counted in too_big). The net header is
- * filled from the mbuf's offload flags for the offloads the guest accepted.
+ * larger than it stops the burst (counted in too_big). The mbuf's transmit
+ * offload requests (RTE_MBUF_F_TX_IP_CKSUM, _TCP_CKSUM, _UDP_CKSUM,
+ * _TCP_SEG with l2_len, l3_len, l4_len and tso_segsz set, as ethdev defines
+ * them) become a NEEDS_CSUM or GSO net header when the guest accepted that
+ * offload, and are done in software when it did not: the checksum is written
+ * into the mbuf (which must be writable, as for any checksum offload) and its
+ * flags cleared; a TSO packet is segmented into mbufs from its own pool and
+ * sent as several packets, all or none.
  *
  * @param vq
  *   The queue.
@@ -186,10 +241,14 @@ uint16_t vio_vq_enqueue_burst(struct vio_vq *vq, struct rte_mbuf **pkts, uint16_
 
 /**
  * Copy packets out of the guest's transmit buffers (guest to host) into mbufs
- * from @p mp, chained when a packet is larger than one mbuf. Offload requests
- * in the net header become receive offload flags (RTE_MBUF_F_RX_L4_CKSUM_NONE
- * for a partial checksum, _GOOD for DATA_VALID, RTE_MBUF_F_RX_LRO and
- * tso_segsz for GSO).
+ * from @p mp, chained when a packet is larger than one mbuf. The net header's
+ * offload requests are honoured as the queue's offloads say
+ * (VIO_VQ_OFFLOAD_*): a partial checksum is completed in software or
+ * reported (RTE_MBUF_F_RX_L4_CKSUM_NONE), DATA_VALID becomes
+ * RTE_MBUF_F_RX_L4_CKSUM_GOOD, and a GSO packet is segmented in software or
+ * delivered whole (RTE_MBUF_F_RX_LRO, tso_segsz). A burst that meets a GSO
+ * packet to segment ends with its segments; those that do not fit in
+ * @p pkts come first in the next burst.
  *
  * @return
  *   Packets stored in @p pkts, now the caller's.

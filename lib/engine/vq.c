@@ -66,6 +66,11 @@ vio_vq_create(const struct vio_vq_config *cfg, int socket_id)
 		return NULL;
 	}
 	ret = config_check(cfg, name);
+	if (ret == 0 && (cfg->offloads & ~(VIO_VQ_OFFLOAD_RX_CSUM | VIO_VQ_OFFLOAD_RX_LRO)) != 0) {
+		rte_log(RTE_LOG_ERR, vio_engine_logtype, "vio_engine: %s: offloads 0x%x unknown\n",
+			name, cfg->offloads);
+		ret = -EINVAL;
+	}
 	if (ret < 0) {
 		rte_errno = -ret;
 		return NULL;
@@ -85,6 +90,9 @@ vio_vq_create(const struct vio_vq_config *cfg, int socket_id)
 	vq->guest_csum = cfg->features & VIO_BIT(VIO_NET_F_GUEST_CSUM);
 	vq->guest_tso4 = cfg->features & VIO_BIT(VIO_NET_F_GUEST_TSO4);
 	vq->guest_tso6 = cfg->features & VIO_BIT(VIO_NET_F_GUEST_TSO6);
+	vq->host_tso4 = cfg->features & VIO_BIT(VIO_NET_F_HOST_TSO4);
+	vq->host_tso6 = cfg->features & VIO_BIT(VIO_NET_F_HOST_TSO6);
+	atomic_init(&vq->offloads, cfg->offloads);
 	vq->callfd = cfg->callfd;
 	vq->errfd = cfg->errfd;
 	vq->log_ring_gpa = cfg->log_ring_gpa;
@@ -156,10 +164,21 @@ vio_vq_free(struct vio_vq *vq)
 	if (vq == NULL)
 		return;
 	vq_inflight_fini(vq);
+	if (vq->gso_stash_nb != 0)
+		rte_pktmbuf_free_bulk(&vq->gso_stash[vq->gso_stash_head], vq->gso_stash_nb);
 	rte_free(vq->copies);
 	rte_free(vq->shadow_split);
 	rte_free(vq->shadow_packed);
 	rte_free(vq);
+}
+
+int
+vio_vq_offloads_set(struct vio_vq *vq, uint32_t offloads)
+{
+	if (vq == NULL || (offloads & ~(VIO_VQ_OFFLOAD_RX_CSUM | VIO_VQ_OFFLOAD_RX_LRO)) != 0)
+		return -EINVAL;
+	atomic_store_explicit(&vq->offloads, offloads, memory_order_relaxed);
+	return 0;
 }
 
 void

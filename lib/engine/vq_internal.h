@@ -78,6 +78,9 @@ struct vio_vq {
 	bool guest_csum;
 	bool guest_tso4;
 	bool guest_tso6;
+	bool host_tso4; /* the guest may send TCP GSO packets over IPv4 */
+	bool host_tso6;
+	atomic_uint offloads; /* VIO_VQ_OFFLOAD_*: what the consumer does itself */
 	int callfd;
 	int errfd;
 	const struct vio_iotlb *iotlb; /* NULL: addresses are GPAs */
@@ -129,6 +132,10 @@ struct vio_vq {
 	uint32_t nb_hdrs;
 	struct vio_ring_seg seg[VQ_MAX_SEGS];
 	struct vq_iov iov[VQ_MAX_IOV];
+	/* Dequeue: segments of a GSO packet that did not fit in their burst. */
+	uint16_t gso_stash_head;
+	uint16_t gso_stash_nb;
+	struct rte_mbuf *gso_stash[VIO_VQ_GSO_SEGS_MAX];
 };
 
 /* Where a packet's copies start, to drop them if the packet is rolled back. */

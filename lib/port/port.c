@@ -53,9 +53,8 @@ struct vio_port {
 	int last_vid; /* the vid new_device gave, until destroy_device */
 };
 
-#define TSO_FEATURES                                                   \
-	(VIO_BIT(VIO_NET_F_HOST_TSO4) | VIO_BIT(VIO_NET_F_HOST_TSO6) | \
-	 VIO_BIT(VIO_NET_F_GUEST_TSO4) | VIO_BIT(VIO_NET_F_GUEST_TSO6))
+/* tso=1: the guest may send GSO packets (receiving them is offered either way). */
+#define TSO_FEATURES (VIO_BIT(VIO_NET_F_HOST_TSO4) | VIO_BIT(VIO_NET_F_HOST_TSO6))
 
 /* ------------------------------------------------------------------------ */
 /* Events from the vhost layer (control thread)                              */
@@ -169,7 +168,6 @@ socket_setup(struct vio_port *p)
 	if (ret == 0)
 		ret = vio_vhost_get_features_offered(path, &features);
 	if (ret == 0) {
-		/* tso: net_vhost's meaning, the four TSO features offered or none. */
 		if (p->cfg.tso)
 			ret = vio_vhost_set_features(path, features | TSO_FEATURES);
 		else
@@ -290,6 +288,12 @@ vio_port_queue_stats_get(const struct vio_port *port, uint16_t qp, enum vio_port
 	if (vid < 0)
 		return -ENODEV;
 	return vio_vhost_queue_stats_get(vid, 2 * qp + (dir == VIO_PORT_DIR_FROM_GUEST), stats);
+}
+
+int
+vio_port_offloads_set(struct vio_port *port, uint32_t offloads)
+{
+	return vio_vhost_set_offloads(port->cfg.iface, offloads);
 }
 
 int

@@ -212,6 +212,19 @@ int vio_port_queue_stats_get(const struct vio_port *port, uint16_t qp, enum vio_
 int vio_port_mtu_get(const struct vio_port *port, uint16_t *mtu);
 
 /**
+ * What the application does itself with the packets it receives from the
+ * port: VIO_VQ_OFFLOAD_* bits of vio_engine.h (partial checksums left to it,
+ * GSO packets taken whole). Without them (the default) vio completes partial
+ * checksums and segments GSO packets in software. Applies to the current
+ * connection's queues at their next burst and to every later connection.
+ *
+ * @return 0, or -EINVAL (an unknown bit).
+ *
+ * Thread safety: any thread.
+ */
+int vio_port_offloads_set(struct vio_port *port, uint32_t offloads);
+
+/**
  * A copy of the guest's kick eventfd of the guest's transmit queue @p qp,
  * to sleep on (epoll) while the queue is empty. The frontend may replace it
  * when it restarts the ring: take a new one after every link_cb(up) and

@@ -163,6 +163,7 @@ vq_create(struct local_backend *lb, uint16_t idx, uint32_t base)
 	vc.errfd = lb->dev->err.fd;
 	vc.iotlb = lb->iotlb;
 	vc.missfd = lb->dev->err.fd;
+	vc.offloads = lb->dev->sock->offloads;
 	if (packed) {
 		sizes[0] = vio_vring_packed_desc_bytes(c->size);
 		sizes[1] = sizes[2] = sizeof(struct vio_vring_packed_event);

@@ -579,6 +579,26 @@ vio_vhost_mask_protocol_features(const char *path, uint64_t mask)
 }
 
 int
+vio_vhost_set_offloads(const char *path, uint32_t offloads)
+{
+	if ((offloads & ~(VIO_VQ_OFFLOAD_RX_CSUM | VIO_VQ_OFFLOAD_RX_LRO)) != 0)
+		return -EINVAL;
+	WITH_SOCKET(path, {
+		unsigned int i;
+
+		s->offloads = offloads;
+		/* The queues of the current connection too: the lock keeps them alive. */
+		for (i = 0; s->dev != NULL && i < VHOST_MAX_VRINGS; i++) {
+			struct vio_vq *vq = atomic_load_explicit(&s->dev->vrings[i].live,
+								 memory_order_acquire);
+
+			if (vq != NULL)
+				vio_vq_offloads_set(vq, offloads);
+		}
+	});
+}
+
+int
 vio_vhost_set_max_queue_pairs(const char *path, uint16_t nb_pairs)
 {
 	if (nb_pairs == 0 || nb_pairs > VIO_VHOST_MAX_QUEUE_PAIRS)

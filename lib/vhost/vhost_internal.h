@@ -43,21 +43,27 @@ extern int vio_vhost_logtype;
 
 /* virtio-net features a vhost-user frontend may negotiate with vio. */
 #define VHOST_F_LOG_ALL 26
-#define VHOST_FEATURES_SUPPORTED                                                                 \
-	(VIO_BIT(VIO_F_VERSION_1) | VIO_BIT(VIO_NET_F_MRG_RXBUF) |                               \
-	 VIO_BIT(VIO_F_RING_INDIRECT_DESC) | VIO_BIT(VIO_F_RING_EVENT_IDX) |                     \
-	 VIO_BIT(VIO_F_RING_PACKED) | VIO_BIT(VIO_F_IN_ORDER) | VIO_BIT(VIO_NET_F_MQ) |          \
-	 VIO_BIT(VIO_NET_F_MTU) | VIO_BIT(VIO_NET_F_STATUS) | VIO_BIT(VIO_NET_F_CSUM) |          \
-	 VIO_BIT(VIO_NET_F_GUEST_CSUM) | VIO_BIT(VIO_NET_F_HOST_TSO4) |                          \
-	 VIO_BIT(VIO_NET_F_HOST_TSO6) | VIO_BIT(VIO_NET_F_GUEST_TSO4) |                          \
-	 VIO_BIT(VIO_NET_F_GUEST_TSO6) | VIO_BIT(VIO_F_PROTOCOL_FEATURES) |                      \
-	 VIO_BIT(VHOST_F_LOG_ALL) | VIO_BIT(VIO_F_NOTIFY_ON_EMPTY) | VIO_BIT(VIO_F_ANY_LAYOUT) | \
+#define VHOST_FEATURES_SUPPORTED                                                        \
+	(VIO_BIT(VIO_F_VERSION_1) | VIO_BIT(VIO_NET_F_MRG_RXBUF) |                      \
+	 VIO_BIT(VIO_F_RING_INDIRECT_DESC) | VIO_BIT(VIO_F_RING_EVENT_IDX) |            \
+	 VIO_BIT(VIO_F_RING_PACKED) | VIO_BIT(VIO_F_IN_ORDER) | VIO_BIT(VIO_NET_F_MQ) | \
+	 VIO_BIT(VIO_NET_F_MTU) | VIO_BIT(VIO_NET_F_STATUS) | VIO_BIT(VIO_NET_F_CSUM) | \
+	 VIO_BIT(VIO_NET_F_GUEST_CSUM) | VIO_BIT(VIO_NET_F_HOST_TSO4) |                 \
+	 VIO_BIT(VIO_NET_F_HOST_TSO6) | VIO_BIT(VIO_NET_F_GUEST_TSO4) |                 \
+	 VIO_BIT(VIO_NET_F_GUEST_TSO6) | VIO_BIT(VIO_NET_F_GUEST_ECN) |                 \
+	 VIO_BIT(VIO_F_PROTOCOL_FEATURES) | VIO_BIT(VHOST_F_LOG_ALL) |                  \
+	 VIO_BIT(VIO_F_NOTIFY_ON_EMPTY) | VIO_BIT(VIO_F_ANY_LAYOUT) |                   \
 	 VIO_BIT(VIO_F_ACCESS_PLATFORM))
-/* Offered by default: what DPDK's net_vhost offers with tso=0 (a vIOMMU: VIO_VHOST_F_IOMMU). */
-#define VHOST_FEATURES_DEFAULT                                             \
-	(VHOST_FEATURES_SUPPORTED &                                        \
-	 ~(VIO_BIT(VIO_NET_F_HOST_TSO4) | VIO_BIT(VIO_NET_F_HOST_TSO6) |   \
-	   VIO_BIT(VIO_NET_F_GUEST_TSO4) | VIO_BIT(VIO_NET_F_GUEST_TSO6) | \
+/*
+ * Offered by default: everything but the guest's own GSO (HOST_TSO4/6, which
+ * net_vhost's tso=1 adds) and a vIOMMU (VIO_VHOST_F_IOMMU). The guest-side
+ * GSO features stay, as with net_vhost: a guest without mergeable buffers
+ * posts buffers large enough for its MTU only when it may receive GSO, and vio
+ * sends a GSO packet only for an mbuf that asks for TSO.
+ */
+#define VHOST_FEATURES_DEFAULT                                           \
+	(VHOST_FEATURES_SUPPORTED &                                      \
+	 ~(VIO_BIT(VIO_NET_F_HOST_TSO4) | VIO_BIT(VIO_NET_F_HOST_TSO6) | \
 	   VIO_BIT(VIO_F_ACCESS_PLATFORM)))
 
 #define VHOST_PROTOCOL_FEATURES_SUPPORTED                                                         \
@@ -147,6 +153,7 @@ struct vhost_socket {
 	uint64_t features;          /* offered */
 	uint64_t protocol_features; /* offered */
 	uint16_t max_queue_pairs;
+	uint32_t offloads; /* VIO_VQ_OFFLOAD_*: what the application does itself */
 	bool owner_set;
 	mode_t mode;
 	uid_t uid;

@@ -101,6 +101,18 @@ int vio_vhost_get_features_offered(const char *path, uint64_t *features);
 /** Remove protocol features (VHOST_USER_PROTOCOL_F_* bits) from what is offered. */
 int vio_vhost_mask_protocol_features(const char *path, uint64_t mask);
 
+/**
+ * What the application does itself with the packets it dequeues on @p path:
+ * VIO_VQ_OFFLOAD_* bits (vio_engine.h), 0 by default (vio completes partial
+ * checksums and segments GSO packets in software). Applies to the queues of
+ * the current connection at their next burst, and to later connections.
+ *
+ * @return 0, -EINVAL (an unknown bit) or -ENOENT.
+ *
+ * Thread safety: any thread.
+ */
+int vio_vhost_set_offloads(const char *path, uint32_t offloads);
+
 /** Queue pairs offered on @p path (1 to VIO_VHOST_MAX_QUEUE_PAIRS, default 1). */
 int vio_vhost_set_max_queue_pairs(const char *path, uint16_t nb_pairs);
 

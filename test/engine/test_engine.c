@@ -355,33 +355,22 @@ run_offloads(bool packed)
 	T_EQ(gh->gso_size, 1448);
 	T_EQ(gh->hdr_len, 54);
 
-	/* Guest to host: NEEDS_CSUM and GSO become receive offload flags. */
-	h.flags = VIO_NET_HDR_F_NEEDS_CSUM;
-	h.csum_start = 34;
-	h.csum_offset = 16;
-	h.gso_type = VIO_NET_HDR_GSO_TCPV4;
-	h.gso_size = 1448;
-	gpa = guest_tx_buf(&g, 3, 3000, &h);
-	b.addr = gpa;
-	b.len = HDR_LEN + 3000;
-	b.write = 0;
-	T_ASSERT(tg_vq_post(&tx, &b, 1, false) >= 0, "post");
-	/* And one with DATA_VALID. */
+	/*
+	 * Guest to host: DATA_VALID becomes RX_L4_CKSUM_GOOD (NEEDS_CSUM and GSO,
+	 * which need real headers, are in test_offload.c).
+	 */
 	memset(&h, 0, sizeof(h));
 	h.flags = VIO_NET_HDR_F_DATA_VALID;
 	gpa = guest_tx_buf(&g, 4, 100, &h);
 	b.addr = gpa;
 	b.len = HDR_LEN + 100;
+	b.write = 0;
 	T_ASSERT(tg_vq_post(&tx, &b, 1, false) >= 0, "post");
 	tg_vq_publish(&tx);
-	T_EQ(vio_vq_dequeue_burst(tx.vq, pool, out, 2), 2);
-	T_EQ(out[0]->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK, RTE_MBUF_F_RX_L4_CKSUM_NONE);
-	T_ASSERT(out[0]->ol_flags & RTE_MBUF_F_RX_LRO, "LRO flag");
-	T_EQ(out[0]->tso_segsz, 1448);
-	T_EQ(check_mbuf(out[0], 3, 3000), 0);
-	T_EQ(out[1]->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK, RTE_MBUF_F_RX_L4_CKSUM_GOOD);
+	T_EQ(vio_vq_dequeue_burst(tx.vq, pool, out, 2), 1);
+	T_EQ(out[0]->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK, RTE_MBUF_F_RX_L4_CKSUM_GOOD);
+	T_EQ(check_mbuf(out[0], 4, 100), 0);
 	rte_pktmbuf_free(out[0]);
-	rte_pktmbuf_free(out[1]);
 	tg_vq_fini(&tx);
 	tg_vq_fini(&rx);
 	tg_mem_fini(&g);
