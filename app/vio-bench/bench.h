@@ -36,8 +36,9 @@ struct bench_opts {
 	uint32_t buf_len;     /* --buf-len: bytes of each guest receive buffer */
 	unsigned int regions; /* --regions: guest memory regions of the engine cells */
 	bool notify;          /* --notify: the guest keeps interrupts on */
-	bool engine;          /* false with --no-engine */
-	bool mem;             /* false with --no-mem */
+	bool csum;   /* --csum: UDP/IPv4 packets with partial checksums, done in software */
+	bool engine; /* false with --no-engine */
+	bool mem;    /* false with --no-mem */
 	unsigned int mem_regions[BENCH_MAX_MEM_TABLES]; /* --mem-regions */
 	unsigned int nb_mem_regions;
 	uint64_t lookups; /* --lookups: translations per run */

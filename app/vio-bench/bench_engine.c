@@ -19,6 +19,8 @@
 
 #include <rte_cycles.h>
 #include <rte_errno.h>
+#include <rte_ip.h>
+#include <rte_udp.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
@@ -35,6 +37,7 @@
 #define RX_POOL_CACHE 256
 
 struct bench_engine {
+	bool csum;     /* --csum: UDP/IPv4 with partial checksums, completed in software */
 	char name[40]; /* "split 64 enqueue", for messages */
 	enum bench_dir dir;
 	bool packed;
@@ -61,6 +64,59 @@ static uint8_t
 pkt_byte(uint32_t off)
 {
 	return (uint8_t)(off * 131 + (off >> 8) + 1);
+}
+
+/* --csum: Ethernet, IPv4, UDP; the checksum field, 2 bytes at CSUM_FIELD, differs by run. */
+#define CSUM_START 34
+#define CSUM_FIELD (CSUM_START + 6)
+#define CSUM_HDRS  (CSUM_START + 8)
+
+/* The reference packet of --csum: UDP/IPv4, the pseudo-header sum in the checksum field. */
+static void
+csum_ref_build(uint8_t *p, uint32_t len)
+{
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(p + 14);
+	struct rte_udp_hdr *u = (struct rte_udp_hdr *)(p + CSUM_START);
+
+	memset(p, 0x02, 12);
+	p[12] = 0x08; /* IPv4 */
+	p[13] = 0x00;
+	memset(ip, 0, sizeof(*ip) + sizeof(*u));
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(len - 14));
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_UDP;
+	ip->src_addr = rte_cpu_to_be_32(RTE_IPV4(192, 0, 2, 1));
+	ip->dst_addr = rte_cpu_to_be_32(RTE_IPV4(192, 0, 2, 2));
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	u->src_port = rte_cpu_to_be_16(9);
+	u->dst_port = rte_cpu_to_be_16(9);
+	u->dgram_len = rte_cpu_to_be_16((uint16_t)(len - CSUM_START));
+	u->dgram_cksum = rte_ipv4_phdr_cksum(ip, 0);
+}
+
+/* The packet's bytes are the reference's (with --csum: but for the checksum field). */
+static bool
+bytes_match(const struct bench_engine *b, const uint8_t *p)
+{
+	if (!b->csum)
+		return memcmp(p, b->ref, b->pkt_len) == 0;
+	return memcmp(p, b->ref, CSUM_FIELD) == 0 &&
+	       memcmp(p + CSUM_FIELD + 2, b->ref + CSUM_FIELD + 2, b->pkt_len - CSUM_FIELD - 2) ==
+		       0;
+}
+
+/* --csum: what an application asks of the transmit side, set again before each burst. */
+static void
+csum_request(struct rte_mbuf **pkts, uint16_t n)
+{
+	uint16_t i;
+
+	for (i = 0; i < n; i++) {
+		pkts[i]->ol_flags = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_UDP_CKSUM;
+		pkts[i]->l2_len = 14;
+		pkts[i]->l3_len = 20;
+	}
 }
 
 /* Post buffer @p i and remember which id holds it. */
@@ -93,7 +149,7 @@ used_check(const struct bench_engine *b, uint16_t i, uint32_t len)
 		if (len <= b->buf_len)
 			return 0;
 	} else if (len == b->hdr_len + b->pkt_len && h->num_buffers == 1 &&
-		   memcmp(p + b->hdr_len, b->ref, b->pkt_len) == 0) {
+		   bytes_match(b, p + b->hdr_len)) {
 		return 0;
 	}
 	fprintf(stderr, "vio-bench: %s: used entry of buffer %u: len %u or its bytes are wrong\n",
@@ -178,8 +234,17 @@ guest_setup(struct bench_engine *b, const struct bench_opts *o)
 		b->bufs[i].len = b->buf_len;
 		b->bufs[i].write = b->dir == BENCH_DIR_ENQUEUE;
 		/* A packet to transmit: a zero net header (no offloads), then the bytes. */
-		if (b->dir == BENCH_DIR_DEQUEUE)
-			memcpy((uint8_t *)tg_ptr(&b->g, gpa) + b->hdr_len, b->ref, b->pkt_len);
+		if (b->dir == BENCH_DIR_DEQUEUE) {
+			struct vio_net_hdr_mrg *h = tg_ptr(&b->g, gpa);
+
+			memset(h, 0, b->hdr_len);
+			if (b->csum) { /* --csum: as a guest's stack leaves a UDP packet */
+				h->hdr.flags = VIO_NET_HDR_F_NEEDS_CSUM;
+				h->hdr.csum_start = CSUM_START;
+				h->hdr.csum_offset = CSUM_FIELD - CSUM_START;
+			}
+			memcpy((uint8_t *)h + b->hdr_len, b->ref, b->pkt_len);
+		}
 		if (guest_post(b, i) < 0)
 			return -1;
 	}
@@ -234,7 +299,11 @@ mbufs_check(const struct bench_engine *b, uint16_t n)
 		const struct rte_mbuf *m = b->pkts[i];
 
 		if (m->pkt_len != b->pkt_len || m->nb_segs != 1 ||
-		    memcmp(rte_pktmbuf_mtod(m, const void *), b->ref, b->pkt_len) != 0) {
+		    !bytes_match(b, rte_pktmbuf_mtod(m, const uint8_t *)) ||
+		    (b->csum &&
+		     rte_ipv4_udptcp_cksum_verify(
+			     rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, 14),
+			     rte_pktmbuf_mtod_offset(m, const void *, CSUM_START)) != 0)) {
 			fprintf(stderr, "vio-bench: %s: packet %u: length %u or bytes wrong\n",
 				b->name, i, m->pkt_len);
 			return -1;
@@ -252,6 +321,8 @@ engine_verify(struct bench_engine *b)
 	int ret;
 
 	if (b->dir == BENCH_DIR_ENQUEUE) {
+		if (b->csum)
+			csum_request(b->pkts, b->burst);
 		n = vio_vq_enqueue_burst(b->q.vq, b->pkts, b->burst);
 		b->next_pkt = b->burst % b->nb_pkts;
 		ret = 0;
@@ -287,6 +358,7 @@ bench_engine_create(const struct bench_opts *o, bool packed, enum bench_dir dir,
 	b->dir = dir;
 	b->packed = packed;
 	b->mrg = o->mrg;
+	b->csum = o->csum;
 	b->pkt_len = pkt_len;
 	b->hdr_len = sizeof(struct vio_net_hdr_mrg); /* VERSION_1 (virtio 1.2, 5.1.6) */
 	b->buf_len = dir == BENCH_DIR_ENQUEUE ? o->buf_len : b->hdr_len + pkt_len;
@@ -299,6 +371,13 @@ bench_engine_create(const struct bench_opts *o, bool packed, enum bench_dir dir,
 		goto err;
 	for (i = 0; i < pkt_len; i++)
 		b->ref[i] = pkt_byte(i);
+	if (b->csum && pkt_len < CSUM_HDRS) {
+		fprintf(stderr, "vio-bench: %s: --csum needs packets of %u bytes or more\n",
+			b->name, CSUM_HDRS);
+		goto err;
+	}
+	if (b->csum)
+		csum_ref_build(b->ref, pkt_len);
 	if (guest_setup(b, o) < 0 || host_setup(b) < 0 || engine_verify(b) < 0)
 		goto err;
 	return b;
@@ -320,6 +399,8 @@ enqueue_run(struct bench_engine *b, uint64_t nb_pkts)
 
 		if (guest_recycle(b, false) < 0)
 			return -1;
+		if (b->csum)
+			csum_request(pkts, b->burst);
 		t0 = rte_rdtsc_precise();
 		n = vio_vq_enqueue_burst(b->q.vq, pkts, b->burst);
 		t1 = rte_rdtsc_precise();

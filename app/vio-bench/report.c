@@ -70,9 +70,9 @@ print_engine(FILE *f, const struct bench_opts *o, const struct bench_results *r)
 		o->runs, RTE_ALIGN_CEIL(o->packets, o->burst));
 	fprintf(f,
 		"TSC %.3f GHz (Mpps = TSC Hz / median), burst %u, ring %u, mergeable %s, "
-		"guest interrupts %s\n",
+		"guest interrupts %s, software checksums %s\n",
 		(double)r->tsc_hz / 1e9, o->burst, o->ring, o->mrg ? "on" : "off",
-		o->notify ? "on" : "off");
+		o->notify ? "on" : "off", o->csum ? "on (--csum)" : "off");
 	fprintf(f, "%-6s %5s  %-34s  %s\n", "ring", "size", "enqueue (host to guest)",
 		"dequeue (guest to host)");
 	for (i = 0; i < r->nb_cells; i++) {

@@ -187,7 +187,8 @@ enqueue_one(struct vio_vq *vq, struct rte_mbuf *m, const bool packed, const bool
 /*
  * A TSO packet the guest cannot take whole (no GUEST_TSO4/6 or no
  * GUEST_CSUM): segmented in software, from the packet's own pool, and sent as
- * that many packets, all or none.
+ * that many packets, all or none. Inlined: out of line (noinline, cold) it
+ * cost packed 64-byte enqueues 7% in a vio-bench A/B, by code layout alone.
  */
 static __rte_always_inline enum enq_result
 enqueue_segmented(struct vio_vq *vq, struct rte_mbuf *m, const bool packed, const bool mrg,

@@ -251,6 +251,21 @@ vq_rx_offload(struct vio_vq *vq, struct rte_mbuf *m, const struct vio_net_hdr *h
 	uint32_t ptype, l4;
 	bool tcp, udp, layout;
 
+	if (h->gso_type == VIO_NET_HDR_GSO_NONE && !(ol & VIO_VQ_OFFLOAD_RX_CSUM)) {
+		/*
+		 * Nobody reads the flags or the lengths: finish the checksum where
+		 * the guest says, without parsing (it halves the cost of a 64-byte
+		 * packet). Offset 6 is UDP's field, whose 0 is sent as 0xffff.
+		 */
+		if (h->flags & VIO_NET_HDR_F_DATA_VALID)
+			m->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+		if ((h->flags & VIO_NET_HDR_F_NEEDS_CSUM) &&
+		    vq_csum_complete(m, h->csum_start, h->csum_offset,
+				     h->csum_offset == offsetof(struct rte_udp_hdr, dgram_cksum)) ==
+			    0)
+			vq->stats.csum_sw++;
+		return VQ_RX_OL_DELIVER;
+	}
 	ptype = rte_net_get_ptype(m, &hl,
 				  RTE_PTYPE_L2_MASK | RTE_PTYPE_L3_MASK | RTE_PTYPE_L4_MASK);
 	l4 = ptype & RTE_PTYPE_L4_MASK;
