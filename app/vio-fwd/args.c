@@ -177,6 +177,16 @@ fwd_usage(FILE *f)
 		"              txonly UDP ports, 0 to 65535 (DST defaults to SRC); default %u,%u\n"
 		"       --ip ADDR\n"
 		"              icmpecho: the IPv4 address answered; default " DEFAULT_IP "\n"
+		"       --offload\n"
+		"              io, mac, macswap: leave checksums and TCP segmentation to the\n"
+		"              ports. Every port that can gets Rx TCP/UDP checksum offload\n"
+		"              (and TCP LRO) enabled when every port can do the matching Tx\n"
+		"              offload; a packet received with its checksum unfinished\n"
+		"              (RTE_MBUF_F_RX_L4_CKSUM_NONE) or whole as GSO (RX_LRO) is sent\n"
+		"              with the Tx checksum (and TSO) request. Between two vio ports\n"
+		"              a guest's partial checksum and GSO reach the other guest as\n"
+		"              they left, computed by nobody. Default: no offload is enabled,\n"
+		"              and the ports hand over finished packets\n"
 		"       --no-promisc\n"
 		"              leave promiscuous mode off (by default it is turned on where\n"
 		"              the PMD supports it)\n"
@@ -452,6 +462,7 @@ enum opt_id {
 	OPT_TX_UDP,
 	OPT_IP,
 	OPT_NO_PROMISC,
+	OPT_OFFLOAD,
 	OPT_STATS_PERIOD,
 	OPT_DURATION,
 };
@@ -475,6 +486,7 @@ static const struct option long_opts[] = {
 	{ "tx-udp", required_argument, NULL, OPT_TX_UDP },
 	{ "ip", required_argument, NULL, OPT_IP },
 	{ "no-promisc", no_argument, NULL, OPT_NO_PROMISC },
+	{ "offload", no_argument, NULL, OPT_OFFLOAD },
 	{ "stats-period", required_argument, NULL, OPT_STATS_PERIOD },
 	{ "duration", required_argument, NULL, OPT_DURATION },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -542,6 +554,9 @@ parse_one(struct fwd_opts *o, int id, const char *long_name, const char *arg)
 		return parse_ip(name, arg, &o->ip);
 	case OPT_NO_PROMISC:
 		o->promisc = false;
+		return 0;
+	case OPT_OFFLOAD:
+		o->offload = true;
 		return 0;
 	case OPT_STATS_PERIOD:
 		return parse_seconds(name, arg, 0.1, &o->stats_period);

@@ -75,6 +75,7 @@ struct fwd_opts {
 	double duration;     /* seconds, 0: until SIGINT or SIGTERM */
 	bool quiet;
 	bool promisc;
+	bool offload; /* --offload: carry partial checksums and GSO across */
 	bool help;
 };
 
@@ -126,6 +127,7 @@ struct fwd_stream {
 	uint32_t ip_be;               /* icmpecho: the address answered, network order */
 	struct rte_mempool *pool;     /* txonly: where frames come from */
 	const uint8_t *tx_frame;      /* txonly: the frame copied into every mbuf */
+	bool offload;                 /* --offload: turn Rx offload flags into Tx requests */
 
 	/* Written by the stream's lcore. */
 	struct fwd_stream_stats stats;
@@ -165,6 +167,8 @@ struct fwd_ctx {
 	bool main_forwards; /* no worker lcore: the main lcore forwards */
 	struct rte_mempool *pools[RTE_MAX_NUMA_NODES + 1];
 	uint32_t nb_mbufs;
+	uint64_t rx_offloads; /* --offload: enabled on every port that has them */
+	uint64_t tx_offloads;
 	uint64_t tsc_hz;
 	uint64_t start_tsc; /* forwarding launched */
 	uint64_t stop_tsc;  /* forwarding stopped */

@@ -160,6 +160,34 @@ make_frames(struct fwd_stream *fs, struct rte_mbuf **pkts)
 	return fs->burst;
 }
 
+/*
+ * --offload: what the rx port left unfinished, the tx port is asked to
+ * finish (the ethdev offload contract): a partial checksum becomes a Tx
+ * checksum request, a GSO packet (RX_LRO, tso_segsz) a TSO request. The rx
+ * port set packet_type and l2/l3/l4_len, and left the pseudo-header sum in
+ * the checksum field, which is what the Tx requests expect.
+ */
+static __rte_always_inline void
+carry_offloads(struct rte_mbuf **pkts, uint16_t nb)
+{
+	uint16_t i;
+
+	for (i = 0; i < nb; i++) {
+		struct rte_mbuf *m = pkts[i];
+		uint64_t ol = m->ol_flags, tx;
+		uint32_t l4 = m->packet_type & RTE_PTYPE_L4_MASK;
+
+		if (likely((ol & RTE_MBUF_F_RX_L4_CKSUM_MASK) != RTE_MBUF_F_RX_L4_CKSUM_NONE &&
+			   !(ol & RTE_MBUF_F_RX_LRO)))
+			continue;
+		tx = RTE_ETH_IS_IPV6_HDR(m->packet_type) ? RTE_MBUF_F_TX_IPV6 : RTE_MBUF_F_TX_IPV4;
+		tx |= l4 == RTE_PTYPE_L4_UDP ? RTE_MBUF_F_TX_UDP_CKSUM : RTE_MBUF_F_TX_TCP_CKSUM;
+		if (ol & RTE_MBUF_F_RX_LRO)
+			tx |= RTE_MBUF_F_TX_TCP_SEG;
+		m->ol_flags = tx;
+	}
+}
+
 /* One poll of one stream; @p mode is a constant in every instance. */
 static __rte_always_inline void
 stream_poll(struct fwd_stream *fs, const enum fwd_mode mode)
@@ -201,6 +229,8 @@ stream_poll(struct fwd_stream *fs, const enum fwd_mode mode)
 	}
 
 	nb_tx = 0;
+	if (mode != FWD_MODE_TXONLY && mode != FWD_MODE_ICMPECHO && fs->offload)
+		carry_offloads(pkts, nb_fwd);
 	if (nb_fwd > 0) {
 		nb_tx = rte_eth_tx_burst(fs->tx_port, fs->tx_queue, pkts, nb_fwd);
 		if (unlikely(nb_tx < nb_fwd)) {

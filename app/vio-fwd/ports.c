@@ -258,6 +258,59 @@ queue_lcore(const struct fwd_ctx *ctx, uint16_t pid, uint16_t q, bool rx)
 	return NO_LCORE;
 }
 
+/*
+ * --offload: an Rx offload is worth enabling only if every port can finish
+ * what it leaves unfinished (a packet may leave by any of them): Rx checksums
+ * when every port has Tx TCP and UDP checksums, LRO when every port has TSO.
+ */
+static int
+offloads_choose(struct fwd_ctx *ctx)
+{
+	const uint64_t rx_csum = RTE_ETH_RX_OFFLOAD_TCP_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
+	const uint64_t tx_csum = RTE_ETH_TX_OFFLOAD_TCP_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
+	uint64_t tx_all = UINT64_MAX, rx_any = 0;
+	unsigned int i;
+
+	for (i = 0; i < ctx->nb_ports; i++) {
+		struct rte_eth_dev_info info;
+		int ret = rte_eth_dev_info_get(ctx->port_ids[i], &info);
+
+		if (ret != 0) {
+			fprintf(stderr, PROG ": port %u: device info: %s\n", ctx->port_ids[i],
+				strerror(-ret));
+			return -1;
+		}
+		tx_all &= info.tx_offload_capa;
+		rx_any |= info.rx_offload_capa;
+	}
+	if ((tx_all & tx_csum) == tx_csum) {
+		ctx->rx_offloads |= rx_any & rx_csum;
+		ctx->tx_offloads |= tx_csum;
+		if (tx_all & RTE_ETH_TX_OFFLOAD_TCP_TSO) {
+			ctx->rx_offloads |= rx_any & RTE_ETH_RX_OFFLOAD_TCP_LRO;
+			ctx->tx_offloads |= RTE_ETH_TX_OFFLOAD_TCP_TSO;
+		}
+	}
+	/* LRO packets are chained: every port must send chains. */
+	if ((ctx->rx_offloads & RTE_ETH_RX_OFFLOAD_TCP_LRO) &&
+	    !(tx_all & RTE_ETH_TX_OFFLOAD_MULTI_SEGS)) {
+		ctx->rx_offloads &= ~RTE_ETH_RX_OFFLOAD_TCP_LRO;
+		ctx->tx_offloads &= ~RTE_ETH_TX_OFFLOAD_TCP_TSO;
+	}
+	if (tx_all & RTE_ETH_TX_OFFLOAD_MULTI_SEGS)
+		ctx->tx_offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	for (i = 0; i < ctx->nb_streams; i++)
+		ctx->streams[i].offload = ctx->rx_offloads != 0;
+	if (!ctx->opts->quiet)
+		printf(PROG ": --offload: Rx%s%s%s, Tx%s%s\n",
+		       ctx->rx_offloads & RTE_ETH_RX_OFFLOAD_TCP_CKSUM ? " tcp_cksum" : "",
+		       ctx->rx_offloads & RTE_ETH_RX_OFFLOAD_UDP_CKSUM ? " udp_cksum" : "",
+		       ctx->rx_offloads & RTE_ETH_RX_OFFLOAD_TCP_LRO ? " tcp_lro" : "",
+		       ctx->tx_offloads & tx_csum ? " tcp_cksum udp_cksum" : " none",
+		       ctx->tx_offloads & RTE_ETH_TX_OFFLOAD_TCP_TSO ? " tcp_tso" : "");
+	return 0;
+}
+
 static int
 port_start(struct fwd_ctx *ctx, struct fwd_port *p)
 {
@@ -278,6 +331,8 @@ port_start(struct fwd_ctx *ctx, struct fwd_port *p)
 						   (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP |
 						    RTE_ETH_RSS_TCP);
 	}
+	conf.rxmode.offloads = ctx->rx_offloads & info.rx_offload_capa;
+	conf.txmode.offloads = ctx->tx_offloads & info.tx_offload_capa;
 	ret = rte_eth_dev_configure(p->port_id, o->nb_rxq, o->nb_txq, &conf);
 	if (ret != 0)
 		goto err;
@@ -371,6 +426,8 @@ fwd_setup(struct fwd_ctx *ctx)
 			return FWD_EXIT_FAIL;
 		}
 	}
+	if (o->offload && offloads_choose(ctx) != 0)
+		return FWD_EXIT_FAIL;
 	for (i = 0; i < ctx->nb_ports; i++) {
 		ret = port_start(ctx, &ctx->ports[ctx->port_ids[i]]);
 		if (ret != 0)
