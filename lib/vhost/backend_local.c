@@ -7,8 +7,10 @@
  */
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -579,19 +581,50 @@ local_iotlb_invalidate(struct vio_backend *be, uint64_t iova, uint64_t size)
 	return 0;
 }
 
-void
-vhost_backend_local_poll_misses(struct vio_backend *be)
+/*
+ * The device's error eventfd fired: a queue broke (log what broke it, once
+ * per queue, and pass the news to the frontend's error fd), or, with a
+ * vIOMMU, recorded an IOTLB miss (ask the frontend for it).
+ */
+static void
+local_error_event(struct vio_backend *be)
 {
 	struct local_backend *lb = be->priv;
 	enum vio_mem_access access;
-	uint64_t iova;
+	uint64_t iova, value;
+	const char *field;
 	uint16_t i;
 
-	if (lb == NULL || lb->iotlb == NULL)
+	for (i = 0; i < VHOST_MAX_VRINGS; i++) {
+		struct vhost_vring *vr = &lb->dev->vrings[i];
+
+		if (lb->vq[i] == NULL || vr->err_reported ||
+		    vio_vq_error(lb->vq[i], &field, &value) < 0)
+			continue;
+		vr->err_reported = true;
+		DEV_LOG(lb->dev, ERR,
+			"vring %u: the frontend broke the queue: %s = 0x%" PRIx64
+			" (queue stopped, see its err_* counters)",
+			i, field, value);
+		if (vr->cfg.errfd >= 0) /* the frontend's current one (SET_VRING_ERR) */
+			eventfd_write(vr->cfg.errfd, 1);
+	}
+	if (lb->iotlb == NULL)
 		return;
 	for (i = 0; i < VHOST_MAX_VRINGS; i++)
 		if (lb->vq[i] != NULL && vio_vq_iotlb_miss(lb->vq[i], &iova, &access) == 1)
 			be->events->iotlb_miss(be, iova, access);
+}
+
+static void
+local_destroy(struct vio_backend *be)
+{
+	if (be->priv == NULL)
+		return;
+	local_reset(be);
+	free(be->priv);
+	be->priv = NULL;
+	be->ops = NULL;
 }
 
 static const struct vio_backend_ops local_ops = {
@@ -606,10 +639,12 @@ static const struct vio_backend_ops local_ops = {
 	.iotlb_update = local_iotlb_update,
 	.iotlb_invalidate = local_iotlb_invalidate,
 	.set_inflight = local_set_inflight,
+	.destroy = local_destroy,
+	.error_event = local_error_event,
 };
 
 int
-vhost_backend_local_init(struct vio_backend *be, struct vhost_dev *dev)
+vhost_backend_local_create(struct vio_backend *be, struct vhost_dev *dev)
 {
 	struct local_backend *lb = calloc(1, sizeof(*lb));
 
@@ -621,15 +656,4 @@ vhost_backend_local_init(struct vio_backend *be, struct vhost_dev *dev)
 	be->ops = &local_ops;
 	be->priv = lb;
 	return 0;
-}
-
-void
-vhost_backend_local_fini(struct vio_backend *be)
-{
-	if (be->priv == NULL)
-		return;
-	local_reset(be);
-	free(be->priv);
-	be->priv = NULL;
-	be->ops = NULL;
 }

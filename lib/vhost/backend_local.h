@@ -7,10 +7,11 @@
 
 struct vhost_dev;
 
-/* Make @p be the local driver of @p dev (vio's engine on the rings). */
-int vhost_backend_local_init(struct vio_backend *be, struct vhost_dev *dev);
-void vhost_backend_local_fini(struct vio_backend *be);
-/* Ask the frontend for the IOTLB misses the queues recorded (control thread). */
-void vhost_backend_local_poll_misses(struct vio_backend *be);
+/*
+ * Make @p be the local driver of @p dev (vio's engine on the rings). Only the
+ * table of drivers (vhost_drivers.c) calls it; everything else goes through
+ * be->ops.
+ */
+int vhost_backend_local_create(struct vio_backend *be, struct vhost_dev *dev);
 
 #endif /* VIO_BACKEND_LOCAL_H */

@@ -11,46 +11,27 @@
 #include <rte_ether.h>
 #include <rte_malloc.h>
 
-#include "backend_local.h"
 #include "vhost_internal.h"
 
 /* Device slots are allocated once and never freed, so a vid stays a valid pointer. */
 struct vhost_dev *vhost_devices[VIO_VHOST_MAX_DEVICES];
 
 /*
- * The device's engine queues signal this eventfd when one breaks (hostile
- * ring): log what broke it, once per queue, and pass the news to the
- * frontend's error fd. With a vIOMMU they also signal an IOTLB miss, which
- * the local driver asks the frontend for. Runs on the control thread with
- * vhost_lock held.
+ * The device's driver signals this eventfd (the local driver's engine queues
+ * do, when one breaks or misses an IOTLB entry): the driver reports. Runs on
+ * the control thread with vhost_lock held.
  */
 static void
 dev_err_handler(struct vhost_watch *w, uint32_t events)
 {
 	struct vhost_dev *dev = container_of(w, struct vhost_dev, err);
 	eventfd_t v;
-	int i;
 
 	RTE_SET_USED(events);
 	if (eventfd_read(w->fd, &v) < 0 || !dev->in_use)
 		return;
-	for (i = 0; i < VHOST_MAX_VRINGS; i++) {
-		struct vhost_vring *vr = &dev->vrings[i];
-		struct vio_vq *vq = atomic_load(&vr->live);
-		const char *field;
-		uint64_t value;
-
-		if (vq == NULL || vr->err_reported || vio_vq_error(vq, &field, &value) < 0)
-			continue;
-		vr->err_reported = true;
-		DEV_LOG(dev, ERR,
-			"vring %d: the frontend broke the queue: %s = 0x%" PRIx64
-			" (queue stopped, see its err_* counters)",
-			i, field, value);
-		if (vr->cfg.errfd >= 0)
-			eventfd_write(vr->cfg.errfd, 1);
-	}
-	vhost_backend_local_poll_misses(&dev->backend);
+	if (dev->backend.ops != NULL && dev->backend.ops->error_event != NULL)
+		dev->backend.ops->error_event(&dev->backend);
 }
 
 static void
@@ -86,6 +67,7 @@ vhost_dev_alloc(struct vhost_socket *s, int conn_fd)
 	 * little too long finds nothing rather than the next frontend's rings).
 	 */
 	static int last_vid = -1;
+	const struct vhost_driver *drv;
 	struct vhost_dev *dev = NULL;
 	int n, vid = 0, i;
 
@@ -143,8 +125,10 @@ vhost_dev_alloc(struct vhost_socket *s, int conn_fd)
 	}
 	dev->backend.events = &vhost_backend_events;
 	dev->backend.owner = dev;
-	if (vhost_backend_local_init(&dev->backend, dev) < 0) {
-		VHOST_LOG(ERR, "%s: out of memory", s->path);
+	drv = vhost_driver_find(VHOST_DRIVER_DEFAULT);
+	if (drv == NULL || drv->create(&dev->backend, dev) < 0) {
+		VHOST_LOG(ERR, "%s: driver %s: %s", s->path, VHOST_DRIVER_DEFAULT,
+			  drv == NULL ? "not built in" : "out of memory");
 		goto err_unwatch;
 	}
 	dev->in_use = true;
@@ -224,7 +208,8 @@ vhost_dev_close(struct vhost_dev *dev)
 	dev->backend_req_fd = -1;
 	dev->protocol_features = 0;
 	dev->nb_vrings = 0;
-	vhost_backend_local_fini(&dev->backend);
+	if (dev->backend.ops != NULL)
+		dev->backend.ops->destroy(&dev->backend);
 	vhost_user_msg_close_fds(&dev->rx.msg); /* of a message cut short */
 	dev->rx.got = 0;
 	vhost_ctl_unwatch(&dev->conn);

@@ -187,6 +187,14 @@ vhost_vring_leave(struct vhost_vring *vr)
 	atomic_store_explicit(&vr->busy, 0, memory_order_release);
 }
 
+/* vhost_drivers.c: a driver, by name, and how to make an instance of it for a device. */
+struct vhost_driver {
+	const char *name;
+	int (*create)(struct vio_backend *be, struct vhost_dev *dev);
+};
+#define VHOST_DRIVER_DEFAULT "local"
+const struct vhost_driver *vhost_driver_find(const char *name);
+
 /* vhost_ctl.c */
 extern pthread_mutex_t vhost_lock;
 int vhost_ctl_watch(struct vhost_watch *w);

@@ -66,6 +66,14 @@ struct vio_backend_ops {
 	int (*vring_enable)(struct vio_backend *be, uint16_t idx, bool enable);
 	/** Stop everything and release every resource. */
 	void (*reset)(struct vio_backend *be);
+	/** Reset, then free the instance (be->priv); @p be is unusable after. */
+	void (*destroy)(struct vio_backend *be);
+	/**
+	 * The device's error eventfd fired (the driver's queues signal it):
+	 * report what broke to the frontend, ask it for missing translations.
+	 * NULL: the driver never signals it.
+	 */
+	void (*error_event)(struct vio_backend *be);
 	/**
 	 * vIOMMU (VIRTIO_F_ACCESS_PLATFORM): IOVAs [iova, iova + size) now map
 	 * to frontend addresses from @p uaddr with permission @p perm
