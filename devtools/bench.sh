@@ -153,9 +153,16 @@ cleanup() {
 	fi
 	rm -rf "/var/run/dpdk/$PREFIX-fe" "/var/run/dpdk/$PREFIX-be" 2>/dev/null || true
 	if [ "$KEEP" = 1 ]; then say "bench.sh: kept $RUN"; else rm -rf "$RUN"; fi
+	[ -z "${PVP_PMD_BUILT:-}" ] || [ "$PVP_PMD" = "$PVP_PMD_BUILT" ] ||
+		"$ROOT/devtools/stage-pmd.sh" --clean "$PVP_PMD" || true
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+# DPDK's -d refuses a PMD below a world-writable directory (a checkout under /tmp): stage it.
+PVP_PMD_BUILT=$PVP_PMD
+if [ -f "$PVP_PMD" ]; then
+	PVP_PMD=$("$ROOT/devtools/stage-pmd.sh" "$PVP_PMD") || die "cannot stage $PVP_PMD_BUILT for -d"
+fi
 
 # Guest (peer) memory: hugepages as the test plans use them, while enough are
 # free; otherwise one memfd (--no-huge), the same for both libraries.

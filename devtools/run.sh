@@ -94,8 +94,12 @@ cleanup() {
 	[ -n "$peer_pid" ] && kill -9 "$peer_pid" 2>/dev/null || true
 	[ -n "$fwd_pid" ] && kill -9 "$fwd_pid" 2>/dev/null || true
 	rm -rf "$run"
+	[ "$PMD" = "$PMD_BUILT" ] || devtools/stage-pmd.sh --clean "$PMD" || true
 }
 trap cleanup EXIT
+# DPDK's -d refuses a PMD below a world-writable directory (a checkout under /tmp): stage it.
+PMD_BUILT=$PMD
+PMD=$(devtools/stage-pmd.sh "$PMD")
 
 packed=0
 [ "$ring" = packed ] && packed=1

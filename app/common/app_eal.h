@@ -23,4 +23,10 @@ int app_eal_init(const char *name, const char *prog, const char *const *quiet,
 		 unsigned int nb_quiet, const char *const *defaults, unsigned int nb_defaults,
 		 int nb_user, char **user);
 
+/*
+ * After a failed rte_eal_init(): for each -d PATH of @p args below a
+ * world-writable directory (which DPDK refuses), say so and what to do.
+ */
+void app_eal_plugin_hint(const char *name, int nb, char *const *args);
+
 #endif /* VIO_APP_EAL_H */

@@ -21,6 +21,7 @@
 #include <rte_launch.h>
 #include <rte_lcore.h>
 
+#include "app_eal.h"
 #include "fwd.h"
 
 #define PROG "vio-fwd"
@@ -171,6 +172,7 @@ eal_init(const char *prog, int nb, char **args)
 		int err = rte_errno;
 
 		fprintf(stderr, PROG ": EAL initialisation failed: %s\n", rte_strerror(err));
+		app_eal_plugin_hint(PROG, nb, args);
 		return err == EINVAL ? FWD_EXIT_USAGE : FWD_EXIT_FAIL;
 	}
 	return 0;

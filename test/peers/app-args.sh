@@ -36,7 +36,7 @@ missing=
 for w in NAME SYNOPSIS DESCRIPTION 'FORWARDING MODES' OPTIONS STATISTICS SIGNALS 'EXIT STATUS' \
 	EXAMPLES --fwd --port-topology --rxq --txq --queues --nb-cores --rxd --txd --burst \
 	--nb-mbufs --mbuf-size --eth-peer --txpkts --tx-ip --tx-udp --ip --no-promisc \
-	--stats-period --duration --quiet --help io mac macswap rxonly txonly icmpecho; do
+	--stats-period --duration --quiet --offload --help io mac macswap rxonly txonly icmpecho; do
 	grep -q -e "$w" "$run/out" || missing="$missing $w"
 done
 if [ "$rc" = 0 ] && [ -z "$missing" ]; then ok "--help"; else bad "--help" "status $rc, missing:$missing"; fi
@@ -67,6 +67,12 @@ expect() {
 
 # Before the EAL.
 expect "unknown option" "unknown option '--bogus'" "--help" -- -- --bogus
+# A plugin below a world-writable directory (the run directory is under /tmp):
+# the EAL refuses it, vio-fwd says why and what to do.
+cp "$(dirname "$fwd_bin")/../drivers/librte_net_vio.so" "$run/" 2>/dev/null ||
+	: >"$run/librte_net_vio.so"
+expect "-d below /tmp" "world-writable directory" "stage-pmd.sh" -- -l 0 --no-huge -m 64 \
+	--no-pci --no-shconf -d "$run/librte_net_vio.so" -- --fwd io
 expect "missing value" "'--burst' needs a value" -- -- --burst
 expect "stray word" "unexpected argument 'io'" -- -- --fwd mac io
 expect "bad mode" "--fwd 'ping'" "io, mac, macswap, rxonly, txonly, icmpecho" -- -- --fwd ping

@@ -30,11 +30,11 @@ set -euo pipefail
 fwd_bin=$1
 shift
 mode=io queues=1 secs=3 driver=net_vhost
-pmd=()
+pmd=() pmd_so=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--port-driver) driver=$2 ;;
-	--pmd) pmd=(-d "$2") ;;
+	--pmd) pmd_so=$2 ;;
 	--mode) mode=$2 ;;
 	--queues) queues=$2 ;;
 	--seconds) secs=$2 ;;
@@ -61,8 +61,15 @@ cleanup() {
 	tp_kill_all 2>/dev/null || true
 	[ -n "$fwd_pid" ] && kill -9 "$fwd_pid" 2>/dev/null || true
 	rm -rf "$run" "/var/run/dpdk/$prefix"
+	[ -z "${pmd[1]:-}" ] || "$stage_tool" --clean "${pmd[1]}" || true
 }
+# DPDK's -d refuses a PMD below a world-writable directory (a checkout under /tmp): stage it.
+stage_tool=$(cd "$(dirname "$0")/../../devtools" && pwd)/stage-pmd.sh
 trap cleanup EXIT
+if [ -n "$pmd_so" ]; then
+	staged=$("$stage_tool" "$pmd_so") || exit 99
+	pmd=(-d "$staged")
+fi
 
 vu_mac=02:aa:00:00:00:01   # testpmd's port
 tp_dst=02:00:00:00:00:00   # where testpmd's tx_first frames go (its peer address of port 0)

@@ -25,12 +25,12 @@ start=$(date +%s.%N)
 fwd_bin=${1:?usage: app-guest-ping.sh VIO_FWD [--port-driver NAME] [--pmd SO] [GUEST-RUN-OPTION...]}
 shift
 driver=net_vhost
-pmd=()
+pmd=() pmd_so=
 guest_args=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--port-driver) driver=${2:?--port-driver needs a value}; shift ;;
-	--pmd) pmd=(-d "${2:?--pmd needs a value}"); shift ;;
+	--pmd) pmd_so=${2:?--pmd needs a value}; shift ;;
 	*) guest_args+=("$1") ;;
 	esac
 	shift
@@ -54,8 +54,15 @@ fwd_pid=
 cleanup() {
 	if [ -n "$fwd_pid" ]; then kill -9 "$fwd_pid" 2>/dev/null || true; fi
 	rm -rf "$run"
+	[ -z "${pmd[1]:-}" ] || "$stage_tool" --clean "${pmd[1]}" || true
 }
+# DPDK's -d refuses a PMD below a world-writable directory (a checkout under /tmp): stage it.
+stage_tool=$(cd "$(dirname "$0")/../../devtools" && pwd)/stage-pmd.sh
 trap cleanup EXIT
+if [ -n "$pmd_so" ]; then
+	staged=$("$stage_tool" "$pmd_so") || exit 99
+	pmd=(-d "$staged")
+fi
 
 # 1. vio-fwd: main lcore 0 (it sleeps between statistics), forwarding on 1;
 #    QEMU's TCG thread gets the rest.

@@ -54,8 +54,12 @@ cleanup() {
 	tp_kill_all 2>/dev/null || true
 	[ -n "${KEEP_RUN:-}" ] && echo "kept $run" || rm -rf "$run"
 	rm -rf "/var/run/dpdk/$prefix"
+	"$stage_tool" --clean "$pmd" || true
 }
+# DPDK's -d refuses a PMD below a world-writable directory (a checkout under /tmp): stage it.
+stage_tool=$(cd "$(dirname "$0")/../../devtools" && pwd)/stage-pmd.sh
 trap cleanup EXIT
+pmd=$("$stage_tool" "$pmd") || exit 99
 
 packed=0
 [ "$ring" = packed ] && packed=1
