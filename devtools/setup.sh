@@ -27,7 +27,8 @@
 #   VIO_HUGEPAGES  2 MiB pages to reserve when fewer are (default 512)
 set -euo pipefail
 
-PKGS=(dpdk dpdk-dev libdpdk-dev meson ninja-build libnuma-dev pkg-config gcc clang-format gnuplot-nox doxygen)
+PKGS=(dpdk dpdk-dev libdpdk-dev meson ninja-build libnuma-dev pkg-config gcc clang-format gnuplot-nox doxygen
+	qemu-system-common) # qemu-storage-daemon: the vhost-user-blk backend of test-frontend-blk
 HUGE_DIR=/dev/hugepages
 HUGE_NR=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
 

@@ -106,7 +106,8 @@ arg_postcopy(const char *key, const char *value, struct vio_port_config *cfg)
 {
 	RTE_SET_USED(cfg);
 	return parse_flag_off(
-		key, value, "vio has no postcopy live migration (VHOST_USER_PROTOCOL_F_PAGEFAULT)");
+		key, value,
+		"vio has no postcopy live migration (VIO_VHOST_USER_PROTOCOL_F_PAGEFAULT)");
 }
 
 static int

@@ -36,7 +36,7 @@ backend_req_send(struct vhost_dev *dev, uint32_t req, const void *payload, uint3
 	int ret;
 
 	if (dev->backend_req_fd < 0 ||
-	    !(dev->protocol_features & VIO_BIT(VHOST_USER_PROTOCOL_F_BACKEND_REQ)))
+	    !(dev->protocol_features & VIO_BIT(VIO_VHOST_USER_PROTOCOL_F_BACKEND_REQ)))
 		return -ENOTSUP;
 	ret = vhost_user_msg_send_nowait(dev->backend_req_fd, &hdr, payload, fds, nb_fds);
 	if (ret == 0) {
@@ -80,8 +80,8 @@ ev_host_notifier(struct vio_backend *be, uint16_t idx, int fd, uint64_t offset, 
 	struct vhost_dev *dev = be_dev(be);
 	struct vhost_user_host_notifier m;
 
-	if (!(dev->protocol_features & VIO_BIT(VHOST_USER_PROTOCOL_F_HOST_NOTIFIER)) ||
-	    !(dev->protocol_features & VIO_BIT(VHOST_USER_PROTOCOL_F_BACKEND_SEND_FD)))
+	if (!(dev->protocol_features & VIO_BIT(VIO_VHOST_USER_PROTOCOL_F_HOST_NOTIFIER)) ||
+	    !(dev->protocol_features & VIO_BIT(VIO_VHOST_USER_PROTOCOL_F_BACKEND_SEND_FD)))
 		return -ENOTSUP;
 	memset(&m, 0, sizeof(m));
 	m.index_flags = idx | (fd < 0 ? VHOST_USER_HOST_NOTIFIER_NOFD : 0);
@@ -96,7 +96,7 @@ ev_config_changed(struct vio_backend *be)
 {
 	struct vhost_dev *dev = be_dev(be);
 
-	if (!(dev->protocol_features & VIO_BIT(VHOST_USER_PROTOCOL_F_CONFIG)))
+	if (!(dev->protocol_features & VIO_BIT(VIO_VHOST_USER_PROTOCOL_F_CONFIG)))
 		return -ENOTSUP;
 	return backend_req_send(dev, VHOST_USER_BACKEND_CONFIG_CHANGE_MSG, NULL, 0, NULL, 0);
 }

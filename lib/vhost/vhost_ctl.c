@@ -640,7 +640,7 @@ socket_start(struct vhost_socket *s)
 	if (ret < 0)
 		return ret;
 	if (!(s->features & VIO_BIT(VIO_NET_F_MQ)) || s->max_queue_pairs == 1)
-		s->protocol_features &= ~VIO_BIT(VHOST_USER_PROTOCOL_F_MQ);
+		s->protocol_features &= ~VIO_BIT(VIO_VHOST_USER_PROTOCOL_F_MQ);
 	if (!(s->flags & VIO_VHOST_F_CLIENT)) {
 		ret = server_listen(s);
 		if (ret == 0)

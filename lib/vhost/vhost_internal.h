@@ -67,15 +67,18 @@ extern int vio_vhost_logtype;
 	   VIO_BIT(VIO_F_ACCESS_PLATFORM)))
 
 #define VHOST_PROTOCOL_FEATURES_SUPPORTED                                                         \
-	(VIO_BIT(VHOST_USER_PROTOCOL_F_MQ) | VIO_BIT(VHOST_USER_PROTOCOL_F_LOG_SHMFD) |           \
-	 VIO_BIT(VHOST_USER_PROTOCOL_F_RARP) | VIO_BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK) |         \
-	 VIO_BIT(VHOST_USER_PROTOCOL_F_NET_MTU) | VIO_BIT(VHOST_USER_PROTOCOL_F_BACKEND_REQ) |    \
-	 VIO_BIT(VHOST_USER_PROTOCOL_F_BACKEND_SEND_FD) | VIO_BIT(VHOST_USER_PROTOCOL_F_CONFIG) | \
-	 VIO_BIT(VHOST_USER_PROTOCOL_F_RESET_DEVICE) | VIO_BIT(VHOST_USER_PROTOCOL_F_STATUS) |    \
-	 VIO_BIT(VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS) |                                     \
-	 VIO_BIT(VHOST_USER_PROTOCOL_F_DEVICE_STATE) |                                            \
-	 VIO_BIT(VHOST_USER_PROTOCOL_F_HOST_NOTIFIER) |                                           \
-	 VIO_BIT(VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD))
+	(VIO_BIT(VIO_VHOST_USER_PROTOCOL_F_MQ) | VIO_BIT(VIO_VHOST_USER_PROTOCOL_F_LOG_SHMFD) |   \
+	 VIO_BIT(VIO_VHOST_USER_PROTOCOL_F_RARP) | VIO_BIT(VIO_VHOST_USER_PROTOCOL_F_REPLY_ACK) | \
+	 VIO_BIT(VIO_VHOST_USER_PROTOCOL_F_NET_MTU) |                                             \
+	 VIO_BIT(VIO_VHOST_USER_PROTOCOL_F_BACKEND_REQ) |                                         \
+	 VIO_BIT(VIO_VHOST_USER_PROTOCOL_F_BACKEND_SEND_FD) |                                     \
+	 VIO_BIT(VIO_VHOST_USER_PROTOCOL_F_CONFIG) |                                              \
+	 VIO_BIT(VIO_VHOST_USER_PROTOCOL_F_RESET_DEVICE) |                                        \
+	 VIO_BIT(VIO_VHOST_USER_PROTOCOL_F_STATUS) |                                              \
+	 VIO_BIT(VIO_VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS) |                                 \
+	 VIO_BIT(VIO_VHOST_USER_PROTOCOL_F_DEVICE_STATE) |                                        \
+	 VIO_BIT(VIO_VHOST_USER_PROTOCOL_F_HOST_NOTIFIER) |                                       \
+	 VIO_BIT(VIO_VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD))
 
 #define VHOST_MAX_VRINGS (2 * VIO_VHOST_MAX_QUEUE_PAIRS)
 

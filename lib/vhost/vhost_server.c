@@ -694,7 +694,7 @@ static const struct handler handlers[VHOST_USER_REQUEST_MAX] = {
 	[VHOST_USER_SET_OWNER] = { on_set_owner, -1 },
 	[VHOST_USER_RESET_OWNER] = { on_reset, -1 },
 	[VHOST_USER_SET_MEM_TABLE] = { on_set_mem_table, -1 },
-	[VHOST_USER_SET_LOG_BASE] = { on_set_log_base, VHOST_USER_PROTOCOL_F_LOG_SHMFD },
+	[VHOST_USER_SET_LOG_BASE] = { on_set_log_base, VIO_VHOST_USER_PROTOCOL_F_LOG_SHMFD },
 	[VHOST_USER_SET_VRING_NUM] = { on_set_vring_num, -1 },
 	[VHOST_USER_SET_VRING_ADDR] = { on_set_vring_addr, -1 },
 	[VHOST_USER_SET_VRING_BASE] = { on_set_vring_base, -1 },
@@ -704,28 +704,32 @@ static const struct handler handlers[VHOST_USER_REQUEST_MAX] = {
 	[VHOST_USER_SET_VRING_ERR] = { on_set_vring_fd, -1 },
 	[VHOST_USER_GET_PROTOCOL_FEATURES] = { on_get_protocol_features, -1 },
 	[VHOST_USER_SET_PROTOCOL_FEATURES] = { on_set_protocol_features, -1 },
-	[VHOST_USER_GET_QUEUE_NUM] = { on_get_queue_num, VHOST_USER_PROTOCOL_F_MQ },
+	[VHOST_USER_GET_QUEUE_NUM] = { on_get_queue_num, VIO_VHOST_USER_PROTOCOL_F_MQ },
 	[VHOST_USER_SET_VRING_ENABLE] = { on_set_vring_enable, -1 },
-	[VHOST_USER_SEND_RARP] = { on_send_rarp, VHOST_USER_PROTOCOL_F_RARP },
-	[VHOST_USER_NET_SET_MTU] = { on_net_set_mtu, VHOST_USER_PROTOCOL_F_NET_MTU },
+	[VHOST_USER_SEND_RARP] = { on_send_rarp, VIO_VHOST_USER_PROTOCOL_F_RARP },
+	[VHOST_USER_NET_SET_MTU] = { on_net_set_mtu, VIO_VHOST_USER_PROTOCOL_F_NET_MTU },
 	[VHOST_USER_SET_BACKEND_REQ_FD] = { on_set_backend_req_fd,
-					    VHOST_USER_PROTOCOL_F_BACKEND_REQ },
+					    VIO_VHOST_USER_PROTOCOL_F_BACKEND_REQ },
 	[VHOST_USER_IOTLB_MSG] = { on_iotlb_msg, -1 },
-	[VHOST_USER_GET_CONFIG] = { on_get_config, VHOST_USER_PROTOCOL_F_CONFIG },
-	[VHOST_USER_SET_CONFIG] = { on_set_config, VHOST_USER_PROTOCOL_F_CONFIG },
-	[VHOST_USER_GET_INFLIGHT_FD] = { on_get_inflight_fd, VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD },
-	[VHOST_USER_SET_INFLIGHT_FD] = { on_set_inflight_fd, VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD },
-	[VHOST_USER_RESET_DEVICE] = { on_reset, VHOST_USER_PROTOCOL_F_RESET_DEVICE },
+	[VHOST_USER_GET_CONFIG] = { on_get_config, VIO_VHOST_USER_PROTOCOL_F_CONFIG },
+	[VHOST_USER_SET_CONFIG] = { on_set_config, VIO_VHOST_USER_PROTOCOL_F_CONFIG },
+	[VHOST_USER_GET_INFLIGHT_FD] = { on_get_inflight_fd,
+					 VIO_VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD },
+	[VHOST_USER_SET_INFLIGHT_FD] = { on_set_inflight_fd,
+					 VIO_VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD },
+	[VHOST_USER_RESET_DEVICE] = { on_reset, VIO_VHOST_USER_PROTOCOL_F_RESET_DEVICE },
 	[VHOST_USER_GET_MAX_MEM_SLOTS] = { on_get_max_mem_slots,
-					   VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS },
-	[VHOST_USER_ADD_MEM_REG] = { on_add_mem_reg, VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS },
-	[VHOST_USER_REM_MEM_REG] = { on_rem_mem_reg, VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS },
-	[VHOST_USER_SET_STATUS] = { on_set_status, VHOST_USER_PROTOCOL_F_STATUS },
-	[VHOST_USER_GET_STATUS] = { on_get_status, VHOST_USER_PROTOCOL_F_STATUS },
+					   VIO_VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS },
+	[VHOST_USER_ADD_MEM_REG] = { on_add_mem_reg,
+				     VIO_VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS },
+	[VHOST_USER_REM_MEM_REG] = { on_rem_mem_reg,
+				     VIO_VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS },
+	[VHOST_USER_SET_STATUS] = { on_set_status, VIO_VHOST_USER_PROTOCOL_F_STATUS },
+	[VHOST_USER_GET_STATUS] = { on_get_status, VIO_VHOST_USER_PROTOCOL_F_STATUS },
 	[VHOST_USER_SET_DEVICE_STATE_FD] = { on_set_device_state_fd,
-					     VHOST_USER_PROTOCOL_F_DEVICE_STATE },
+					     VIO_VHOST_USER_PROTOCOL_F_DEVICE_STATE },
 	[VHOST_USER_CHECK_DEVICE_STATE] = { on_check_device_state,
-					    VHOST_USER_PROTOCOL_F_DEVICE_STATE },
+					    VIO_VHOST_USER_PROTOCOL_F_DEVICE_STATE },
 };
 
 int
@@ -734,7 +738,7 @@ vhost_server_handle(struct vhost_dev *dev, struct vhost_user_msg *msg)
 	const struct vhost_user_rule *rule = vhost_user_rule(msg->hdr.request);
 	const struct handler *h = NULL;
 	bool ack = (msg->hdr.flags & VHOST_USER_FLAG_NEED_REPLY) &&
-		   proto_acked(dev, VHOST_USER_PROTOCOL_F_REPLY_ACK);
+		   proto_acked(dev, VIO_VHOST_USER_PROTOCOL_F_REPLY_ACK);
 	const char *field;
 	uint64_t value;
 	int ret;

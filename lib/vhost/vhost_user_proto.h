@@ -14,6 +14,8 @@
 
 #include <rte_common.h>
 
+#include "vio_vhost_user.h"
+
 /* Header flags. */
 #define VHOST_USER_VERSION         0x1
 #define VHOST_USER_VERSION_MASK    0x3
@@ -91,27 +93,7 @@ enum vhost_user_backend_request {
 	VHOST_USER_BACKEND_REQUEST_MAX
 };
 
-/* Protocol feature bits. */
-#define VHOST_USER_PROTOCOL_F_MQ                   0
-#define VHOST_USER_PROTOCOL_F_LOG_SHMFD            1
-#define VHOST_USER_PROTOCOL_F_RARP                 2
-#define VHOST_USER_PROTOCOL_F_REPLY_ACK            3
-#define VHOST_USER_PROTOCOL_F_NET_MTU              4
-#define VHOST_USER_PROTOCOL_F_BACKEND_REQ          5
-#define VHOST_USER_PROTOCOL_F_CROSS_ENDIAN         6
-#define VHOST_USER_PROTOCOL_F_CRYPTO_SESSION       7
-#define VHOST_USER_PROTOCOL_F_PAGEFAULT            8
-#define VHOST_USER_PROTOCOL_F_CONFIG               9
-#define VHOST_USER_PROTOCOL_F_BACKEND_SEND_FD      10
-#define VHOST_USER_PROTOCOL_F_HOST_NOTIFIER        11
-#define VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD       12
-#define VHOST_USER_PROTOCOL_F_RESET_DEVICE         13
-#define VHOST_USER_PROTOCOL_F_INBAND_NOTIFICATIONS 14
-#define VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS  15
-#define VHOST_USER_PROTOCOL_F_STATUS               16
-#define VHOST_USER_PROTOCOL_F_XEN_MMAP             17
-#define VHOST_USER_PROTOCOL_F_SHARED_OBJECT        18
-#define VHOST_USER_PROTOCOL_F_DEVICE_STATE         19
+/* Protocol feature bits: VIO_VHOST_USER_PROTOCOL_F_* of vio_vhost_user.h. */
 
 /*
  * Payload layouts are natural C layouts, as QEMU and DPDK send them: the

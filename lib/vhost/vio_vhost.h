@@ -33,6 +33,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+
+#include "vio_vhost_user.h"
 #include <sys/types.h>
 
 #include <rte_mbuf.h>
@@ -98,7 +100,7 @@ int vio_vhost_disable_features(const char *path, uint64_t features);
 /** Features offered on @p path, in @p features. @return 0 or -ENOENT. */
 int vio_vhost_get_features_offered(const char *path, uint64_t *features);
 
-/** Remove protocol features (VHOST_USER_PROTOCOL_F_* bits) from what is offered. */
+/** Remove protocol features (VIO_VHOST_USER_PROTOCOL_F_* bits) from what is offered. */
 int vio_vhost_mask_protocol_features(const char *path, uint64_t mask);
 
 /**

@@ -172,9 +172,9 @@ frontend_connect(struct frontend *f)
 	T_EQ(recv_reply(f, &msg), 0);
 	features = msg.payload.u64 & (VIO_BIT(VIO_F_VERSION_1) | VIO_BIT(VIO_F_PROTOCOL_FEATURES) |
 				      VIO_BIT(VIO_F_RING_EVENT_IDX));
-	pf = (UINT64_C(1) << VHOST_USER_PROTOCOL_F_REPLY_ACK) |
-	     (UINT64_C(1) << VHOST_USER_PROTOCOL_F_LOG_SHMFD) |
-	     (UINT64_C(1) << VHOST_USER_PROTOCOL_F_RARP);
+	pf = (UINT64_C(1) << VIO_VHOST_USER_PROTOCOL_F_REPLY_ACK) |
+	     (UINT64_C(1) << VIO_VHOST_USER_PROTOCOL_F_LOG_SHMFD) |
+	     (UINT64_C(1) << VIO_VHOST_USER_PROTOCOL_F_RARP);
 	{
 		/* REPLY_ACK holds from the next message on: this one gets no status. */
 		struct vhost_user_hdr hdr = { VHOST_USER_SET_PROTOCOL_FEATURES, V, 8 };

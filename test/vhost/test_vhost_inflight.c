@@ -212,8 +212,8 @@ backend_start(struct backend *b)
 		 msg.payload.u64);
 	T_EQ(send_msg(b->sock, VHOST_USER_GET_PROTOCOL_FEATURES, NULL, 0, NULL, 0, false), 0);
 	T_EQ(recv_reply(b->sock, VHOST_USER_GET_PROTOCOL_FEATURES, &msg), 0);
-	pf = VIO_BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK) |
-	     (use_inflight ? VIO_BIT(VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD) : 0);
+	pf = VIO_BIT(VIO_VHOST_USER_PROTOCOL_F_REPLY_ACK) |
+	     (use_inflight ? VIO_BIT(VIO_VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD) : 0);
 	T_ASSERT((msg.payload.u64 & pf) == pf, "protocol features 0x%" PRIx64 " offered",
 		 msg.payload.u64);
 	T_EQ(send_msg(b->sock, VHOST_USER_SET_PROTOCOL_FEATURES, &pf, 8, NULL, 0, false), 0);

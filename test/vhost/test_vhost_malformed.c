@@ -258,7 +258,7 @@ negotiate(int sock)
 	T_EQ(recv_reply(sock, &msg), 0);
 	T_EQ(msg.hdr.request, VHOST_USER_GET_PROTOCOL_FEATURES);
 	/* Not REPLY_ACK: a malformed message must close without a status in between. */
-	f = msg.payload.u64 & ~(UINT64_C(1) << VHOST_USER_PROTOCOL_F_REPLY_ACK);
+	f = msg.payload.u64 & ~(UINT64_C(1) << VIO_VHOST_USER_PROTOCOL_F_REPLY_ACK);
 	T_EQ(send_raw(sock, VHOST_USER_SET_PROTOCOL_FEATURES, V, &f, 8, 0), 0);
 	return 0;
 }
@@ -341,7 +341,7 @@ test_vhost_malformed_no_fd_leak_after_1000_connections(void)
 static int
 test_vhost_malformed_unknown_request_refused_with_reply(void)
 {
-	uint64_t pf = 1u << VHOST_USER_PROTOCOL_F_REPLY_ACK;
+	uint64_t pf = 1u << VIO_VHOST_USER_PROTOCOL_F_REPLY_ACK;
 	uint64_t f = VIO_BIT(VIO_F_PROTOCOL_FEATURES);
 	struct vhost_user_msg msg;
 	int sock = connect_vio();
@@ -398,9 +398,9 @@ test_vhost_malformed_second_connection_refused(void)
 static int
 test_vhost_protocol_features_count_before_set_features(void)
 {
-	uint64_t pf = (UINT64_C(1) << VHOST_USER_PROTOCOL_F_REPLY_ACK) |
-		      (UINT64_C(1) << VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS) |
-		      (UINT64_C(1) << VHOST_USER_PROTOCOL_F_STATUS);
+	uint64_t pf = (UINT64_C(1) << VIO_VHOST_USER_PROTOCOL_F_REPLY_ACK) |
+		      (UINT64_C(1) << VIO_VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS) |
+		      (UINT64_C(1) << VIO_VHOST_USER_PROTOCOL_F_STATUS);
 	struct vhost_user_msg msg;
 	uint64_t st = 0;
 	int sock = connect_vio();

@@ -370,30 +370,30 @@ kinds_fields(void)
 	pl(k)->mem.nregions = 2;
 	k = kind_add(H, EXPECT_ERR, VHOST_USER_ADD_MEM_REG, sizeof(struct vhost_user_mem_reg), 1,
 		     "gpa + size wraps");
-	k->needs_pf = VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS;
+	k->needs_pf = VIO_VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS;
 	pl(k)->mem_reg.region = (struct vhost_user_mem_region){ UINT64_MAX - 4095, MEM_SIZE,
 								MEM_UADDR, 0 };
 	k = kind_add(H, EXPECT_ERR, VHOST_USER_ADD_MEM_REG, sizeof(struct vhost_user_mem_reg), 1,
 		     "mmap_offset past the fd");
-	k->needs_pf = VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS;
+	k->needs_pf = VIO_VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS;
 	pl(k)->mem_reg.region = (struct vhost_user_mem_region){ 0, MEM_SIZE, MEM_UADDR, MEM_SIZE };
 	k = kind_add(H, EXPECT_ERR, VHOST_USER_REM_MEM_REG, sizeof(struct vhost_user_mem_reg), 0,
 		     "a region never added");
-	k->needs_pf = VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS;
+	k->needs_pf = VIO_VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS;
 	pl(k)->mem_reg.region = (struct vhost_user_mem_region){ 0, MEM_SIZE, MEM_UADDR, 0 };
 	k = kind_add(H, EXPECT_ERR, VHOST_USER_NET_SET_MTU, U64, 0, "mtu 67");
-	k->needs_pf = VHOST_USER_PROTOCOL_F_NET_MTU;
+	k->needs_pf = VIO_VHOST_USER_PROTOCOL_F_NET_MTU;
 	pl(k)->u64 = 67;
 	k = kind_add(H, EXPECT_ERR, VHOST_USER_NET_SET_MTU, U64, 0, "mtu 65536");
-	k->needs_pf = VHOST_USER_PROTOCOL_F_NET_MTU;
+	k->needs_pf = VIO_VHOST_USER_PROTOCOL_F_NET_MTU;
 	pl(k)->u64 = 65536;
 	k = kind_add(H, EXPECT_ERR, VHOST_USER_GET_CONFIG, CFGH + 8, 0,
 		     "offset 10 size 8 (past the config space)");
-	k->needs_pf = VHOST_USER_PROTOCOL_F_CONFIG;
+	k->needs_pf = VIO_VHOST_USER_PROTOCOL_F_CONFIG;
 	pl(k)->config.offset = 10;
 	pl(k)->config.size = 8;
 	k = kind_add(H, EXPECT_ERR, VHOST_USER_SET_CONFIG, CFGH + 7, 0, "offset + size wraps");
-	k->needs_pf = VHOST_USER_PROTOCOL_F_CONFIG;
+	k->needs_pf = VIO_VHOST_USER_PROTOCOL_F_CONFIG;
 	pl(k)->config.offset = UINT32_MAX;
 	pl(k)->config.size = 7;
 	k = kind_add(H, EXPECT_ERR, VHOST_USER_GET_CONFIG, CFGH + 4, 0,
@@ -401,31 +401,31 @@ kinds_fields(void)
 	pl(k)->config.size = 200;
 	k = kind_add(H, EXPECT_ERR, VHOST_USER_GET_INFLIGHT_FD, sizeof(struct vhost_user_inflight),
 		     0, "num_queues 0");
-	k->needs_pf = VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD;
+	k->needs_pf = VIO_VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD;
 	k = kind_add(H, EXPECT_ERR, VHOST_USER_GET_INFLIGHT_FD, sizeof(struct vhost_user_inflight),
 		     0, "queue_size 40000");
-	k->needs_pf = VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD;
+	k->needs_pf = VIO_VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD;
 	pl(k)->inflight.num_queues = 2;
 	pl(k)->inflight.queue_size = 40000;
 	k = kind_add(H, EXPECT_ERR, VHOST_USER_SET_INFLIGHT_FD, sizeof(struct vhost_user_inflight),
 		     1, "area beyond its fd");
-	k->needs_pf = VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD;
+	k->needs_pf = VIO_VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD;
 	pl(k)->inflight.num_queues = 2;
 	pl(k)->inflight.queue_size = 256;
 	pl(k)->inflight.mmap_size = UINT64_C(1) << 40;
 	k = kind_add(H, EXPECT_ERR, VHOST_USER_SET_INFLIGHT_FD, sizeof(struct vhost_user_inflight),
 		     1, "offset plus size wraps");
-	k->needs_pf = VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD;
+	k->needs_pf = VIO_VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD;
 	pl(k)->inflight.num_queues = 2;
 	pl(k)->inflight.queue_size = 256;
 	pl(k)->inflight.mmap_size = 4096;
 	pl(k)->inflight.mmap_offset = UINT64_MAX - 100;
 	k = kind_add(H, EXPECT_ERR, VHOST_USER_SET_STATUS, U64, 0, "status 0x100");
-	k->needs_pf = VHOST_USER_PROTOCOL_F_STATUS;
+	k->needs_pf = VIO_VHOST_USER_PROTOCOL_F_STATUS;
 	pl(k)->u64 = 0x100;
 	k = kind_add(H, EXPECT_ERR, VHOST_USER_SET_DEVICE_STATE_FD,
 		     sizeof(struct vhost_user_device_state), 1, "phase 1");
-	k->needs_pf = VHOST_USER_PROTOCOL_F_DEVICE_STATE;
+	k->needs_pf = VIO_VHOST_USER_PROTOCOL_F_DEVICE_STATE;
 	pl(k)->device_state.phase = 1;
 
 	/* Well-formed requests the backend cannot answer: it must hang up, not leave us waiting. */
@@ -512,16 +512,16 @@ kinds_device(void)
 	pl(k)->u64 = 5;
 	k = kind_add(D, EXPECT_ERR, VHOST_USER_REM_MEM_REG, sizeof(struct vhost_user_mem_reg), 0,
 		     "a region never added");
-	k->needs_pf = VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS;
+	k->needs_pf = VIO_VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS;
 	pl(k)->mem_reg.region = (struct vhost_user_mem_region){ 0x40000000, 4096, 0, 0 };
 	/* vio maps the log when there is memory to log: before, it only keeps the fd. */
 	k = kind_add(D, EXPECT_ERR, VHOST_USER_SET_LOG_BASE, sizeof(struct vhost_user_log), 1,
 		     "log of 1 GiB on a 1 MiB fd");
-	k->needs_pf = VHOST_USER_PROTOCOL_F_LOG_SHMFD;
+	k->needs_pf = VIO_VHOST_USER_PROTOCOL_F_LOG_SHMFD;
 	pl(k)->log = (struct vhost_user_log){ .mmap_size = 1u << 30, .mmap_offset = 0 };
 	k = kind_add(D, EXPECT_ERR, VHOST_USER_SET_LOG_BASE, sizeof(struct vhost_user_log), 1,
 		     "log offset + size wraps");
-	k->needs_pf = VHOST_USER_PROTOCOL_F_LOG_SHMFD;
+	k->needs_pf = VIO_VHOST_USER_PROTOCOL_F_LOG_SHMFD;
 	pl(k)->log = (struct vhost_user_log){ .mmap_size = 4096, .mmap_offset = UINT64_MAX - 10 };
 	k = kind_add(D, EXPECT_ERR, 0, 0, 0, "garbage header");
 	k->random_hdr = true;
@@ -655,7 +655,7 @@ handshake(int sock)
 	    (ret = recv_u64_reply(sock, VHOST_USER_GET_PROTOCOL_FEATURES, &v)) < 0)
 		return ret;
 	offered_pf = v;
-	v &= ~BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK);
+	v &= ~BIT(VIO_VHOST_USER_PROTOCOL_F_REPLY_ACK);
 	if ((ret = send_msg(sock, VHOST_USER_SET_PROTOCOL_FEATURES, &v, U64, FD_MEM, 0)) < 0 ||
 	    (ret = send_msg(sock, VHOST_USER_SET_OWNER, NULL, 0, FD_MEM, 0)) < 0)
 		return ret;

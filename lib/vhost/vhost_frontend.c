@@ -1,0 +1,658 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+
+/*
+ * The vhost-user frontend (vio_vhost_frontend.h): one connection to a
+ * backend, requests sent and replies checked. It shares the message codec
+ * with the server and nothing else.
+ */
+
+#define _GNU_SOURCE /* accept4 */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_errno.h>
+
+#include "vhost_internal.h"
+#include "vhost_user_msg.h"
+#include "vio_vhost_frontend.h"
+
+#define FE_LOG(fe, level, fmt, ...)                                                      \
+	rte_log(RTE_LOG_##level, vio_vhost_logtype, "vio_vhost: frontend %s: " fmt "\n", \
+		(fe)->path, ##__VA_ARGS__)
+
+#define REPLY_TIMEOUT_MS_DEFAULT 5000
+/* Between two connect attempts of a client waiting for its backend to listen. */
+#define CONNECT_RETRY_MS 10
+/* The most memory slots any backend offers (QEMU's and vio's limit). */
+#define FE_MAX_MEM_SLOTS VIO_MEM_MAX_REGIONS
+
+struct vio_vhost_frontend {
+	int sock;
+	int reply_timeout_ms;
+	bool broken;
+	bool features_known; /* GET_FEATURES answered */
+	bool protocol_known; /* GET_PROTOCOL_FEATURES answered */
+	uint64_t features_offered;
+	uint64_t features;
+	uint64_t protocol_offered;
+	uint64_t protocol;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+};
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int
+fe_break(struct vio_vhost_frontend *fe, int err)
+{
+	fe->broken = true;
+	return err;
+}
+
+/* A reply that is not what the request allows: name it, break the connection. */
+static int
+bad_reply(struct vio_vhost_frontend *fe, uint32_t req, const char *field, uint64_t value)
+{
+	FE_LOG(fe, ERR, "reply to %s: %s 0x%" PRIx64 " is wrong; connection closed",
+	       vhost_user_req_name(req), field, value);
+	return fe_break(fe, -EPROTO);
+}
+
+static bool
+has_protocol(const struct vio_vhost_frontend *fe, unsigned int bit)
+{
+	return fe->protocol & VIO_BIT(bit);
+}
+
+/*
+ * Wait for the reply to @p req: exactly @p size payload bytes into @p out.
+ * Returns 0 or a negative errno (the connection is broken then).
+ */
+static int
+recv_reply(struct vio_vhost_frontend *fe, uint32_t req, uint32_t size, void *out)
+{
+	struct pollfd pfd = { .fd = fe->sock, .events = POLLIN };
+	struct vhost_user_msg msg;
+	int ret;
+
+	ret = poll(&pfd, 1, fe->reply_timeout_ms);
+	if (ret == 0) {
+		FE_LOG(fe, ERR, "no reply to %s within %d ms; connection closed",
+		       vhost_user_req_name(req), fe->reply_timeout_ms);
+		return fe_break(fe, -ETIMEDOUT);
+	}
+	if (ret < 0)
+		return fe_break(fe, -errno);
+	ret = vhost_user_msg_recv(fe->sock, &msg, fe->reply_timeout_ms);
+	if (ret == -EAGAIN) /* readable but empty: the backend closed */
+		ret = -ECONNRESET;
+	if (ret < 0) {
+		FE_LOG(fe, ERR, "reply to %s: %s; connection closed", vhost_user_req_name(req),
+		       ret == -ECONNRESET ? "the backend closed the connection"
+		       : ret == -EPROTO   ? "header version not 1, or its fds cut short"
+		       : ret == -EMSGSIZE ? "payload size larger than any reply's"
+					  : strerror(-ret));
+		return fe_break(fe, ret);
+	}
+	if (msg.nb_fds != 0) {
+		uint32_t nb = msg.nb_fds;
+
+		vhost_user_msg_close_fds(&msg);
+		return bad_reply(fe, req, "number of fds", nb);
+	}
+	if (msg.hdr.request != req)
+		return bad_reply(fe, req, "request", msg.hdr.request);
+	if ((msg.hdr.flags & VHOST_USER_VERSION_MASK) != VHOST_USER_VERSION ||
+	    !(msg.hdr.flags & VHOST_USER_FLAG_REPLY))
+		return bad_reply(fe, req, "flags", msg.hdr.flags);
+	if (msg.hdr.size != size)
+		return bad_reply(fe, req, "size", msg.hdr.size);
+	memcpy(out, &msg.payload, size);
+	return 0;
+}
+
+/*
+ * Send @p req and wait for what comes back: the reply of a request that has
+ * one (@p reply_size bytes into @p reply), or the REPLY_ACK of one that has
+ * not, when negotiated.
+ */
+static int
+request(struct vio_vhost_frontend *fe, uint32_t req, const void *payload, uint32_t size,
+	const int *fds, uint32_t nb_fds, void *reply, uint32_t reply_size)
+{
+	const struct vhost_user_rule *rule = vhost_user_rule(req);
+	struct vhost_user_hdr hdr = { .request = req, .flags = VHOST_USER_VERSION, .size = size };
+	bool ack = !rule->has_reply && has_protocol(fe, VIO_VHOST_USER_PROTOCOL_F_REPLY_ACK);
+	uint64_t status;
+	int ret;
+
+	if (fe->broken)
+		return -ENOTCONN;
+	if (ack)
+		hdr.flags |= VHOST_USER_FLAG_NEED_REPLY;
+	ret = vhost_user_msg_send(fe->sock, &hdr, payload, fds, nb_fds);
+	if (ret < 0) {
+		FE_LOG(fe, ERR, "send %s: %s; connection closed", vhost_user_req_name(req),
+		       strerror(-ret));
+		return fe_break(fe, ret);
+	}
+	if (rule->has_reply)
+		return recv_reply(fe, req, reply_size, reply);
+	if (!ack)
+		return 0;
+	ret = recv_reply(fe, req, sizeof(status), &status);
+	if (ret == 0 && status != 0) {
+		FE_LOG(fe, ERR, "%s refused by the backend (status %" PRIu64 ")",
+		       vhost_user_req_name(req), status);
+		return -EIO;
+	}
+	return ret;
+}
+
+static int
+get_u64(struct vio_vhost_frontend *fe, uint32_t req, uint64_t *v)
+{
+	return request(fe, req, NULL, 0, NULL, 0, v, sizeof(*v));
+}
+
+static int
+set_u64(struct vio_vhost_frontend *fe, uint32_t req, uint64_t v)
+{
+	return request(fe, req, &v, sizeof(v), NULL, 0, NULL, 0);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Connection                                                                */
+/* ------------------------------------------------------------------------ */
+
+static int
+fe_connect_client(struct vio_vhost_frontend *fe, const struct sockaddr_un *sa, int timeout_ms)
+{
+	uint64_t deadline = now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
+
+	for (;;) {
+		if (connect(fe->sock, (const struct sockaddr *)sa, sizeof(*sa)) == 0)
+			return 0;
+		if ((errno != ENOENT && errno != ECONNREFUSED && errno != EAGAIN) ||
+		    now_ms() >= deadline)
+			return -errno;
+		usleep(CONNECT_RETRY_MS * 1000);
+	}
+}
+
+static int
+fe_connect_server(struct vio_vhost_frontend *fe, const struct sockaddr_un *sa, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = fe->sock, .events = POLLIN };
+	struct stat st;
+	int fd, ret;
+
+	/* A stale socket file is replaced; anything else at the path is not. */
+	if (lstat(sa->sun_path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode))
+			return -EEXIST;
+		unlink(sa->sun_path);
+	}
+	if (bind(fe->sock, (const struct sockaddr *)sa, sizeof(*sa)) < 0 || listen(fe->sock, 1) < 0)
+		return -errno;
+	ret = poll(&pfd, 1, timeout_ms > 0 ? timeout_ms : -1);
+	if (ret <= 0) {
+		unlink(sa->sun_path);
+		return ret == 0 ? -ETIMEDOUT : -errno;
+	}
+	fd = accept4(fe->sock, NULL, NULL, SOCK_CLOEXEC);
+	unlink(sa->sun_path); /* one backend per connection: nobody else may come */
+	if (fd < 0)
+		return -errno;
+	close(fe->sock);
+	fe->sock = fd;
+	return 0;
+}
+
+struct vio_vhost_frontend *
+vio_vhost_frontend_connect(const char *path, const struct vio_vhost_frontend_config *cfg)
+{
+	const struct vio_vhost_frontend_config none = { 0 };
+	struct vio_vhost_frontend *fe;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t len = path != NULL ? strlen(path) : 0;
+	int ret;
+
+	if (cfg == NULL)
+		cfg = &none;
+	if (len == 0 || len >= sizeof(sa.sun_path)) {
+		VHOST_LOG(ERR, "frontend: socket path of %zu bytes: 1 to %zu accepted", len,
+			  sizeof(sa.sun_path) - 1);
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	fe = calloc(1, sizeof(*fe));
+	if (fe == NULL) {
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	memcpy(fe->path, path, len + 1);
+	memcpy(sa.sun_path, path, len + 1);
+	fe->reply_timeout_ms = cfg->reply_timeout_ms > 0 ? cfg->reply_timeout_ms
+							 : REPLY_TIMEOUT_MS_DEFAULT;
+	fe->sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fe->sock < 0) {
+		ret = -errno;
+		goto err_free;
+	}
+	ret = cfg->server ? fe_connect_server(fe, &sa, cfg->connect_timeout_ms)
+			  : fe_connect_client(fe, &sa, cfg->connect_timeout_ms);
+	if (ret < 0)
+		goto err_close;
+	FE_LOG(fe, INFO, "connected (%s)", cfg->server ? "server" : "client");
+	return fe;
+
+err_close:
+	close(fe->sock);
+err_free:
+	FE_LOG(fe, ERR, "%s: %s", cfg->server ? "accept" : "connect", strerror(-ret));
+	free(fe);
+	rte_errno = -ret;
+	return NULL;
+}
+
+void
+vio_vhost_frontend_close(struct vio_vhost_frontend *fe)
+{
+	if (fe == NULL)
+		return;
+	close(fe->sock);
+	free(fe);
+}
+
+bool
+vio_vhost_frontend_is_broken(const struct vio_vhost_frontend *fe)
+{
+	return fe->broken;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Negotiation                                                               */
+/* ------------------------------------------------------------------------ */
+
+int
+vio_vhost_frontend_get_features(struct vio_vhost_frontend *fe, uint64_t *features)
+{
+	int ret = get_u64(fe, VHOST_USER_GET_FEATURES, &fe->features_offered);
+
+	if (ret < 0)
+		return ret;
+	fe->features_known = true;
+	*features = fe->features_offered;
+	return 0;
+}
+
+int
+vio_vhost_frontend_set_features(struct vio_vhost_frontend *fe, uint64_t features)
+{
+	int ret;
+
+	if (!fe->features_known || (features & ~fe->features_offered) != 0) {
+		FE_LOG(fe, ERR, "SET_FEATURES 0x%" PRIx64 ": not a subset of the offer 0x%" PRIx64,
+		       features, fe->features_offered);
+		return -EINVAL;
+	}
+	ret = set_u64(fe, VHOST_USER_SET_FEATURES, features);
+	if (ret == 0)
+		fe->features = features;
+	return ret;
+}
+
+int
+vio_vhost_frontend_get_protocol_features(struct vio_vhost_frontend *fe, uint64_t *features)
+{
+	int ret;
+
+	if (!(fe->features_offered & VIO_BIT(VIO_VHOST_USER_F_PROTOCOL_FEATURES)))
+		return -ENOTSUP;
+	ret = get_u64(fe, VHOST_USER_GET_PROTOCOL_FEATURES, &fe->protocol_offered);
+	if (ret < 0)
+		return ret;
+	fe->protocol_known = true;
+	*features = fe->protocol_offered;
+	return 0;
+}
+
+int
+vio_vhost_frontend_set_protocol_features(struct vio_vhost_frontend *fe, uint64_t features)
+{
+	int ret;
+
+	if (!fe->protocol_known || (features & ~fe->protocol_offered) != 0) {
+		FE_LOG(fe, ERR,
+		       "SET_PROTOCOL_FEATURES 0x%" PRIx64 ": not a subset of the offer 0x%" PRIx64,
+		       features, fe->protocol_offered);
+		return -EINVAL;
+	}
+	/* Sent before REPLY_ACK takes effect: the backend acks from the next request. */
+	ret = set_u64(fe, VHOST_USER_SET_PROTOCOL_FEATURES, features);
+	if (ret == 0)
+		fe->protocol = features;
+	return ret;
+}
+
+int
+vio_vhost_frontend_set_owner(struct vio_vhost_frontend *fe)
+{
+	return request(fe, VHOST_USER_SET_OWNER, NULL, 0, NULL, 0, NULL, 0);
+}
+
+int
+vio_vhost_frontend_reset(struct vio_vhost_frontend *fe)
+{
+	return request(fe,
+		       has_protocol(fe, VIO_VHOST_USER_PROTOCOL_F_RESET_DEVICE)
+			       ? VHOST_USER_RESET_DEVICE
+			       : VHOST_USER_RESET_OWNER,
+		       NULL, 0, NULL, 0, NULL, 0);
+}
+
+/* A count the backend reports, checked against [1, @p max]. */
+static int
+get_count(struct vio_vhost_frontend *fe, uint32_t req, unsigned int need, uint64_t max, uint64_t *v)
+{
+	int ret;
+
+	if (!has_protocol(fe, need))
+		return -ENOTSUP;
+	ret = get_u64(fe, req, v);
+	if (ret == 0 && (*v == 0 || *v > max))
+		return bad_reply(fe, req, "count", *v);
+	return ret;
+}
+
+int
+vio_vhost_frontend_get_queue_num(struct vio_vhost_frontend *fe, uint16_t *nb)
+{
+	uint64_t v;
+	int ret = get_count(fe, VHOST_USER_GET_QUEUE_NUM, VIO_VHOST_USER_PROTOCOL_F_MQ,
+			    VIO_VHOST_FRONTEND_MAX_QUEUES, &v);
+
+	if (ret == 0)
+		*nb = (uint16_t)v;
+	return ret;
+}
+
+int
+vio_vhost_frontend_get_max_mem_slots(struct vio_vhost_frontend *fe, uint32_t *nb)
+{
+	uint64_t v;
+	int ret = get_count(fe, VHOST_USER_GET_MAX_MEM_SLOTS,
+			    VIO_VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS, FE_MAX_MEM_SLOTS, &v);
+
+	if (ret == 0)
+		*nb = (uint32_t)v;
+	return ret;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Memory                                                                    */
+/* ------------------------------------------------------------------------ */
+
+static int
+region_check(const struct vio_vhost_frontend *fe, const struct vio_vhost_frontend_region *r)
+{
+	if (r->fd < 0 || r->size == 0 || r->gpa + r->size < r->gpa ||
+	    r->uaddr + r->size < r->uaddr) {
+		FE_LOG(fe, ERR, "memory region gpa 0x%" PRIx64 " size 0x%" PRIx64 " fd %d: invalid",
+		       r->gpa, r->size, r->fd);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static struct vhost_user_mem_region
+region_wire(const struct vio_vhost_frontend_region *r)
+{
+	return (struct vhost_user_mem_region){ r->gpa, r->size, r->uaddr, r->mmap_offset };
+}
+
+static int
+mem_reg(struct vio_vhost_frontend *fe, uint32_t req, const struct vio_vhost_frontend_region *r)
+{
+	struct vhost_user_mem_reg m = { .region = region_wire(r) };
+	int ret = region_check(fe, r);
+
+	if (ret < 0)
+		return ret;
+	if (!has_protocol(fe, VIO_VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS))
+		return -ENOTSUP;
+	return request(fe, req, &m, sizeof(m), &r->fd, 1, NULL, 0);
+}
+
+int
+vio_vhost_frontend_add_mem_region(struct vio_vhost_frontend *fe,
+				  const struct vio_vhost_frontend_region *r)
+{
+	return mem_reg(fe, VHOST_USER_ADD_MEM_REG, r);
+}
+
+int
+vio_vhost_frontend_rem_mem_region(struct vio_vhost_frontend *fe,
+				  const struct vio_vhost_frontend_region *r)
+{
+	return mem_reg(fe, VHOST_USER_REM_MEM_REG, r);
+}
+
+int
+vio_vhost_frontend_set_mem_table(struct vio_vhost_frontend *fe,
+				 const struct vio_vhost_frontend_region *regions, unsigned int nb)
+{
+	struct vhost_user_mem_table t = { .nregions = 0 };
+	int fds[VHOST_USER_MEM_REGIONS_MAX];
+	unsigned int i;
+	int ret;
+
+	if (nb == 0 || nb > FE_MAX_MEM_SLOTS)
+		return -EINVAL;
+	for (i = 0; i < nb; i++) {
+		ret = region_check(fe, &regions[i]);
+		if (ret < 0)
+			return ret;
+	}
+	if (nb > VHOST_USER_MEM_REGIONS_MAX) {
+		uint32_t slots;
+
+		/* More than one message holds: region by region, as many as the backend has. */
+		ret = vio_vhost_frontend_get_max_mem_slots(fe, &slots);
+		if (ret == -ENOTSUP || (ret == 0 && nb > slots)) {
+			FE_LOG(fe, ERR, "%u memory regions: the backend takes %u", nb,
+			       ret == 0 ? slots : VHOST_USER_MEM_REGIONS_MAX);
+			return -E2BIG;
+		}
+		for (i = 0; ret == 0 && i < nb; i++)
+			ret = vio_vhost_frontend_add_mem_region(fe, &regions[i]);
+		return ret;
+	}
+	for (i = 0; i < nb; i++) {
+		t.regions[i] = region_wire(&regions[i]);
+		fds[i] = regions[i].fd;
+	}
+	t.nregions = nb;
+	return request(fe, VHOST_USER_SET_MEM_TABLE, &t,
+		       (uint32_t)(offsetof(struct vhost_user_mem_table, regions) +
+				  nb * sizeof(t.regions[0])),
+		       fds, nb, NULL, 0);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Vrings                                                                    */
+/* ------------------------------------------------------------------------ */
+
+static int
+vring_state(struct vio_vhost_frontend *fe, uint32_t req, uint16_t idx, uint32_t num)
+{
+	struct vhost_user_vring_state st = { .index = idx, .num = num };
+
+	return request(fe, req, &st, sizeof(st), NULL, 0, NULL, 0);
+}
+
+int
+vio_vhost_frontend_set_vring_num(struct vio_vhost_frontend *fe, uint16_t idx, uint16_t num)
+{
+	if (num == 0 || num > VIO_VHOST_FRONTEND_MAX_RING)
+		return -EINVAL;
+	return vring_state(fe, VHOST_USER_SET_VRING_NUM, idx, num);
+}
+
+int
+vio_vhost_frontend_set_vring_base(struct vio_vhost_frontend *fe, uint16_t idx, uint32_t base)
+{
+	return vring_state(fe, VHOST_USER_SET_VRING_BASE, idx, base);
+}
+
+int
+vio_vhost_frontend_set_vring_enable(struct vio_vhost_frontend *fe, uint16_t idx, bool enable)
+{
+	if (!(fe->features & VIO_BIT(VIO_VHOST_USER_F_PROTOCOL_FEATURES)))
+		return -ENOTSUP;
+	return vring_state(fe, VHOST_USER_SET_VRING_ENABLE, idx, enable);
+}
+
+int
+vio_vhost_frontend_get_vring_base(struct vio_vhost_frontend *fe, uint16_t idx, uint32_t *base)
+{
+	struct vhost_user_vring_state st = { .index = idx, .num = 0 };
+	int ret;
+
+	ret = request(fe, VHOST_USER_GET_VRING_BASE, &st, sizeof(st), NULL, 0, &st, sizeof(st));
+	if (ret < 0)
+		return ret;
+	if (st.index != idx)
+		return bad_reply(fe, VHOST_USER_GET_VRING_BASE, "index", st.index);
+	*base = st.num;
+	return 0;
+}
+
+int
+vio_vhost_frontend_set_vring_addr(struct vio_vhost_frontend *fe, uint16_t idx, uint64_t desc,
+				  uint64_t avail, uint64_t used, bool log, uint64_t log_gpa)
+{
+	struct vhost_user_vring_addr a = {
+		.index = idx,
+		.flags = log ? VHOST_USER_VRING_F_LOG : 0,
+		.desc_uaddr = desc,
+		.used_uaddr = used,
+		.avail_uaddr = avail,
+		.log_gpa = log_gpa,
+	};
+
+	return request(fe, VHOST_USER_SET_VRING_ADDR, &a, sizeof(a), NULL, 0, NULL, 0);
+}
+
+static int
+vring_fd(struct vio_vhost_frontend *fe, uint32_t req, uint16_t idx, int fd)
+{
+	uint64_t v = idx & VHOST_USER_VRING_IDX_MASK;
+
+	if (idx > VHOST_USER_VRING_IDX_MASK)
+		return -EINVAL;
+	if (fd < 0)
+		v |= VHOST_USER_VRING_NOFD;
+	return request(fe, req, &v, sizeof(v), &fd, fd < 0 ? 0 : 1, NULL, 0);
+}
+
+int
+vio_vhost_frontend_set_vring_kick(struct vio_vhost_frontend *fe, uint16_t idx, int fd)
+{
+	return vring_fd(fe, VHOST_USER_SET_VRING_KICK, idx, fd);
+}
+
+int
+vio_vhost_frontend_set_vring_call(struct vio_vhost_frontend *fe, uint16_t idx, int fd)
+{
+	return vring_fd(fe, VHOST_USER_SET_VRING_CALL, idx, fd);
+}
+
+int
+vio_vhost_frontend_set_vring_err(struct vio_vhost_frontend *fe, uint16_t idx, int fd)
+{
+	return vring_fd(fe, VHOST_USER_SET_VRING_ERR, idx, fd);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Configuration space and status                                            */
+/* ------------------------------------------------------------------------ */
+
+int
+vio_vhost_frontend_get_config(struct vio_vhost_frontend *fe, uint32_t offset, void *buf,
+			      uint32_t len)
+{
+	struct vhost_user_config c = { .offset = offset, .size = len };
+	uint32_t size = VHOST_USER_CONFIG_HDR_SIZE + len;
+	int ret;
+
+	if (len == 0 || len > VHOST_USER_CONFIG_MAX)
+		return -EINVAL;
+	if (!has_protocol(fe, VIO_VHOST_USER_PROTOCOL_F_CONFIG))
+		return -ENOTSUP;
+	/* The request carries the space to fill: the reply has the same size. */
+	ret = request(fe, VHOST_USER_GET_CONFIG, &c, size, NULL, 0, &c, size);
+	if (ret < 0)
+		return ret;
+	if (c.offset != offset)
+		return bad_reply(fe, VHOST_USER_GET_CONFIG, "offset", c.offset);
+	if (c.size != len)
+		return bad_reply(fe, VHOST_USER_GET_CONFIG, "config size", c.size);
+	memcpy(buf, c.region, len);
+	return 0;
+}
+
+int
+vio_vhost_frontend_set_config(struct vio_vhost_frontend *fe, uint32_t offset, const void *buf,
+			      uint32_t len)
+{
+	struct vhost_user_config c = { .offset = offset, .size = len };
+
+	if (len == 0 || len > VHOST_USER_CONFIG_MAX)
+		return -EINVAL;
+	if (!has_protocol(fe, VIO_VHOST_USER_PROTOCOL_F_CONFIG))
+		return -ENOTSUP;
+	memcpy(c.region, buf, len);
+	return request(fe, VHOST_USER_SET_CONFIG, &c, VHOST_USER_CONFIG_HDR_SIZE + len, NULL, 0,
+		       NULL, 0);
+}
+
+int
+vio_vhost_frontend_set_status(struct vio_vhost_frontend *fe, uint8_t status)
+{
+	if (!has_protocol(fe, VIO_VHOST_USER_PROTOCOL_F_STATUS))
+		return -ENOTSUP;
+	return set_u64(fe, VHOST_USER_SET_STATUS, status);
+}
+
+int
+vio_vhost_frontend_get_status(struct vio_vhost_frontend *fe, uint8_t *status)
+{
+	uint64_t v;
+	int ret;
+
+	if (!has_protocol(fe, VIO_VHOST_USER_PROTOCOL_F_STATUS))
+		return -ENOTSUP;
+	ret = get_u64(fe, VHOST_USER_GET_STATUS, &v);
+	if (ret == 0 && v > UINT8_MAX)
+		return bad_reply(fe, VHOST_USER_GET_STATUS, "status", v);
+	if (ret == 0)
+		*status = (uint8_t)v;
+	return ret;
+}
