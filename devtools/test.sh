@@ -77,11 +77,32 @@ PY
 	fi
 }
 
+# suite_times LOG DIR SECS: the tests and seconds of each suite in one meson
+# test log (the sum of the tests' durations), and the wall time of the run.
+suite_times() {
+	[ -s "$1" ] && python3 -c '' 2>/dev/null || return 0
+	python3 - "$1" "$2" "$3" <<'PY'
+import collections, json, sys
+n, t = collections.Counter(), collections.Counter()
+with open(sys.argv[1]) as f:
+	for line in f:
+		if line.strip():
+			r = json.loads(line)
+			# "vio:fast / install": the suite between the colon and the slash
+			s = r.get("name", "?").split(" / ")[0].split(":")[-1]
+			n[s] += 1
+			t[s] += r.get("duration") or 0
+for s in sorted(t, key=lambda k: -t[k]):
+	print("%s: suite %-6s %3d tests %7.1f s" % (sys.argv[2], s, n[s], t[s]))
+print("%s: %s s wall" % (sys.argv[2], sys.argv[3]))
+PY
+}
+
 # run_suites DIR SUITE... [-- MESON_TEST_ARGS...]: run meson test, add the
 # results to the totals. A run that fails without a failed test in its log
 # (ninja failed, meson crashed) counts as one failed test.
 run_suites() {
-	local dir="$1" names=() suites=() extra=() log="$1/meson-logs/testlog.json" rc=0 p=0 f=0 s=0
+	local dir="$1" names=() suites=() extra=() log="$1/meson-logs/testlog.json" rc=0 p=0 f=0 s=0 t0
 	shift
 	while [ $# -gt 0 ] && [ "$1" != -- ]; do
 		names+=("$1")
@@ -92,6 +113,7 @@ run_suites() {
 	extra=("$@")
 	# meson test leaves an old log in place when no test matches the suites.
 	rm -f "$log"
+	t0=$SECONDS
 	# shellcheck disable=SC2086 # MESON_TEST_ARGS is a list of words
 	meson test -C "$dir" "${suites[@]}" --print-errorlogs "${extra[@]}" \
 		${MESON_TEST_ARGS:-} || rc=$?
@@ -104,6 +126,7 @@ run_suites() {
 		echo "test.sh: meson test -C $dir exited with $rc; counted as one failed test" >&2
 		f=1
 	fi
+	suite_times "$log" "$dir" "$((SECONDS - t0))"
 	echo "$dir: $p passed, $f failed, $s skipped"
 	passed=$((passed + p))
 	failed=$((failed + f))
