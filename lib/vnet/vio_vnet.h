@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+
+#ifndef VIO_VNET_H
+#define VIO_VNET_H
+
+/**
+ * @file
+ * The frontend role's virtio-net device: the driver side of the rings, whose
+ * rings and buffers live in this process's DPDK memory, and whose device
+ * side is any vhost backend (a vhost-user process, vhost-net, vDPA). It is the
+ * mirror of the engine (vio_engine.h): the engine is the device of a guest's
+ * driver; this is the driver of someone else's device. Both share the ring
+ * primitives of lib/virtio and nothing else.
+ *
+ * Addresses: the device sees this process's memory through a memory table
+ * whose guest addresses are the process's virtual addresses
+ * (vio_vnet_mem_regions() lists it), so every buffer address in a descriptor
+ * is a virtual address, as DPDK's virtio_user does.
+ *
+ * First cut: split rings; VIRTIO_F_VERSION_1 with or without
+ * VIRTIO_NET_F_MRG_RXBUF; no offloads negotiated (the device sends complete
+ * packets and is sent complete packets); the device is polled (no interrupts
+ * asked), kicked when its event suppression asks.
+ *
+ * The device is untrusted: every used entry is checked (an id in flight, a
+ * length within the buffer, num_buffers within the ring). A bad one stops the
+ * queue, which then moves nothing (vio_vnet_vq_is_broken()).
+ *
+ * Threads: a queue belongs to one lcore; the bursts take no lock, allocate
+ * nothing but mbufs, and make no system call but the kick (an eventfd write).
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct vio_vnet_vq;
+
+/** A virtqueue of the device. */
+struct vio_vnet_vq_config {
+	const char *name;       /**< for log lines; copied */
+	uint64_t features;      /**< negotiated virtio feature bits */
+	uint16_t size;          /**< ring entries, a power of two, 2 to 32768 */
+	bool rx;                /**< receive queue (the device writes) or transmit */
+	struct rte_mempool *mp; /**< rx: the buffers posted to the device */
+	int kickfd;             /**< eventfd that kicks the device, or -1 (it polls) */
+	int socket_id;          /**< NUMA socket of the rings, or SOCKET_ID_ANY */
+};
+
+/**
+ * Create a queue: its rings in DPDK memory, initialised. A receive queue
+ * posts a buffer in every entry (mbufs from @c mp) right away.
+ *
+ * @return The queue, or NULL with rte_errno EINVAL (a field of @p cfg, named in
+ *   the log) or ENOMEM.
+ *
+ * Thread safety: control thread.
+ */
+struct vio_vnet_vq *vio_vnet_vq_create(const struct vio_vnet_vq_config *cfg);
+
+/** Free a queue and every mbuf it holds. NULL is a no-op. */
+void vio_vnet_vq_free(struct vio_vnet_vq *vq);
+
+/**
+ * Where the ring parts are, for SET_VRING_ADDR: virtual addresses, which are
+ * also their guest addresses in vio_vnet_mem_regions().
+ */
+void vio_vnet_vq_addrs(const struct vio_vnet_vq *vq, uint64_t *desc, uint64_t *avail,
+		       uint64_t *used);
+
+/** Whether a bad used entry stopped the queue. Thread safety: any thread. */
+bool vio_vnet_vq_is_broken(const struct vio_vnet_vq *vq);
+
+/**
+ * Receive: take what the device filled, chained when it spans several
+ * buffers (mergeable), and post fresh buffers in their place.
+ *
+ * @return Packets stored in @p pkts, now the caller's.
+ *
+ * Thread safety: the owning lcore.
+ */
+uint16_t vio_vnet_rx_burst(struct vio_vnet_vq *vq, struct rte_mbuf **pkts, uint16_t nb_pkts);
+
+/**
+ * Transmit: post @p pkts (chained mbufs too) to the device, each behind a
+ * zero net header, and free the mbufs the device is done with. The mbufs
+ * become the queue's; it frees them once the device has used them.
+ *
+ * @return Packets taken from the start of @p pkts; fewer when the ring is full.
+ *
+ * Thread safety: the owning lcore.
+ */
+uint16_t vio_vnet_tx_burst(struct vio_vnet_vq *vq, struct rte_mbuf **pkts, uint16_t nb_pkts);
+
+/** Per-queue counters. */
+struct vio_vnet_vq_stats {
+	uint64_t packets;           /**< moved */
+	uint64_t bytes;             /**< moved, net headers excluded */
+	uint64_t kicks;             /**< eventfd writes to the device */
+	uint64_t no_room;           /**< tx: packets refused, the ring full */
+	uint64_t mbuf_alloc_failed; /**< rx: refills that found the pool empty */
+	uint64_t err_used;          /**< the device returned an entry that broke the queue */
+};
+
+/** Read the counters. Thread safety: any thread (values may be a burst old). */
+void vio_vnet_vq_stats_get(const struct vio_vnet_vq *vq, struct vio_vnet_vq_stats *st);
+
+/** One memory region of this process for the device: @c len bytes at @c va. */
+struct vio_vnet_mem_region {
+	uint64_t va; /**< its guest address too */
+	uint64_t len;
+	int fd;          /**< DPDK's; stays DPDK's */
+	uint64_t offset; /**< of @c va in @c fd */
+};
+
+/**
+ * DPDK's memory, as regions to share with a device: every run of
+ * virtually contiguous, fd-backed memory segments (hugepages with
+ * --single-file-segments, or --no-huge, which is memfd-backed).
+ *
+ * @return The number of regions (at most @p max are stored), or -ENOTSUP when
+ *   a segment has no fd (--in-memory without --single-file-segments: one
+ *   fd per page, which vhost-user cannot carry; say so in the log).
+ *
+ * Thread safety: any thread.
+ */
+int vio_vnet_mem_regions(struct vio_vnet_mem_region *regions, unsigned int max);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VIO_VNET_H */

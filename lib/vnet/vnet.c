@@ -1,0 +1,408 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+
+/*
+ * The frontend role's virtio-net queues (vio_vnet.h): split rings in DPDK
+ * memory, driven from the driver side with lib/virtio's primitives.
+ */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+
+#include <rte_errno.h>
+#include <rte_log.h>
+#include <rte_malloc.h>
+#include <rte_memory.h>
+
+#include "split_ring.h"
+#include "vio_virtio.h"
+#include "vio_vnet.h"
+
+RTE_LOG_REGISTER(vio_vnet_logtype, lib.vio.vnet, INFO);
+#define VNET_LOG(level, fmt, ...) \
+	rte_log(RTE_LOG_##level, vio_vnet_logtype, "vio_vnet: " fmt "\n", ##__VA_ARGS__)
+
+/* Most descriptors one transmit chain takes: the header and 63 mbuf segments. */
+#define TX_SEGS_MAX 64
+/* The ring parts start on pages of their own (virtio 1.2, 2.7: 16, 2 and 4 bytes suffice). */
+#define RING_ALIGN 4096
+
+struct vio_vnet_vq {
+	/* Read-mostly. */
+	struct vio_split_drv drv;
+	bool rx;
+	uint32_t hdr_len;
+	bool mrg;
+	int kickfd;
+	struct rte_mempool *mp;
+	uint8_t *ring_mem;
+	char name[32];
+
+	/* Owned by the polling lcore. */
+	struct rte_mbuf **mbufs;         /* per descriptor id: what the device holds */
+	struct vio_net_hdr_mrg *tx_hdrs; /* per id: the zero header of a transmit chain */
+	struct rte_mbuf *pend_head;      /* rx: a mergeable packet still arriving */
+	struct rte_mbuf *pend_tail;
+	uint16_t pend_left;
+	atomic_bool broken;
+	struct vio_vnet_vq_stats stats;
+};
+
+static uint64_t
+va(const void *p)
+{
+	return (uint64_t)(uintptr_t)p;
+}
+
+/* Where a receive buffer starts: the header room just before the mbuf's data. */
+static uint8_t *
+rx_buf(const struct vio_vnet_vq *vq, const struct rte_mbuf *m)
+{
+	return (uint8_t *)m->buf_addr + m->data_off - vq->hdr_len;
+}
+
+static uint32_t
+rx_buf_len(const struct vio_vnet_vq *vq, const struct rte_mbuf *m)
+{
+	return (uint32_t)m->buf_len - m->data_off + vq->hdr_len;
+}
+
+static __rte_cold void
+vq_break(struct vio_vnet_vq *vq, const char *what, uint64_t value)
+{
+	atomic_store_explicit(&vq->broken, true, memory_order_relaxed);
+	vq->stats.err_used++;
+	/* Once: the queue moves nothing from now on. */
+	VNET_LOG(ERR, "%s: the device returned %s 0x%" PRIx64 "; queue stopped", vq->name, what,
+		 value);
+}
+
+static void
+kick(struct vio_vnet_vq *vq)
+{
+	if (vq->kickfd >= 0 && vio_split_drv_need_kick(&vq->drv)) {
+		eventfd_write(vq->kickfd, 1);
+		vq->stats.kicks++;
+	}
+}
+
+/* Post up to @p n fresh receive buffers; returns how many went. */
+static uint16_t
+rx_refill(struct vio_vnet_vq *vq, uint16_t n)
+{
+	struct rte_mbuf *m[64];
+	uint16_t done = 0;
+
+	n = RTE_MIN(n, vq->drv.nb_free);
+	while (done < n) {
+		uint16_t k = RTE_MIN((uint16_t)(n - done), (uint16_t)RTE_DIM(m)), i;
+
+		if (rte_pktmbuf_alloc_bulk(vq->mp, m, k) != 0) {
+			vq->stats.mbuf_alloc_failed++;
+			break;
+		}
+		for (i = 0; i < k; i++) {
+			struct vio_ring_buf b = { va(rx_buf(vq, m[i])), rx_buf_len(vq, m[i]), 1 };
+			int id = vio_split_drv_post(&vq->drv, &b, 1, false);
+
+			vq->mbufs[id] = m[i]; /* nb_free checked above: the post succeeds */
+		}
+		done += k;
+	}
+	if (done > 0) {
+		vio_split_drv_publish(&vq->drv);
+		kick(vq);
+	}
+	return done;
+}
+
+struct vio_vnet_vq *
+vio_vnet_vq_create(const struct vio_vnet_vq_config *cfg)
+{
+	struct vio_vnet_vq *vq;
+	uint16_t size = cfg != NULL ? cfg->size : 0;
+	size_t desc, avail, used;
+
+	if (cfg == NULL || size < 2 || (size & (size - 1)) != 0 ||
+	    (cfg->features & VIO_BIT(VIO_F_RING_PACKED)) || (cfg->rx && cfg->mp == NULL)) {
+		VNET_LOG(ERR, "%s: size %u (a power of two from 2), a split ring%s expected",
+			 cfg != NULL && cfg->name != NULL ? cfg->name : "vq", size,
+			 cfg != NULL && cfg->rx ? " and a mempool" : "");
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	vq = rte_zmalloc_socket("vio_vnet_vq", sizeof(*vq), RTE_CACHE_LINE_SIZE, cfg->socket_id);
+	if (vq == NULL)
+		goto err_nomem;
+	snprintf(vq->name, sizeof(vq->name), "%s", cfg->name != NULL ? cfg->name : "vq");
+	vq->rx = cfg->rx;
+	vq->hdr_len = vio_net_hdr_len(cfg->features);
+	vq->mrg = cfg->features & VIO_BIT(VIO_NET_F_MRG_RXBUF);
+	vq->kickfd = cfg->kickfd;
+	vq->mp = cfg->mp;
+	desc = RTE_ALIGN_CEIL(vio_vring_desc_bytes(size), RING_ALIGN);
+	avail = RTE_ALIGN_CEIL(vio_vring_avail_bytes(size), RING_ALIGN);
+	used = RTE_ALIGN_CEIL(vio_vring_used_bytes(size), RING_ALIGN);
+	/* The rings in DPDK memory, which the memory table shares with the device. */
+	vq->ring_mem = rte_zmalloc_socket("vio_vnet_ring", desc + avail + used, RING_ALIGN,
+					  cfg->socket_id);
+	vq->mbufs = rte_zmalloc_socket("vio_vnet_mbufs", size * sizeof(*vq->mbufs), 0,
+				       cfg->socket_id);
+	vq->drv.chain_len = rte_zmalloc_socket("vio_vnet_chains", size * sizeof(uint16_t), 0,
+					       cfg->socket_id);
+	if (!vq->rx)
+		vq->tx_hdrs = rte_zmalloc_socket("vio_vnet_hdrs", size * sizeof(*vq->tx_hdrs), 0,
+						 cfg->socket_id);
+	if (vq->ring_mem == NULL || vq->mbufs == NULL || vq->drv.chain_len == NULL ||
+	    (!vq->rx && vq->tx_hdrs == NULL)) {
+		vio_vnet_vq_free(vq);
+		goto err_nomem;
+	}
+	vq->drv.r.desc = (struct vio_vring_desc *)vq->ring_mem;
+	vq->drv.r.avail = (struct vio_vring_avail *)(vq->ring_mem + desc);
+	vq->drv.r.used = (struct vio_vring_used *)(vq->ring_mem + desc + avail);
+	vq->drv.r.size = size;
+	vq->drv.r.mask = (uint16_t)(size - 1);
+	vq->drv.event_idx = cfg->features & VIO_BIT(VIO_F_RING_EVENT_IDX);
+	vio_split_drv_init(&vq->drv);
+	vio_split_drv_set_intr(&vq->drv, false); /* polled */
+	if (vq->rx && rx_refill(vq, size) != size) {
+		VNET_LOG(ERR, "%s: mempool %s cannot fill %u receive buffers", vq->name,
+			 cfg->mp->name, size);
+		vio_vnet_vq_free(vq);
+		goto err_nomem;
+	}
+	return vq;
+
+err_nomem:
+	rte_errno = ENOMEM;
+	return NULL;
+}
+
+void
+vio_vnet_vq_free(struct vio_vnet_vq *vq)
+{
+	uint16_t i;
+
+	if (vq == NULL)
+		return;
+	for (i = 0; vq->mbufs != NULL && i < vq->drv.r.size; i++)
+		rte_pktmbuf_free(vq->mbufs[i]);
+	rte_pktmbuf_free(vq->pend_head);
+	rte_free(vq->tx_hdrs);
+	rte_free(vq->drv.chain_len);
+	rte_free(vq->mbufs);
+	rte_free(vq->ring_mem);
+	rte_free(vq);
+}
+
+void
+vio_vnet_vq_addrs(const struct vio_vnet_vq *vq, uint64_t *desc, uint64_t *avail, uint64_t *used)
+{
+	*desc = va(vq->drv.r.desc);
+	*avail = va(vq->drv.r.avail);
+	*used = va(vq->drv.r.used);
+}
+
+bool
+vio_vnet_vq_is_broken(const struct vio_vnet_vq *vq)
+{
+	return atomic_load_explicit(&vq->broken, memory_order_relaxed);
+}
+
+void
+vio_vnet_vq_stats_get(const struct vio_vnet_vq *vq, struct vio_vnet_vq_stats *st)
+{
+	*st = vq->stats;
+}
+
+/*
+ * One used receive buffer, @p len bytes written: the start of a packet, or
+ * the next piece of a mergeable one. Returns the packet when it is whole,
+ * NULL otherwise (or when the entry broke the queue).
+ */
+static struct rte_mbuf *
+rx_one(struct vio_vnet_vq *vq, struct rte_mbuf *m, uint32_t len)
+{
+	if (unlikely(len > rx_buf_len(vq, m))) {
+		rte_pktmbuf_free(m);
+		vq_break(vq, "a used length beyond the buffer", len);
+		return NULL;
+	}
+	if (vq->pend_left == 0) {
+		const struct vio_net_hdr_mrg *h = (const void *)rx_buf(vq, m);
+		uint16_t nb_bufs = vq->mrg ? h->num_buffers : 1;
+
+		if (unlikely(len < vq->hdr_len || nb_bufs == 0 || nb_bufs > vq->drv.r.size)) {
+			rte_pktmbuf_free(m);
+			vq_break(vq,
+				 len < vq->hdr_len ? "a used length shorter than the header"
+						   : "num_buffers",
+				 len < vq->hdr_len ? len : nb_bufs);
+			return NULL;
+		}
+		m->data_len = (uint16_t)(len - vq->hdr_len);
+		m->pkt_len = m->data_len;
+		if (nb_bufs == 1)
+			return m;
+		vq->pend_head = vq->pend_tail = m;
+		vq->pend_left = (uint16_t)(nb_bufs - 1);
+		return NULL;
+	}
+	/* virtio 1.2, 5.1.6.4: the buffers after the first hold data from their start. */
+	m->data_off = (uint16_t)(m->data_off - vq->hdr_len);
+	m->data_len = (uint16_t)len;
+	vq->pend_tail->next = m;
+	vq->pend_tail = m;
+	vq->pend_head->nb_segs++;
+	vq->pend_head->pkt_len += len;
+	if (--vq->pend_left > 0)
+		return NULL;
+	m = vq->pend_head;
+	vq->pend_head = vq->pend_tail = NULL;
+	return m;
+}
+
+uint16_t
+vio_vnet_rx_burst(struct vio_vnet_vq *vq, struct rte_mbuf **pkts, uint16_t nb_pkts)
+{
+	uint16_t n = 0, used = 0, id;
+	uint32_t len;
+
+	if (unlikely(atomic_load_explicit(&vq->broken, memory_order_relaxed)))
+		return 0;
+	while (n < nb_pkts) {
+		struct rte_mbuf *m;
+		int ret = vio_split_drv_reap(&vq->drv, &id, &len);
+
+		if (ret == -EAGAIN)
+			break;
+		if (unlikely(ret < 0)) {
+			vq_break(vq, "a used id not in flight",
+				 vq->drv.r.used->ring[vq->drv.last_used_idx & vq->drv.r.mask].id);
+			break;
+		}
+		used++;
+		m = vq->mbufs[id];
+		vq->mbufs[id] = NULL;
+		m = rx_one(vq, m, len);
+		if (unlikely(vio_vnet_vq_is_broken(vq)))
+			break;
+		if (m == NULL)
+			continue;
+		vq->stats.bytes += m->pkt_len;
+		pkts[n++] = m;
+	}
+	vq->stats.packets += n;
+	if (used > 0 && !vio_vnet_vq_is_broken(vq))
+		rx_refill(vq, used);
+	return n;
+}
+
+/* Free what the device is done with. */
+static void
+tx_reclaim(struct vio_vnet_vq *vq)
+{
+	uint16_t id;
+	uint32_t len;
+	int ret;
+
+	while ((ret = vio_split_drv_reap(&vq->drv, &id, &len)) == 0) {
+		rte_pktmbuf_free(vq->mbufs[id]);
+		vq->mbufs[id] = NULL;
+	}
+	if (unlikely(ret != -EAGAIN))
+		vq_break(vq, "a used id not in flight",
+			 vq->drv.r.used->ring[vq->drv.last_used_idx & vq->drv.r.mask].id);
+}
+
+uint16_t
+vio_vnet_tx_burst(struct vio_vnet_vq *vq, struct rte_mbuf **pkts, uint16_t nb_pkts)
+{
+	struct vio_ring_buf b[TX_SEGS_MAX];
+	uint16_t n;
+
+	if (unlikely(atomic_load_explicit(&vq->broken, memory_order_relaxed)))
+		return 0;
+	tx_reclaim(vq);
+	for (n = 0; n < nb_pkts; n++) {
+		struct rte_mbuf *m = pkts[n], *s;
+		uint16_t head = vq->drv.free_head, k = 1;
+
+		if (unlikely(m->nb_segs + 1u > TX_SEGS_MAX || m->nb_segs + 1u > vq->drv.nb_free)) {
+			vq->stats.no_room += nb_pkts - n;
+			break;
+		}
+		/* Each chain's header is the entry of its head id. */
+		memset(&vq->tx_hdrs[head], 0, sizeof(vq->tx_hdrs[head]));
+		b[0] = (struct vio_ring_buf){ va(&vq->tx_hdrs[head]), vq->hdr_len, 0 };
+		for (s = m; s != NULL; s = s->next)
+			if (s->data_len > 0)
+				b[k++] = (struct vio_ring_buf){ va(rte_pktmbuf_mtod(s, void *)),
+								s->data_len, 0 };
+		vio_split_drv_post(&vq->drv, b, k, false);
+		vq->mbufs[head] = m;
+		vq->stats.bytes += m->pkt_len;
+	}
+	if (n > 0) {
+		vio_split_drv_publish(&vq->drv);
+		kick(vq);
+		vq->stats.packets += n;
+	}
+	return n;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Memory                                                                    */
+/* ------------------------------------------------------------------------ */
+
+struct mem_walk {
+	struct vio_vnet_mem_region *r;
+	unsigned int max;
+	unsigned int n;
+	int err;
+};
+
+static int
+mem_walk_cb(const struct rte_memseg_list *msl, const struct rte_memseg *ms, size_t len, void *arg)
+{
+	struct mem_walk *w = arg;
+	struct vio_vnet_mem_region *prev = w->n > 0 && w->n <= w->max ? &w->r[w->n - 1] : NULL;
+	size_t offset;
+	int fd;
+
+	if (msl->external)
+		return 0; /* the application's own memory: not the mbufs' or the rings' */
+	fd = rte_memseg_get_fd_thread_unsafe(ms);
+	if (fd < 0 || rte_memseg_get_fd_offset_thread_unsafe(ms, &offset) < 0) {
+		w->err = -ENOTSUP;
+		return 1;
+	}
+	/* The next piece of the same file, right after the last: one region. */
+	if (prev != NULL && prev->fd == fd && prev->va + prev->len == va(ms->addr) &&
+	    prev->offset + prev->len == offset) {
+		prev->len += len;
+		return 0;
+	}
+	if (w->n < w->max)
+		w->r[w->n] = (struct vio_vnet_mem_region){ va(ms->addr), len, fd, offset };
+	w->n++;
+	return 0;
+}
+
+int
+vio_vnet_mem_regions(struct vio_vnet_mem_region *regions, unsigned int max)
+{
+	struct mem_walk w = { regions, max, 0, 0 };
+
+	rte_memseg_contig_walk(mem_walk_cb, &w);
+	if (w.err < 0) {
+		VNET_LOG(ERR, "a DPDK memory segment has no fd: run with --single-file-segments "
+			      "(hugepages) or --no-huge, so that it can be shared");
+		return w.err;
+	}
+	return (int)w.n;
+}

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# vio's vhost-user frontend (vio_vhost_frontend.h + vio_vnet.h, in
+# vio-frontend-net) against stock DPDK net_vhost (Debian's dpdk-testpmd, in
+# macswap forwarding): vio sends numbered UDP frames, testpmd sends each
+# back; vio checks every frame that returns (length, pattern, number seen
+# once) and testpmd's counters must show the same count both ways.
+#
+#   frontend-net-vhost.sh VIO_FRONTEND_NET [--packets N] [--size BYTES]
+#                         [--mrg 0|1] [--mem huge|memfd]
+#
+# Exit 0 pass, 1 fail, 77 skip (no dpdk-testpmd), 99 set-up error.
+set -euo pipefail
+
+fe_bin=$1
+shift
+packets=100000 size=64 mrg=1 mem=memfd
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--packets) packets=$2 ;;
+	--size) size=$2 ;;
+	--mrg) mrg=$2 ;;
+	--mem) mem=$2 ;;
+	*) echo "unknown option $1" >&2; exit 99 ;;
+	esac
+	shift 2
+done
+
+PEERS=${PEERS:-$(cd "$(dirname "$0")/../../../shared/peers" && pwd)}
+command -v dpdk-testpmd >/dev/null || { echo "dpdk-testpmd not installed"; exit 77; }
+# shellcheck source=/dev/null
+. "$PEERS/testpmd-lib.sh"
+
+run=$(mktemp -d /tmp/vio-fe-net.XXXXXX)
+sock=$run/vhost.sock
+export TP_DIR=$run
+prefix=vio-fe-net-$$
+cleanup() {
+	tp_kill_all 2>/dev/null || true
+	rm -rf "$run" "/var/run/dpdk/$prefix" "/var/run/dpdk/$prefix-fe"
+}
+trap cleanup EXIT
+
+case "$mem" in
+huge) mem_args=(--in-memory --single-file-segments) ;;
+memfd) mem_args=(--no-huge -m 512 --no-shconf) ;;
+*) echo "--mem huge|memfd"; exit 99 ;;
+esac
+
+# testpmd (net_vhost, the vhost-user server) forwards on lcore 0, vio on lcore 1.
+mbuf=$((size > 2048 ? 9216 : 2176))
+tp_start be -l 0,1 --main-lcore 1 --no-huge -m 512 --no-pci --no-shconf --file-prefix "$prefix" \
+	--vdev "net_vhost0,iface=$sock,queues=1" -- -i --forward-mode=macswap \
+	--nb-cores=1 --mbuf-size="$mbuf" --max-pkt-len=9600 --total-num-mbufs=8192 ||
+	exit 99
+tp_cmd be start
+for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
+[ -S "$sock" ] || { echo "net_vhost did not listen"; exit 99; }
+
+rc=0
+timeout 60 "$fe_bin" -l 1 "${mem_args[@]}" --no-pci --file-prefix "$prefix-fe" \
+	--log-level 'lib.vio.*:info' -- "$sock" --packets "$packets" --size "$size" \
+	--mrg "$mrg" || rc=$?
+tp_cmd be stop
+tp_cmd be "show port stats 0"
+rx=$(tp_stat be RX-packets 0)
+tx=$(tp_stat be TX-packets 0)
+echo "net_vhost: RX-packets $rx TX-packets $tx (vio sent $packets)"
+tp_quit be
+if [ "$rc" -ne 0 ]; then
+	echo "FAIL: vio-frontend-net exited with $rc"
+	exit 1
+fi
+if [ "$rx" != "$packets" ] || [ "$tx" != "$packets" ]; then
+	echo "FAIL: net_vhost counted $rx in, $tx out; vio sent and received $packets"
+	exit 1
+fi
+echo PASS
