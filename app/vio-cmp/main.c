@@ -399,8 +399,8 @@ build_packet(struct rte_mbuf *m, uint32_t len)
 	ip->time_to_live = 64;
 	ip->next_proto_id = IPPROTO_UDP;
 	ip->total_length = rte_cpu_to_be_16((uint16_t)(len - RTE_ETHER_HDR_LEN));
-	ip->src_addr = rte_cpu_to_be_32(RTE_IPV4(198, 18, 0, 1)); /* RFC 2544 range */
-	ip->dst_addr = rte_cpu_to_be_32(RTE_IPV4(198, 18, 0, 2));
+	ip->src_addr = rte_cpu_to_be_32(VIO_IPV4(198, 18, 0, 1)); /* RFC 2544 range */
+	ip->dst_addr = rte_cpu_to_be_32(VIO_IPV4(198, 18, 0, 2));
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
 	udp->src_port = rte_cpu_to_be_16(1024);
 	udp->dst_port = rte_cpu_to_be_16(1024);

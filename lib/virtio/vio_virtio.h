@@ -80,6 +80,14 @@ extern "C" {
 /** Feature bit @p bit as a mask. */
 #define VIO_BIT(bit) (UINT64_C(1) << (bit))
 
+/**
+ * The IPv4 address a.b.c.d in host order. DPDK 22.11's RTE_IPV4() shifts an
+ * int into its sign bit for a >= 128, which UBSan rejects.
+ */
+#define VIO_IPV4(a, b, c, d)                                                  \
+	((uint32_t)(((uint32_t)(a)&0xff) << 24 | ((uint32_t)(b)&0xff) << 16 | \
+		    ((uint32_t)(c)&0xff) << 8 | ((uint32_t)(d)&0xff)))
+
 /* Split ring descriptor flags (virtio 1.2, 2.7.5). */
 #define VIO_VRING_DESC_F_NEXT     1
 #define VIO_VRING_DESC_F_WRITE    2

@@ -29,6 +29,7 @@
 
 #include "vio_test.h"
 #include "vio_test_guest.h"
+#include "vio_virtio.h"
 
 #define HDR_LEN 12 /* VERSION_1: struct vio_net_hdr_mrg */
 #define F_BASE  VIO_BIT(VIO_F_VERSION_1)
@@ -117,8 +118,8 @@ build_pkt(uint8_t *p, const struct pkt_spec *s, uint64_t phdr_ol)
 		ip->packet_id = rte_cpu_to_be_16(1000);
 		ip->time_to_live = 64;
 		ip->next_proto_id = s->udp ? IPPROTO_UDP : IPPROTO_TCP;
-		ip->src_addr = rte_cpu_to_be_32(RTE_IPV4(192, 0, 2, 1));
-		ip->dst_addr = rte_cpu_to_be_32(RTE_IPV4(192, 0, 2, 2));
+		ip->src_addr = rte_cpu_to_be_32(VIO_IPV4(192, 0, 2, 1));
+		ip->dst_addr = rte_cpu_to_be_32(VIO_IPV4(192, 0, 2, 2));
 		ip->hdr_checksum = rte_ipv4_cksum(ip);
 		phdr = rte_ipv4_phdr_cksum(ip, phdr_ol);
 	}

@@ -75,8 +75,8 @@ frame_build(uint8_t *p, uint32_t size, uint64_t seq)
 	ip->total_length = rte_cpu_to_be_16((uint16_t)(size - RTE_ETHER_HDR_LEN));
 	ip->time_to_live = 64;
 	ip->next_proto_id = IPPROTO_UDP;
-	ip->src_addr = rte_cpu_to_be_32(RTE_IPV4(192, 0, 2, 1));
-	ip->dst_addr = rte_cpu_to_be_32(RTE_IPV4(192, 0, 2, 2));
+	ip->src_addr = rte_cpu_to_be_32(VIO_IPV4(192, 0, 2, 1));
+	ip->dst_addr = rte_cpu_to_be_32(VIO_IPV4(192, 0, 2, 2));
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
 	u->src_port = rte_cpu_to_be_16(9);
 	u->dst_port = rte_cpu_to_be_16(9);

@@ -71,6 +71,15 @@ struct blk_req_hdr {
 			FAIL("%s = %d (%s)", #call, rc_, strerror(rc_ < 0 ? -rc_ : 0)); \
 	} while (0)
 
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 struct blk {
 	char dir[64];
 	char image[96];
@@ -241,6 +250,7 @@ blk_request(struct blk *b, uint32_t type, uint64_t sector, uint64_t data)
 	struct blk_req_hdr *h = at(b, hdr);
 	struct vio_ring_buf chain[3];
 	uint16_t n = 0, id;
+	uint64_t start = now_ms();
 	uint32_t len;
 	int head, ms;
 
@@ -259,8 +269,13 @@ blk_request(struct blk *b, uint32_t type, uint64_t sector, uint64_t data)
 		FAIL("post: %d", head);
 	vio_split_drv_publish(&b->drv);
 	eventfd_write(b->kickfd, 1);
-	for (ms = 0; ms < 10000; ms++) {
+	/* The call eventfd is drained on each wake-up, so a signal left over
+	 * from an earlier request (or from the ring's start) cannot turn this
+	 * wait into a busy loop that gives up early: the 10 s are counted on
+	 * the clock, not in loop turns. */
+	for (ms = 0; ms < 10000; ms = (int)(now_ms() - start)) {
 		struct pollfd pfd = { .fd = b->callfd, .events = POLLIN };
+		eventfd_t ev;
 
 		if (vio_split_drv_reap(&b->drv, &id, &len) == 0) {
 			if (id != head)
@@ -270,7 +285,8 @@ blk_request(struct blk *b, uint32_t type, uint64_t sector, uint64_t data)
 				     *(uint8_t *)at(b, status));
 			return 0;
 		}
-		poll(&pfd, 1, 1);
+		if (poll(&pfd, 1, 1) > 0 && (pfd.revents & POLLIN))
+			(void)eventfd_read(b->callfd, &ev);
 	}
 	FAIL("request type %u sector %" PRIu64 ": no completion in 10 s", type, sector);
 }

@@ -52,8 +52,7 @@
 #define STATS_PERIOD_MS 100
 
 static const struct rte_ether_addr my_mac = { { 0x02, 0x00, 0x00, 0x00, 0x02, 0x01 } };
-/* 192.0.2.1; not RTE_IPV4(), which shifts an int into its sign bit (UBSan) in DPDK 22.11. */
-#define MY_IP UINT32_C(0xc0000201)
+#define MY_IP VIO_IPV4(192, 0, 2, 1)
 
 static const char *opt_socket;
 static bool opt_client;
