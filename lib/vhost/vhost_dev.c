@@ -126,7 +126,7 @@ vhost_dev_alloc(struct vhost_socket *s, int conn_fd)
 	dev->backend.events = &vhost_backend_events;
 	dev->backend.owner = dev;
 	drv = vhost_driver_find(VHOST_DRIVER_DEFAULT);
-	if (drv == NULL || drv->create(&dev->backend, dev) < 0) {
+	if (drv == NULL || drv->create == NULL || drv->create(&dev->backend, dev) < 0) {
 		VHOST_LOG(ERR, "%s: driver %s: %s", s->path, VHOST_DRIVER_DEFAULT,
 			  drv == NULL ? "not built in" : "out of memory");
 		goto err_unwatch;

@@ -6,13 +6,16 @@
  * it through its backend ops only. Adding a driver adds a file and a line.
  */
 
+#include <errno.h>
 #include <string.h>
 
 #include "backend_local.h"
+#include "backend_remote.h"
 #include "vhost_internal.h"
 
 static const struct vhost_driver drivers[] = {
-	{ "local", vhost_backend_local_create },
+	{ "local", vhost_backend_local_create, NULL },
+	{ "remote", NULL, vhost_backend_remote_open },
 };
 
 const struct vhost_driver *
@@ -24,4 +27,21 @@ vhost_driver_find(const char *name)
 		if (strcmp(drivers[i].name, name) == 0)
 			return &drivers[i];
 	return NULL;
+}
+
+int
+vio_backend_open(const char *driver, const struct vio_backend_target *target,
+		 struct vio_backend *be)
+{
+	const struct vhost_driver *d = driver != NULL ? vhost_driver_find(driver) : NULL;
+
+	if (target == NULL || be == NULL)
+		return -EINVAL;
+	if (d == NULL || d->open == NULL) {
+		VHOST_LOG(ERR, "%s: driver \"%s\" has no frontend role (accepted: remote)",
+			  target->name != NULL ? target->name : "?", driver != NULL ? driver : "");
+		return -EINVAL;
+	}
+	memset(be, 0, sizeof(*be));
+	return d->open(be, target);
 }

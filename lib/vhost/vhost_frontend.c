@@ -286,6 +286,24 @@ vio_vhost_frontend_is_broken(const struct vio_vhost_frontend *fe)
 	return fe->broken;
 }
 
+bool
+vio_vhost_frontend_is_alive(struct vio_vhost_frontend *fe)
+{
+	struct pollfd pfd = { .fd = fe->sock, .events = POLLIN | POLLRDHUP };
+
+	if (fe->broken)
+		return false;
+	if (poll(&pfd, 1, 0) <= 0)
+		return true;
+	/* Between requests the backend has nothing to say: data is a protocol error too. */
+	if (pfd.revents & (POLLHUP | POLLRDHUP | POLLERR))
+		FE_LOG(fe, ERR, "the backend closed the connection");
+	else
+		FE_LOG(fe, ERR, "the backend sent a message nobody asked for; connection closed");
+	fe_break(fe, -ECONNRESET);
+	return false;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Negotiation                                                               */
 /* ------------------------------------------------------------------------ */

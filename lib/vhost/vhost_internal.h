@@ -193,7 +193,10 @@ vhost_vring_leave(struct vhost_vring *vr)
 /* vhost_drivers.c: a driver, by name, and how to make an instance of it for a device. */
 struct vhost_driver {
 	const char *name;
+	/* Backend role: the device of a vhost-user connection; NULL if the driver has none. */
 	int (*create)(struct vio_backend *be, struct vhost_dev *dev);
+	/* Frontend role: the device the port's rings are given to; NULL if none. */
+	int (*open)(struct vio_backend *be, const struct vio_backend_target *t);
 };
 #define VHOST_DRIVER_DEFAULT "local"
 const struct vhost_driver *vhost_driver_find(const char *name);

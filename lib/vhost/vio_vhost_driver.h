@@ -6,9 +6,11 @@
 /**
  * @file
  * Driver SDK: the backend ops, the one interface between whoever speaks the
- * vhost protocol (the vhost-user server; later the frontend role) and
- * whoever processes the device side of the rings (a driver: "local", vio's
- * own engine; later "kernel" and "vdpa").
+ * vhost protocol or owns the rings (the vhost-user server in the backend
+ * role; a port's virtio device in the frontend role) and whoever processes
+ * the device side of the rings (a driver: "local", vio's own engine, in the
+ * backend role; "remote", another process over vhost-user, in the frontend
+ * role; later "kernel" and "vdpa").
  *
  * The calls follow the vhost protocol's vocabulary (the kernel's VHOST_*
  * ioctls and the vhost-user messages are the same operations). Every
@@ -92,6 +94,21 @@ struct vio_backend_ops {
 	 */
 	int (*set_inflight)(struct vio_backend *be, int fd, uint64_t offset, uint64_t size,
 			    uint16_t num_queues, uint16_t queue_size);
+
+	/*
+	 * Frontend role. There vio owns the rings and the driver is the
+	 * device: it says what it offers before set_features. NULL in a
+	 * driver that serves the backend role only.
+	 */
+	/** The virtio feature bits the device offers. */
+	int (*get_features)(struct vio_backend *be, uint64_t *features);
+	/** How many queue pairs (net) the device has: 1 when it cannot say. */
+	int (*get_queue_num)(struct vio_backend *be, uint16_t *nb);
+	/**
+	 * Whether the device side is still there (a remote backend may close
+	 * its socket at any time). NULL: always.
+	 */
+	bool (*is_alive)(struct vio_backend *be);
 };
 
 /**
@@ -121,6 +138,35 @@ struct vio_backend {
 	const struct vio_backend_events *events; /**< set by the protocol side */
 	void *owner;                             /**< the protocol side's device */
 };
+
+/** Where a frontend-role driver finds its device. */
+struct vio_backend_target {
+	const char *name;     /**< for log lines, e.g. the port's name */
+	const char *path;     /**< remote: the backend's Unix socket */
+	bool server;          /**< remote: listen on @c path for the backend */
+	int timeout_ms;       /**< remote: connect (or wait for the backend) at most this long */
+	int reply_timeout_ms; /**< remote: each reply at most this long (0: 5000) */
+};
+
+/**
+ * Open a driver instance for the frontend role: the device it drives is
+ * reached, its owner set, its features ready for get_features.
+ *
+ * @param driver
+ *   "remote" (a vhost-user backend on a Unix socket).
+ * @param target
+ *   Where the device is.
+ * @param be
+ *   Filled in: ops and private state. ops->destroy releases it.
+ * @return
+ *   0, -EINVAL (an unknown driver, or a driver with no frontend role: the
+ *   log names the ones that have it), or the driver's negative errno
+ *   (-ETIMEDOUT, -ECONNREFUSED, -EPROTO, ...).
+ *
+ * Thread safety: any thread; not the vhost control thread.
+ */
+int vio_backend_open(const char *driver, const struct vio_backend_target *target,
+		     struct vio_backend *be);
 
 #ifdef __cplusplus
 }

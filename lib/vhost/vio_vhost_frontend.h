@@ -78,6 +78,13 @@ void vio_vhost_frontend_close(struct vio_vhost_frontend *fe);
 /** Whether a bad reply, a timeout or a close broke the connection. */
 bool vio_vhost_frontend_is_broken(const struct vio_vhost_frontend *fe);
 
+/**
+ * Whether the backend is still there between requests: a closed socket (or
+ * a message nobody asked for) breaks the connection now rather than at the
+ * next request. Makes no request; does not block.
+ */
+bool vio_vhost_frontend_is_alive(struct vio_vhost_frontend *fe);
+
 /** GET_FEATURES: the virtio feature bits the backend offers. */
 int vio_vhost_frontend_get_features(struct vio_vhost_frontend *fe, uint64_t *features);
 
