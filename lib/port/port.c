@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 
 /*
- * A port over the vhost-user backend: registration, events, and the bursts
- * on whatever connection is current.
+ * A port: a backend port over the vhost-user server (registration, events,
+ * and the bursts on whatever connection is current), or a frontend port,
+ * whose device and queues port_frontend.c keeps (the functions here hand a
+ * frontend port to it).
  *
  * Why the port guards the vid itself: vio_vhost bursts on a vid whose device
  * went away return 0, but the device slot (and so the vid) is reused by the
@@ -41,6 +43,8 @@ struct port_lcore {
 struct vio_port {
 	/* Data path, read by every lcore: the running device, -1 without one. */
 	alignas(RTE_CACHE_LINE_SIZE) atomic_int vid;
+	/* Frontend role: the device and its queues (NULL before vio_port_start). */
+	struct port_fe *fe;
 
 	/* Written by the lcores, one line each: [direction][queue pair]. */
 	struct port_lcore lcore[2][VIO_VHOST_MAX_QUEUE_PAIRS];
@@ -136,15 +140,31 @@ config_check(const char *name, const struct vio_port_config *cfg)
 {
 	size_t len = strnlen(cfg->iface, sizeof(cfg->iface));
 
-	if (cfg->role != VIO_PORT_ROLE_BACKEND) {
-		PORT_LOG(ERR, "%s: role %d: only the backend role exists", name, cfg->role);
+	if (cfg->role == VIO_PORT_ROLE_FRONTEND) {
+		len = strnlen(cfg->path, sizeof(cfg->path));
+		if (cfg->driver != VIO_PORT_DRIVER_REMOTE) {
+			PORT_LOG(ERR,
+				 "%s: driver %d: a frontend port has driver remote only so far",
+				 name, cfg->driver);
+			return -ENOTSUP;
+		}
+		if (len == 0 || len == sizeof(cfg->path)) {
+			PORT_LOG(ERR, "%s: path: socket path missing or too long", name);
+			return -EINVAL;
+		}
+		if (cfg->queue_size < 2 || (cfg->queue_size & (cfg->queue_size - 1)) != 0) {
+			PORT_LOG(ERR, "%s: queue_size=%u: not a power of two from 2", name,
+				 cfg->queue_size);
+			return -EINVAL;
+		}
+	} else if (cfg->role != VIO_PORT_ROLE_BACKEND) {
+		PORT_LOG(ERR, "%s: role %d: unknown", name, cfg->role);
 		return -EINVAL;
-	}
-	if (cfg->driver != VIO_PORT_DRIVER_LOCAL) {
-		PORT_LOG(ERR, "%s: driver %d: only driver local exists", name, cfg->driver);
+	} else if (cfg->driver != VIO_PORT_DRIVER_LOCAL) {
+		PORT_LOG(ERR, "%s: driver %d: a backend port has driver local only so far", name,
+			 cfg->driver);
 		return -ENOTSUP;
-	}
-	if (len == 0 || len == sizeof(cfg->iface)) {
+	} else if (len == 0 || len == sizeof(cfg->iface)) {
 		PORT_LOG(ERR, "%s: iface: socket path missing or too long", name);
 		return -EINVAL;
 	}
@@ -207,6 +227,8 @@ vio_port_create(const char *name, const struct vio_port_config *cfg, const struc
 	p->ctx = ctx;
 	p->last_vid = -1;
 	atomic_init(&p->vid, -1);
+	if (cfg->role == VIO_PORT_ROLE_FRONTEND)
+		return p; /* the device is reached by vio_port_start() */
 
 	if (cfg->client)
 		flags |= VIO_VHOST_F_CLIENT;
@@ -247,6 +269,8 @@ vio_port_start(struct vio_port *port)
 
 	if (port == NULL)
 		return -EINVAL;
+	if (port->cfg.role == VIO_PORT_ROLE_FRONTEND)
+		return port->fe != NULL ? 0 : port_fe_open(&port->fe, port->name, &port->cfg);
 	ret = vio_vhost_start(port->cfg.iface);
 	if (ret < 0)
 		PORT_LOG(ERR, "%s: iface=%s: cannot %s: %s", port->name, port->cfg.iface,
@@ -259,9 +283,77 @@ vio_port_free(struct vio_port *port)
 {
 	if (port == NULL)
 		return;
+	if (port->cfg.role == VIO_PORT_ROLE_FRONTEND) {
+		port_fe_close(port->fe);
+		rte_free(port);
+		return;
+	}
 	/* Runs destroy_device (link down) first and waits for it. */
 	vio_vhost_unregister(port->cfg.iface);
 	rte_free(port);
+}
+
+int
+vio_port_queues_start(struct vio_port *port, struct rte_mempool *const *rx_mps, uint16_t nb_qp,
+		      int socket_id)
+{
+	uint16_t q;
+
+	if (port == NULL)
+		return -EINVAL;
+	if (port->cfg.role != VIO_PORT_ROLE_FRONTEND)
+		return 0; /* the frontend starts a backend port's rings */
+	if (port->fe == NULL)
+		return -ENOTCONN;
+	if (nb_qp < 1 || nb_qp > port->cfg.nb_queue_pairs) {
+		PORT_LOG(ERR, "%s: %u queue pairs to start (accepted: 1 to queues=%u)", port->name,
+			 nb_qp, port->cfg.nb_queue_pairs);
+		return -EINVAL;
+	}
+	for (q = 0; q < nb_qp; q++)
+		if (rx_mps == NULL || rx_mps[q] == NULL) {
+			PORT_LOG(ERR, "%s: receive queue %u has no mempool", port->name, q);
+			return -EINVAL;
+		}
+	return port_fe_queues_start(port->fe, rx_mps, nb_qp, socket_id);
+}
+
+void
+vio_port_queues_stop(struct vio_port *port)
+{
+	if (port != NULL && port->cfg.role == VIO_PORT_ROLE_FRONTEND)
+		port_fe_queues_stop(port->fe);
+}
+
+uint16_t
+vio_port_recv(struct vio_port *port, uint16_t qp, struct rte_mbuf **pkts, uint16_t nb_pkts)
+{
+	return vio_vnet_rx_burst(port->fe->rxq[qp], pkts, nb_pkts);
+}
+
+uint16_t
+vio_port_send(struct vio_port *port, uint16_t qp, struct rte_mbuf **pkts, uint16_t nb_pkts)
+{
+	return vio_vnet_tx_burst(port->fe->txq[qp], pkts, nb_pkts);
+}
+
+int
+vio_port_frontend_stats_get(const struct vio_port *port, uint16_t qp, bool tx,
+			    struct vio_vnet_vq_stats *stats)
+{
+	if (qp >= port->cfg.nb_queue_pairs || stats == NULL)
+		return -EINVAL;
+	if (port->cfg.role != VIO_PORT_ROLE_FRONTEND || port->fe == NULL)
+		return -ENODEV;
+	return port_fe_queue_stats(port->fe, qp, tx, stats);
+}
+
+uint64_t
+vio_port_features(const struct vio_port *port)
+{
+	if (port->cfg.role == VIO_PORT_ROLE_FRONTEND)
+		return port->fe != NULL ? port->fe->features : 0;
+	return 0;
 }
 
 const struct vio_port_config *
@@ -273,6 +365,8 @@ vio_port_config_get(const struct vio_port *port)
 bool
 vio_port_link_up(const struct vio_port *port)
 {
+	if (port->cfg.role == VIO_PORT_ROLE_FRONTEND)
+		return port_fe_link_up(port->fe);
 	return atomic_load_explicit(&port->vid, memory_order_acquire) >= 0;
 }
 
@@ -293,6 +387,14 @@ vio_port_queue_stats_get(const struct vio_port *port, uint16_t qp, enum vio_port
 int
 vio_port_offloads_set(struct vio_port *port, uint32_t offloads)
 {
+	/*
+	 * A frontend port negotiates no offload: the device sends it complete
+	 * packets, whatever the application finishes itself.
+	 */
+	if (port->cfg.role == VIO_PORT_ROLE_FRONTEND)
+		return (offloads & ~(uint32_t)(VIO_VQ_OFFLOAD_RX_CSUM | VIO_VQ_OFFLOAD_RX_LRO)) != 0
+			       ? -EINVAL
+			       : 0;
 	return vio_vhost_set_offloads(port->cfg.iface, offloads);
 }
 
@@ -300,6 +402,11 @@ int
 vio_port_mtu_get(const struct vio_port *port, uint16_t *mtu)
 {
 	int vid = atomic_load_explicit(&port->vid, memory_order_acquire);
+
+	if (port->cfg.role == VIO_PORT_ROLE_FRONTEND) {
+		*mtu = 0; /* VIRTIO_NET_F_MTU is not negotiated */
+		return 0;
+	}
 
 	if (vid < 0)
 		return -ENODEV;

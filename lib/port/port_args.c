@@ -2,11 +2,14 @@
 
 /*
  * Device arguments: DPDK net_vhost's keys (22.11, "doc/guides/nics/vhost.rst")
- * with the same meanings, plus "driver". A key vio cannot honour is refused
- * by name rather than ignored.
+ * for a backend port and net_virtio_user's ("doc/guides/howto/virtio_user_*")
+ * for a frontend port, with the same meanings, plus "driver". path= makes a
+ * frontend port, iface= alone a backend port; a key of the other role is
+ * refused by name, and so is a key vio cannot honour, rather than ignored.
  */
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,6 +48,21 @@ parse_flag_off(const char *key, const char *value, const char *why)
 	return 0;
 }
 
+/* A decimal number from @p min to @p max, nothing else (the caller names what it is). */
+static bool
+parse_uint(const char *value, unsigned long min, unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long n;
+
+	errno = 0;
+	n = strtoul(value, &end, 10);
+	if (value[0] < '0' || value[0] > '9' || *end != '\0' || errno != 0 || n < min || n > max)
+		return false;
+	*out = n;
+	return true;
+}
+
 static int
 arg_iface(const char *key, const char *value, struct vio_port_config *cfg)
 {
@@ -62,13 +80,9 @@ arg_iface(const char *key, const char *value, struct vio_port_config *cfg)
 static int
 arg_queues(const char *key, const char *value, struct vio_port_config *cfg)
 {
-	char *end;
 	unsigned long n;
 
-	errno = 0;
-	n = strtoul(value, &end, 10);
-	if (value[0] < '0' || value[0] > '9' || *end != '\0' || errno != 0 || n < 1 ||
-	    n > VIO_VHOST_MAX_QUEUE_PAIRS) {
+	if (!parse_uint(value, 1, VIO_VHOST_MAX_QUEUE_PAIRS, &n)) {
 		PORT_LOG(ERR, "%s=%s: queue pairs out of range (accepted: 1 to %d)", key, value,
 			 VIO_VHOST_MAX_QUEUE_PAIRS);
 		return -EINVAL;
@@ -135,30 +149,217 @@ arg_driver(const char *key, const char *value, struct vio_port_config *cfg)
 		cfg->driver = VIO_PORT_DRIVER_LOCAL;
 		return 0;
 	}
+	if (strcmp(value, "remote") == 0) {
+		cfg->driver = VIO_PORT_DRIVER_REMOTE;
+		return 0;
+	}
 	if (strcmp(value, "kernel") == 0 || strcmp(value, "vdpa") == 0) {
-		PORT_LOG(ERR, "%s=%s: driver not available yet (accepted: local)", key, value);
+		PORT_LOG(ERR, "%s=%s: driver not available yet (accepted: local, remote)", key,
+			 value);
 		return -ENOTSUP;
 	}
-	PORT_LOG(ERR, "%s=%s: unknown driver (accepted: local; kernel and vdpa are planned)", key,
-		 value);
+	PORT_LOG(ERR,
+		 "%s=%s: unknown driver (accepted: local, remote; kernel and vdpa are planned)",
+		 key, value);
 	return -EINVAL;
 }
+
+static int
+arg_path(const char *key, const char *value, struct vio_port_config *cfg)
+{
+	size_t len = strlen(value);
+
+	if (len == 0 || len > VIO_PORT_IFACE_MAX) {
+		PORT_LOG(ERR, "%s=%s: a Unix socket path of 1 to %d bytes is needed", key, value,
+			 VIO_PORT_IFACE_MAX);
+		return -EINVAL;
+	}
+	memcpy(cfg->path, value, len + 1);
+	return 0;
+}
+
+static int
+arg_server(const char *key, const char *value, struct vio_port_config *cfg)
+{
+	return parse_flag(key, value, &cfg->server);
+}
+
+static int
+arg_queue_size(const char *key, const char *value, struct vio_port_config *cfg)
+{
+	unsigned long n;
+
+	if (!parse_uint(value, 2, 32768, &n) || (n & (n - 1)) != 0) {
+		PORT_LOG(ERR, "%s=%s: not a ring size (accepted: a power of two from 2 to 32768)",
+			 key, value);
+		return -EINVAL;
+	}
+	cfg->queue_size = (uint16_t)n;
+	return 0;
+}
+
+static int
+arg_mrg_rxbuf(const char *key, const char *value, struct vio_port_config *cfg)
+{
+	return parse_flag(key, value, &cfg->mrg_rxbuf);
+}
+
+static int
+arg_in_order(const char *key, const char *value, struct vio_port_config *cfg)
+{
+	return parse_flag(key, value, &cfg->in_order);
+}
+
+static int
+arg_packed_vq(const char *key, const char *value, struct vio_port_config *cfg)
+{
+	RTE_SET_USED(cfg);
+	return parse_flag_off(key, value, "the frontend role has split rings only so far");
+}
+
+static int
+arg_cq(const char *key, const char *value, struct vio_port_config *cfg)
+{
+	return parse_flag(key, value, &cfg->cq);
+}
+
+static int
+arg_vectorized(const char *key, const char *value, struct vio_port_config *cfg)
+{
+	bool on;
+
+	RTE_SET_USED(cfg);
+	/* net_virtio_user picks a SIMD path with it; vio has one data path. */
+	return parse_flag(key, value, &on);
+}
+
+static int
+arg_mac(const char *key, const char *value, struct vio_port_config *cfg)
+{
+	unsigned int b[6], i;
+	char end;
+
+	if (sscanf(value, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
+		   &end) != 6 ||
+	    strlen(value) != 17) {
+		PORT_LOG(ERR, "%s=%s: not a MAC address (accepted: xx:xx:xx:xx:xx:xx, hex)", key,
+			 value);
+		return -EINVAL;
+	}
+	if (b[0] & 1) {
+		PORT_LOG(ERR, "%s=%s: a multicast address cannot be a port's", key, value);
+		return -EINVAL;
+	}
+	for (i = 0; i < 6; i++)
+		cfg->mac[i] = (uint8_t)b[i];
+	cfg->mac_set = true;
+	return 0;
+}
+
+static int
+arg_speed(const char *key, const char *value, struct vio_port_config *cfg)
+{
+	unsigned long n;
+
+	if (!parse_uint(value, 1, 400000, &n)) {
+		PORT_LOG(ERR, "%s=%s: not a link speed (accepted: 1 to 400000, in Mbps)", key,
+			 value);
+		return -EINVAL;
+	}
+	cfg->speed = (uint32_t)n;
+	return 0;
+}
+
+/* Which ports take a key. */
+enum arg_role {
+	ARG_BOTH,
+	ARG_BACKEND,
+	ARG_FRONTEND
+};
 
 static const struct {
 	const char *key;
 	arg_parse_fn parse;
+	enum arg_role role;
 } args_table[] = {
-	{ "iface", arg_iface },
-	{ "queues", arg_queues },
-	{ "client", arg_client },
-	{ "iommu-support", arg_iommu },
-	{ "postcopy-support", arg_postcopy },
-	{ "tso", arg_tso },
-	{ "linear-buffer", arg_linear },
-	{ "ext-buffer", arg_ext_buffer },
-	{ "legacy-ol-flags", arg_legacy_ol },
-	{ "driver", arg_driver },
+	{ "iface", arg_iface, ARG_BOTH }, /* with path=: the TAP of driver=kernel */
+	{ "queues", arg_queues, ARG_BOTH },
+	{ "client", arg_client, ARG_BACKEND },
+	{ "iommu-support", arg_iommu, ARG_BACKEND },
+	{ "postcopy-support", arg_postcopy, ARG_BACKEND },
+	{ "tso", arg_tso, ARG_BACKEND },
+	{ "linear-buffer", arg_linear, ARG_BACKEND },
+	{ "ext-buffer", arg_ext_buffer, ARG_BACKEND },
+	{ "legacy-ol-flags", arg_legacy_ol, ARG_BACKEND },
+	{ "driver", arg_driver, ARG_BOTH },
+	{ "path", arg_path, ARG_FRONTEND },
+	{ "server", arg_server, ARG_FRONTEND },
+	{ "queue_size", arg_queue_size, ARG_FRONTEND },
+	{ "mrg_rxbuf", arg_mrg_rxbuf, ARG_FRONTEND },
+	{ "in_order", arg_in_order, ARG_FRONTEND },
+	{ "packed_vq", arg_packed_vq, ARG_FRONTEND },
+	{ "cq", arg_cq, ARG_FRONTEND },
+	{ "mac", arg_mac, ARG_FRONTEND },
+	{ "speed", arg_speed, ARG_FRONTEND },
+	{ "vectorized", arg_vectorized, ARG_FRONTEND },
 };
+
+/* The role the keys make, and whether each key given belongs to it. */
+static int
+role_check(struct vio_port_config *cfg, const bool *seen)
+{
+	bool frontend = cfg->path[0] != '\0', driver_given = false;
+	unsigned int k;
+
+	cfg->role = frontend ? VIO_PORT_ROLE_FRONTEND : VIO_PORT_ROLE_BACKEND;
+	for (k = 0; k < RTE_DIM(args_table); k++) {
+		if (seen[k] && strcmp(args_table[k].key, "driver") == 0)
+			driver_given = true;
+		if (!seen[k] || args_table[k].role == ARG_BOTH)
+			continue;
+		if (frontend && args_table[k].role == ARG_BACKEND) {
+			PORT_LOG(ERR,
+				 "%s: a key of backend ports (iface=), not of frontend ports "
+				 "(path=)",
+				 args_table[k].key);
+			return -EINVAL;
+		}
+		if (!frontend && args_table[k].role == ARG_FRONTEND) {
+			PORT_LOG(ERR,
+				 "%s: a key of frontend ports (path=), not of backend ports "
+				 "(iface=)",
+				 args_table[k].key);
+			return -EINVAL;
+		}
+	}
+	if (frontend) {
+		if (cfg->iface[0] != '\0') {
+			PORT_LOG(ERR,
+				 "iface=%s beside path=: the TAP name of driver=kernel, which "
+				 "is not available yet",
+				 cfg->iface);
+			return -ENOTSUP;
+		}
+		if (cfg->driver == VIO_PORT_DRIVER_LOCAL && driver_given) {
+			PORT_LOG(ERR, "driver=local with path=: a frontend port on vio's own "
+				      "engine in-process is not available yet (accepted: remote)");
+			return -ENOTSUP;
+		}
+		cfg->driver = VIO_PORT_DRIVER_REMOTE;
+		return 0;
+	}
+	if (cfg->iface[0] == '\0') {
+		PORT_LOG(ERR, "iface=<socket path> (a backend port) or path=<socket path> (a "
+			      "frontend port) is required");
+		return -EINVAL;
+	}
+	if (cfg->driver == VIO_PORT_DRIVER_REMOTE) {
+		PORT_LOG(ERR, "driver=remote with iface=: remote drives a backend from a "
+			      "frontend port (path=); a backend port takes driver=local");
+		return -EINVAL;
+	}
+	return 0;
+}
 
 int
 vio_port_config_parse(const char *args, struct vio_port_config *cfg)
@@ -174,8 +375,11 @@ vio_port_config_parse(const char *args, struct vio_port_config *cfg)
 	cfg->role = VIO_PORT_ROLE_BACKEND;
 	cfg->driver = VIO_PORT_DRIVER_LOCAL;
 	cfg->nb_queue_pairs = 1;
+	cfg->queue_size = VIO_PORT_QUEUE_SIZE_DEFAULT;
+	cfg->mrg_rxbuf = true;
 	if (args == NULL || args[0] == '\0') {
-		PORT_LOG(ERR, "iface=<socket path> is required");
+		PORT_LOG(ERR, "iface=<socket path> (a backend port) or path=<socket path> (a "
+			      "frontend port) is required");
 		return -EINVAL;
 	}
 	/* No key list: rte_kvargs would refuse an unknown key without naming it. */
@@ -207,9 +411,7 @@ vio_port_config_parse(const char *args, struct vio_port_config *cfg)
 		}
 	}
 	rte_kvargs_free(kv);
-	if (ret == 0 && cfg->iface[0] == '\0') {
-		PORT_LOG(ERR, "iface=<socket path> is required");
-		ret = -EINVAL;
-	}
+	if (ret == 0)
+		ret = role_check(cfg, seen);
 	return ret;
 }

@@ -3,10 +3,43 @@
 #ifndef VIO_PORT_INTERNAL_H
 #define VIO_PORT_INTERNAL_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include <rte_log.h>
+#include <rte_mempool.h>
+
+#include "vio_port.h"
+#include "vio_vhost_driver.h"
+#include "vio_vnet.h"
 
 extern int vio_port_logtype;
 #define PORT_LOG(level, fmt, ...) \
 	rte_log(RTE_LOG_##level, vio_port_logtype, "vio_port: " fmt "\n", ##__VA_ARGS__)
+
+/* port_frontend.c: a port in the frontend role. */
+struct port_fe {
+	/* Data path: the queues, set between queues_start and queues_stop. */
+	struct vio_vnet_vq *rxq[VIO_VHOST_MAX_QUEUE_PAIRS];
+	struct vio_vnet_vq *txq[VIO_VHOST_MAX_QUEUE_PAIRS];
+	/* Control. */
+	char name[64];
+	const struct vio_port_config *cfg; /* the port's */
+	struct vio_backend be;             /* the driver instance, open from open to close */
+	uint64_t features;                 /* negotiated */
+	bool started;
+	uint16_t active; /* queue pairs started */
+	int kickfd[2 * VIO_VHOST_MAX_QUEUE_PAIRS];
+	int callfd[2 * VIO_VHOST_MAX_QUEUE_PAIRS];
+};
+
+int port_fe_open(struct port_fe **out, const char *name, const struct vio_port_config *cfg);
+void port_fe_close(struct port_fe *fe);
+int port_fe_queues_start(struct port_fe *fe, struct rte_mempool *const *rx_mps, uint16_t nb_qp,
+			 int socket_id);
+void port_fe_queues_stop(struct port_fe *fe);
+bool port_fe_link_up(struct port_fe *fe);
+int port_fe_queue_stats(const struct port_fe *fe, uint16_t qp, bool tx,
+			struct vio_vnet_vq_stats *st);
 
 #endif /* VIO_PORT_INTERNAL_H */

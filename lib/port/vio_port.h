@@ -11,10 +11,13 @@
  * (drivers/net/vio) and vio's applications open; they never speak vhost-user
  * themselves.
  *
- * Today a port is always a backend (vhost-user server or client on a Unix
- * socket) whose rings vio's own engine processes (driver "local"). The
- * "kernel" and "vdpa" drivers are named by the arguments but refused until
- * they exist.
+ * Two roles. A backend port (iface=<socket>) serves a guest's frontend over
+ * vhost-user; vio's engine processes the rings (driver "local"). A frontend
+ * port (path=<socket>, the keys of DPDK's net_virtio_user) owns the rings in
+ * DPDK memory and drives a device: driver "remote", a vhost-user backend in
+ * another process (DPDK's net_vhost, vio's own backend port). The "kernel"
+ * and "vdpa" drivers are named by the arguments but refused until they
+ * exist.
  *
  * Queues. Queue pair n of a port is the guest's receive queue n (the port
  * enqueues into it: host to guest) and the guest's transmit queue n (the
@@ -38,6 +41,7 @@
 
 #include "vio_engine.h"
 #include "vio_vhost.h"
+#include "vio_vnet.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -47,13 +51,16 @@ extern "C" {
 enum vio_port_role {
 	/** Device side: a guest's frontend connects to vio (vhost-user backend). */
 	VIO_PORT_ROLE_BACKEND = 0,
+	/** Driver side: vio owns the rings and drives a device (what virtio_user does). */
+	VIO_PORT_ROLE_FRONTEND,
 };
 
 /** Who processes the device side of the rings. */
 enum vio_port_driver {
-	VIO_PORT_DRIVER_LOCAL = 0, /**< vio's engine, on the application's lcores */
+	VIO_PORT_DRIVER_LOCAL = 0, /**< vio's engine, on the application's lcores (backend role) */
 	VIO_PORT_DRIVER_KERNEL,    /**< Linux vhost-net (not available yet) */
 	VIO_PORT_DRIVER_VDPA,      /**< a vDPA device (not available yet) */
+	VIO_PORT_DRIVER_REMOTE,    /**< a vhost-user backend process (frontend role) */
 };
 
 /** Direction of a queue, from the device's point of view. */
@@ -67,28 +74,46 @@ enum vio_port_dir {
 
 /**
  * Device argument keys, for a PMD's parameter string: a superset of DPDK
- * net_vhost's (22.11) plus "driver".
+ * net_vhost's (22.11) for the backend role and of net_virtio_user's for the
+ * frontend role, plus "driver".
  */
-#define VIO_PORT_DEVARGS                                                     \
-	"iface=<path> queues=<1-16> client=<0|1> iommu-support=<0|1> "       \
-	"postcopy-support=<0> tso=<0|1> linear-buffer=<0|1> ext-buffer=<0> " \
-	"legacy-ol-flags=<0> driver=<local>"
+#define VIO_PORT_DEVARGS                                                      \
+	"iface=<path> queues=<1-16> client=<0|1> iommu-support=<0|1> "        \
+	"postcopy-support=<0> tso=<0|1> linear-buffer=<0|1> ext-buffer=<0> "  \
+	"legacy-ol-flags=<0> driver=<local|remote> path=<path> server=<0|1> " \
+	"queue_size=<2-32768> mrg_rxbuf=<0|1> in_order=<0|1> packed_vq=<0> "  \
+	"cq=<0|1> mac=<xx:xx:xx:xx:xx:xx> speed=<Mbps> vectorized=<0|1>"
+
+/** Default ring size of a frontend port (net_virtio_user's). */
+#define VIO_PORT_QUEUE_SIZE_DEFAULT 256
 
 /** A port's configuration, as the device arguments give it. */
 struct vio_port_config {
-	char iface[VIO_PORT_IFACE_MAX + 1]; /**< iface: the Unix socket path (required) */
-	enum vio_port_role role;            /**< always VIO_PORT_ROLE_BACKEND today */
-	enum vio_port_driver driver;        /**< driver: local (default) */
-	uint16_t nb_queue_pairs; /**< queues: 1 to VIO_VHOST_MAX_QUEUE_PAIRS (default 1) */
-	bool client;             /**< client: connect instead of listening */
-	bool iommu;              /**< iommu-support: offer VIRTIO_F_ACCESS_PLATFORM */
-	bool tso;                /**< tso: offer host and guest TSO (v4 and v6) */
+	/** iface: the Unix socket path (backend role; required there) */
+	char iface[VIO_PORT_IFACE_MAX + 1];
+	/** path: the backend's Unix socket (frontend role; required there) */
+	char path[VIO_PORT_IFACE_MAX + 1];
+	enum vio_port_role role;     /**< backend with iface=, frontend with path= */
+	enum vio_port_driver driver; /**< driver: local (backend), remote (frontend) */
+	uint16_t nb_queue_pairs;     /**< queues: 1 to VIO_VHOST_MAX_QUEUE_PAIRS (default 1) */
+	bool client;                 /**< client: connect instead of listening */
+	bool iommu;                  /**< iommu-support: offer VIRTIO_F_ACCESS_PLATFORM */
+	bool tso;                    /**< tso: offer host and guest TSO (v4 and v6) */
 	/**
 	 * linear-buffer: the application takes single-segment mbufs only; a
 	 * packet from the guest longer than one mbuf of its mempool is dropped
 	 * by the consumer of the port (the PMD counts it).
 	 */
 	bool linear_buffer;
+	/* Frontend role (net_virtio_user's keys). */
+	bool server;         /**< server: listen on path and wait for the backend */
+	uint16_t queue_size; /**< queue_size: ring entries, a power of two (default 256) */
+	bool mrg_rxbuf;      /**< mrg_rxbuf: offer VIRTIO_NET_F_MRG_RXBUF (default 1) */
+	bool in_order;       /**< in_order: asked for; not negotiated yet (any order works) */
+	bool cq;             /**< cq: queue pairs enabled by vio itself either way */
+	bool mac_set;        /**< mac given */
+	uint8_t mac[6];      /**< mac: the port's address */
+	uint32_t speed;      /**< speed: the link speed to report, Mbps (0: 10000) */
 };
 
 /**
@@ -97,9 +122,10 @@ struct vio_port_config {
  * in its range; the log line of a refusal names the key, the value and what
  * is accepted.
  *
- * @return 0, or -EINVAL (an unknown or repeated key, a value out of range, a
- *   missing iface), -ENOTSUP (a valid value for something vio does not do:
- *   driver=kernel|vdpa, postcopy-support=1, ext-buffer=1, legacy-ol-flags=1).
+ * @return 0, or -EINVAL (an unknown or repeated key, a value out of range,
+ *   neither iface nor path, a key of the other role), -ENOTSUP (a valid value
+ *   for something vio does not do: driver=kernel|vdpa, postcopy-support=1,
+ *   ext-buffer=1, legacy-ol-flags=1, packed_vq=1, iface= beside path=).
  *
  * Thread safety: any thread.
  */
@@ -143,10 +169,14 @@ struct vio_port *vio_port_create(const char *name, const struct vio_port_config 
 				 const struct vio_port_ops *ops, void *ctx);
 
 /**
- * Listen on the socket (server) or connect to it (client; retried in the
- * background).
+ * Backend role: listen on the socket (server) or connect to it (client;
+ * retried in the background). Frontend role: reach the device (connect to
+ * path, for at most 5 s; with server=1 listen and wait at most 60 s for the
+ * backend), negotiate the features, check the queue count.
  *
- * @return 0, or the negative errno of vio_vhost_start().
+ * @return 0, or the negative errno of vio_vhost_start() or of the driver
+ *   (-ETIMEDOUT, -ECONNREFUSED, -EPROTO, -EINVAL: fewer queue pairs than
+ *   queues=, -ENOTSUP: no VIRTIO_F_VERSION_1).
  *
  * Thread safety: any thread but the control thread (no callback).
  */
@@ -161,6 +191,66 @@ int vio_port_start(struct vio_port *port);
  * the port any more.
  */
 void vio_port_free(struct vio_port *port);
+
+/**
+ * Frontend role: give the device its rings. The memory table (DPDK's
+ * memory, which must hold @p rx_mps), then the vrings of queue pairs 0 to
+ * @p nb_qp - 1 (at most queues=) set up and enabled, the receive rings
+ * filled with mbufs of @p rx_mps[queue pair]. A backend port: nothing to do
+ * (its frontend starts the rings), 0.
+ *
+ * @return 0, -EINVAL (a mempool missing), -ENOTCONN (the backend is gone),
+ *   -ENOMEM, or the negative errno of the driver (the log names the vring).
+ *
+ * Thread safety: any thread but the control thread; no lcore bursts on the
+ * port.
+ */
+int vio_port_queues_start(struct vio_port *port, struct rte_mempool *const *rx_mps, uint16_t nb_qp,
+			  int socket_id);
+
+/**
+ * Frontend role: stop every vring (GET_VRING_BASE), free the rings and
+ * every mbuf they hold. A backend port: no-op.
+ *
+ * Thread safety: as vio_port_queues_start().
+ */
+void vio_port_queues_stop(struct vio_port *port);
+
+/**
+ * Frontend role: packets the device sent on queue pair @p qp.
+ *
+ * @return Packets stored in @p pkts, now the caller's.
+ *
+ * Thread safety: the lcore that owns the receive queue of @p qp, between
+ * vio_port_queues_start() and vio_port_queues_stop() only.
+ */
+uint16_t vio_port_recv(struct vio_port *port, uint16_t qp, struct rte_mbuf **pkts,
+		       uint16_t nb_pkts);
+
+/**
+ * Frontend role: post packets to the device on queue pair @p qp. The mbufs
+ * taken become the port's; it frees them once the device has used them.
+ *
+ * @return Packets taken from the start of @p pkts; fewer when the ring is full.
+ *
+ * Thread safety: as vio_port_recv(), for the transmit queue.
+ */
+uint16_t vio_port_send(struct vio_port *port, uint16_t qp, struct rte_mbuf **pkts,
+		       uint16_t nb_pkts);
+
+/**
+ * Frontend role: the counters of queue pair @p qp's receive queue (@p tx
+ * false) or transmit queue.
+ *
+ * @return 0, -EINVAL, -ENODEV (a backend port, or the queues not started).
+ *
+ * Thread safety: any thread.
+ */
+int vio_port_frontend_stats_get(const struct vio_port *port, uint16_t qp, bool tx,
+				struct vio_vnet_vq_stats *stats);
+
+/** Frontend role: the features negotiated with the device; 0 otherwise. */
+uint64_t vio_port_features(const struct vio_port *port);
 
 /** The configuration the port was created with. Thread safety: any thread. */
 const struct vio_port_config *vio_port_config_get(const struct vio_port *port);

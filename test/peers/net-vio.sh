@@ -253,6 +253,19 @@ case_bad_args() {
 	expect_refused "iface=$s,legacy-ol-flags=1" "legacy-ol-flags=1"
 	expect_refused "iface=$s,tso=2" "tso=2"
 	expect_refused "queues=1" "iface="
+	# Frontend ports (path=): the keys of the other role, values out of
+	# range, what vio's frontend does not do yet, and no backend at the path.
+	expect_refused "path=$s,tso=1" "tso: a key of backend ports"
+	expect_refused "iface=$s,server=1" "server: a key of frontend ports"
+	expect_refused "path=$s,iface=tap0" "iface=tap0 beside path="
+	expect_refused "iface=$s,driver=remote" "driver=remote with iface="
+	expect_refused "path=$s,driver=local" "driver=local with path="
+	expect_refused "path=$s,packed_vq=1" "packed_vq=1"
+	expect_refused "path=$s,queue_size=100" "queue_size=100"
+	expect_refused "path=$s,mac=02:00:00:00:00" "mac=02:00:00:00:00"
+	expect_refused "path=$s,mac=01:00:00:00:00:01" "mac=01:00:00:00:00:01: a multicast"
+	expect_refused "path=$s,speed=0" "speed=0"
+	expect_refused "path=$s" "path=$s: no backend"
 	[ ! -e "$s" ] || bad "a refused port left $s"
 }
 

@@ -5,9 +5,12 @@
  * events turned into ethdev events (RTE_ETH_EVENT_INTR_LSC when the
  * application asked for LSC interrupts, RTE_ETH_EVENT_QUEUE_STATE always).
  *
- * Like DPDK's net_vhost, the port listens (or connects) from probe to close:
- * a frontend may connect before the application starts the port, and need
- * not go away when it is stopped.
+ * Like DPDK's net_vhost, a backend port (iface=) listens (or connects) from
+ * probe to close: a frontend may connect before the application starts the
+ * port, and need not go away when it is stopped. Like DPDK's
+ * net_virtio_user, a frontend port (path=) reaches its backend at probe
+ * (features negotiated, queue count checked) and gives it the rings at
+ * dev_start; dev_stop takes them back.
  */
 
 #include <errno.h>
@@ -30,6 +33,16 @@ RTE_LOG_REGISTER(vio_pmd_logtype, pmd.net.vio, INFO);
 
 static const struct eth_dev_ops vio_pmd_ops;
 
+static uint32_t
+pmd_speed(const struct rte_eth_dev *dev)
+{
+	const struct vio_pmd *pmd = dev->data->dev_private;
+	uint32_t speed = pmd != NULL && pmd->port != NULL ? vio_port_config_get(pmd->port)->speed
+							  : 0;
+
+	return speed != 0 ? speed : VIO_PMD_SPEED;
+}
+
 static void
 link_set(struct rte_eth_dev *dev, bool up, struct rte_eth_link *old)
 {
@@ -37,7 +50,7 @@ link_set(struct rte_eth_dev *dev, bool up, struct rte_eth_link *old)
 		struct rte_eth_link link;
 		uint64_t u64;
 	} v = { .link = {
-			.link_speed = up ? VIO_PMD_SPEED : RTE_ETH_SPEED_NUM_NONE,
+			.link_speed = up ? pmd_speed(dev) : RTE_ETH_SPEED_NUM_NONE,
 			.link_duplex = RTE_ETH_LINK_FULL_DUPLEX,
 			.link_autoneg = RTE_ETH_LINK_FIXED,
 			.link_status = up ? RTE_ETH_LINK_UP : RTE_ETH_LINK_DOWN,
@@ -121,6 +134,12 @@ pmd_configure(struct rte_eth_dev *dev)
 	uint64_t rx = dev->data->dev_conf.rxmode.offloads;
 	uint32_t offloads = 0;
 
+	if (pmd->frontend && dev->data->dev_conf.intr_conf.rxq) {
+		PMD_LOG(ERR, "%s: Rx interrupts: not on a frontend port (path=) yet",
+			dev->data->name);
+		return -ENOTSUP;
+	}
+
 	if (rx & (RTE_ETH_RX_OFFLOAD_TCP_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM))
 		offloads |= VIO_VQ_OFFLOAD_RX_CSUM;
 	if (rx & RTE_ETH_RX_OFFLOAD_TCP_LRO)
@@ -139,12 +158,46 @@ queue_states_set(struct rte_eth_dev *dev, uint8_t state)
 		dev->data->tx_queue_state[i] = state;
 }
 
+/* A frontend port gives the device its rings now, with the mempools of the Rx queues. */
+static int
+frontend_start(struct rte_eth_dev *dev)
+{
+	struct vio_pmd *pmd = dev->data->dev_private;
+	struct rte_mempool *mps[VIO_PMD_MAX_QUEUES];
+	uint16_t q, nb = dev->data->nb_rx_queues;
+	int ret;
+
+	if (dev->data->nb_tx_queues != nb) {
+		PMD_LOG(ERR, "%s: %u Rx and %u Tx queues: a frontend port drives queue pairs",
+			dev->data->name, nb, dev->data->nb_tx_queues);
+		return -EINVAL;
+	}
+	for (q = 0; q < nb; q++) {
+		const struct vio_rxq *rxq = dev->data->rx_queues[q];
+
+		if (rxq == NULL || dev->data->tx_queues[q] == NULL) {
+			PMD_LOG(ERR, "%s: queue %u is not set up", dev->data->name, q);
+			return -EINVAL;
+		}
+		mps[q] = rxq->mp;
+	}
+	ret = vio_port_queues_start(pmd->port, mps, nb, dev->data->numa_node);
+	if (ret == 0)
+		link_set(dev, true, NULL);
+	return ret;
+}
+
 static int
 pmd_start(struct rte_eth_dev *dev)
 {
 	struct vio_pmd *pmd = dev->data->dev_private;
 	int ret;
 
+	if (pmd->frontend) {
+		ret = frontend_start(dev);
+		if (ret < 0)
+			return ret;
+	}
 	pthread_mutex_lock(&pmd->lock);
 	ret = vio_pmd_intr_start_locked(pmd);
 	if (ret == 0) {
@@ -166,6 +219,10 @@ pmd_stop(struct rte_eth_dev *dev)
 	pmd->started = false;
 	queue_states_set(dev, RTE_ETH_QUEUE_STATE_STOPPED);
 	pthread_mutex_unlock(&pmd->lock);
+	if (pmd->frontend) {
+		vio_port_queues_stop(pmd->port);
+		link_set(dev, false, NULL);
+	}
 	return 0;
 }
 
@@ -256,6 +313,21 @@ pmd_infos_get(struct rte_eth_dev *dev, struct rte_eth_dev_info *info)
 	info->max_rx_queues = cfg->nb_queue_pairs;
 	info->max_tx_queues = cfg->nb_queue_pairs;
 	info->min_rx_bufsize = 0;
+	if (pmd->frontend) {
+		/* No offload negotiated with the device: complete packets both ways. */
+		info->rx_offload_capa = RTE_ETH_RX_OFFLOAD_SCATTER;
+		info->tx_offload_capa = RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+		info->speed_capa = RTE_ETH_LINK_SPEED_FIXED;
+		/* The rings are the port's: queue_size= entries, whatever nb_desc asks. */
+		info->rx_desc_lim.nb_max = cfg->queue_size;
+		info->rx_desc_lim.nb_min = cfg->queue_size;
+		info->tx_desc_lim.nb_max = cfg->queue_size;
+		info->tx_desc_lim.nb_min = cfg->queue_size;
+		info->default_rxportconf.ring_size = cfg->queue_size;
+		info->default_txportconf.ring_size = cfg->queue_size;
+		info->dev_capa = 0;
+		return 0;
+	}
 	/* A packet longer than an mbuf is chained (unless linear-buffer=1 drops it). */
 	/*
 	 * Receive: partial checksums reported, or completed when not enabled;
@@ -355,17 +427,21 @@ pmd_rxq_info_get(struct rte_eth_dev *dev, uint16_t queue_id, struct rte_eth_rxq_
 {
 	const struct vio_rxq *q = dev->data->rx_queues[queue_id];
 
+	const struct vio_pmd *pmd = dev->data->dev_private;
+
 	info->mp = q->mp;
 	info->scattered_rx = 1;
-	info->nb_desc = 0; /* the guest's ring */
+	/* A backend port's ring is the guest's; a frontend port's its own. */
+	info->nb_desc = pmd->frontend ? vio_port_config_get(pmd->port)->queue_size : 0;
 }
 
 static void
 pmd_txq_info_get(struct rte_eth_dev *dev, uint16_t queue_id, struct rte_eth_txq_info *info)
 {
-	RTE_SET_USED(dev);
+	const struct vio_pmd *pmd = dev->data->dev_private;
+
 	RTE_SET_USED(queue_id);
-	info->nb_desc = 0;
+	info->nb_desc = pmd->frontend ? vio_port_config_get(pmd->port)->queue_size : 0;
 }
 
 static const struct eth_dev_ops vio_pmd_ops = {
@@ -492,17 +568,22 @@ vio_pmd_probe(struct rte_vdev_device *vdev)
 		ret = -rte_errno;
 		goto err_release;
 	}
-	/* Locally administered, "vio" and the port id. */
-	dev->data->mac_addrs[0] = (struct rte_ether_addr){ { 0x02, 'v', 'i', 'o',
-							     (uint8_t)(dev->data->port_id >> 8),
-							     (uint8_t)dev->data->port_id } };
+	/* mac= (frontend ports), else locally administered, "vio" and the port id. */
+	if (cfg.mac_set)
+		memcpy(dev->data->mac_addrs[0].addr_bytes, cfg.mac, RTE_ETHER_ADDR_LEN);
+	else
+		dev->data->mac_addrs[0] = (struct rte_ether_addr){
+			{ 0x02, 'v', 'i', 'o', (uint8_t)(dev->data->port_id >> 8),
+			  (uint8_t)dev->data->port_id }
+		};
+	pmd->frontend = cfg.role == VIO_PORT_ROLE_FRONTEND;
 	dev->data->dev_flags = RTE_ETH_DEV_INTR_LSC | RTE_ETH_DEV_AUTOFILL_QUEUE_XSTATS;
 	dev->data->numa_node = rte_dev_numa_node(d);
 	link_set(dev, false, NULL);
 	dev->device = d;
 	dev->dev_ops = &vio_pmd_ops;
-	dev->rx_pkt_burst = vio_pmd_rx_burst;
-	dev->tx_pkt_burst = vio_pmd_tx_burst;
+	dev->rx_pkt_burst = pmd->frontend ? vio_pmd_fe_rx_burst : vio_pmd_rx_burst;
+	dev->tx_pkt_burst = pmd->frontend ? vio_pmd_fe_tx_burst : vio_pmd_tx_burst;
 	rte_eth_dev_probing_finish(dev);
 
 	ret = abi_check(dev);
@@ -512,9 +593,16 @@ vio_pmd_probe(struct rte_vdev_device *vdev)
 		rte_eth_dev_close(dev->data->port_id);
 		return ret;
 	}
-	PMD_LOG(INFO, "%s: port %u, iface %s (%s), %u queue pair%s", name, dev->data->port_id,
-		cfg.iface, cfg.client ? "client" : "server", cfg.nb_queue_pairs,
-		cfg.nb_queue_pairs > 1 ? "s" : "");
+	if (pmd->frontend)
+		PMD_LOG(INFO,
+			"%s: port %u, frontend of the backend at path %s (%s), %u queue pair%s "
+			"of %u entries",
+			name, dev->data->port_id, cfg.path, cfg.server ? "server" : "client",
+			cfg.nb_queue_pairs, cfg.nb_queue_pairs > 1 ? "s" : "", cfg.queue_size);
+	else
+		PMD_LOG(INFO, "%s: port %u, iface %s (%s), %u queue pair%s", name,
+			dev->data->port_id, cfg.iface, cfg.client ? "client" : "server",
+			cfg.nb_queue_pairs, cfg.nb_queue_pairs > 1 ? "s" : "");
 	return 0;
 
 err_release:

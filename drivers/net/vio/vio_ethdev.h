@@ -61,7 +61,8 @@ struct vio_queue_base {
 	uint64_t packets;
 	uint64_t bytes;
 	uint64_t dropped;
-	struct vio_vq_stats vq;
+	struct vio_vq_stats vq;        /* a backend port's engine counters */
+	struct vio_vnet_vq_stats vnet; /* a frontend port's queue counters */
 };
 
 struct vio_pmd {
@@ -69,6 +70,7 @@ struct vio_pmd {
 	struct vio_port *port;
 	pthread_mutex_t lock;
 	bool started;
+	bool frontend;             /* path=: vio owns the rings, a backend is the device */
 	bool intr_on;              /* Rx interrupts set up by dev_start */
 	unsigned int link_updates; /* calls of the link_update op (the probe's ABI check) */
 	struct vio_queue_base rx_base[VIO_PMD_MAX_QUEUES];
@@ -78,6 +80,8 @@ struct vio_pmd {
 /* vio_rxtx.c */
 uint16_t vio_pmd_rx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts);
 uint16_t vio_pmd_tx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts);
+uint16_t vio_pmd_fe_rx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts);
+uint16_t vio_pmd_fe_tx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts);
 int vio_pmd_stats_get(struct rte_eth_dev *dev, struct rte_eth_stats *stats);
 int vio_pmd_stats_reset(struct rte_eth_dev *dev);
 int vio_pmd_xstats_get_names(struct rte_eth_dev *dev, struct rte_eth_xstat_name *names,

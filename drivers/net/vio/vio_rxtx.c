@@ -77,6 +77,50 @@ vio_pmd_tx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 	return sent;
 }
 
+/*
+ * A frontend port (path=): Rx takes what the device sent, Tx posts the mbufs
+ * themselves (no copy); the port frees them once the device has used them.
+ */
+uint16_t
+vio_pmd_fe_rx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
+{
+	struct vio_rxq *q = queue;
+	uint16_t n = vio_port_recv(q->port, q->qp, pkts, nb_pkts), i;
+	uint64_t bytes = 0;
+
+	for (i = 0; i < n; i++) {
+		pkts[i]->port = q->port_id;
+		bytes += pkts[i]->pkt_len;
+	}
+	if (n != 0) {
+		counter_add(&q->c.packets, n);
+		counter_add(&q->c.bytes, bytes);
+	}
+	return n;
+}
+
+uint16_t
+vio_pmd_fe_tx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
+{
+	struct vio_txq *q = queue;
+	uint64_t bytes = 0;
+	uint16_t sent, i;
+
+	/* Before the send: the mbufs sent may be the port's (and freed) once it returns. */
+	for (i = 0; i < nb_pkts; i++)
+		bytes += pkts[i]->pkt_len;
+	sent = vio_port_send(q->port, q->qp, pkts, nb_pkts);
+	for (i = sent; i < nb_pkts; i++)
+		bytes -= pkts[i]->pkt_len;
+	if (sent != 0) {
+		counter_add(&q->c.packets, sent);
+		counter_add(&q->c.bytes, bytes);
+	}
+	if (unlikely(sent != nb_pkts))
+		counter_add(&q->c.dropped, nb_pkts - sent);
+	return sent;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Statistics (application control thread)                                  */
 /* ------------------------------------------------------------------------ */
@@ -104,6 +148,22 @@ vq_read(const struct vio_pmd *pmd, uint16_t qp, enum vio_port_dir dir, struct vi
 		memset(st, 0, sizeof(*st));
 }
 
+/* A frontend port's counters of one queue, zero while its queues are stopped. */
+static void
+vnet_read(const struct vio_pmd *pmd, uint16_t qp, bool tx, struct vio_vnet_vq_stats *st)
+{
+	if (vio_port_frontend_stats_get(pmd->port, qp, tx, st) < 0)
+		memset(st, 0, sizeof(*st));
+}
+
+/* The counters of struct vio_vnet_vq_stats, in order, as xstats name them. */
+static const char *const vnet_stat_names[] = {
+	"packets", "bytes", "kicks", "no_room", "mbuf_alloc_failed", "err_used",
+};
+#define VNET_NB_STATS RTE_DIM(vnet_stat_names)
+_Static_assert(sizeof(struct vio_vnet_vq_stats) == VNET_NB_STATS * sizeof(uint64_t),
+	       "vnet_stat_names lists every counter of struct vio_vnet_vq_stats");
+
 int
 vio_pmd_stats_get(struct rte_eth_dev *dev, struct rte_eth_stats *stats)
 {
@@ -127,6 +187,13 @@ vio_pmd_stats_get(struct rte_eth_dev *dev, struct rte_eth_stats *stats)
 			stats->q_ipackets[i] = since(v.packets, b->packets);
 			stats->q_ibytes[i] = since(v.bytes, b->bytes);
 			stats->q_errors[i] = since(v.dropped, b->dropped);
+		}
+		if (pmd->frontend) {
+			struct vio_vnet_vq_stats vs;
+
+			vnet_read(pmd, i, false, &vs);
+			nombuf += since(vs.mbuf_alloc_failed, b->vnet.mbuf_alloc_failed);
+			continue;
 		}
 		vq_read(pmd, i, VIO_PORT_DIR_FROM_GUEST, &st);
 		nombuf += since(st.mbuf_alloc_failed, b->vq.mbuf_alloc_failed);
@@ -163,6 +230,7 @@ vio_pmd_stats_reset(struct rte_eth_dev *dev)
 		if (q != NULL)
 			counters_read(&q->c, &pmd->rx_base[i]);
 		vq_read(pmd, i, VIO_PORT_DIR_FROM_GUEST, &pmd->rx_base[i].vq);
+		vnet_read(pmd, i, false, &pmd->rx_base[i].vnet);
 	}
 	for (i = 0; i < dev->data->nb_tx_queues; i++) {
 		const struct vio_txq *q = dev->data->tx_queues[i];
@@ -170,6 +238,7 @@ vio_pmd_stats_reset(struct rte_eth_dev *dev)
 		if (q != NULL)
 			counters_read(&q->c, &pmd->tx_base[i]);
 		vq_read(pmd, i, VIO_PORT_DIR_TO_GUEST, &pmd->tx_base[i].vq);
+		vnet_read(pmd, i, true, &pmd->tx_base[i].vnet);
 	}
 	return 0;
 }
@@ -182,48 +251,66 @@ vio_pmd_stats_reset(struct rte_eth_dev *dev)
  */
 #define XSTATS_PER_QUEUE (1 + VIO_VQ_NB_STATS)
 
+/*
+ * A frontend port (path=) shows, per queue, the PMD's own drop counter and
+ * the counters of its lib/vnet queue: rx_qN_vio_<counter>, tx_qN_vio_<counter>.
+ */
+#define XSTATS_PER_QUEUE_FE (1 + VNET_NB_STATS)
+
 static unsigned int
 xstats_count(const struct rte_eth_dev *dev)
 {
-	return (dev->data->nb_rx_queues + dev->data->nb_tx_queues) * XSTATS_PER_QUEUE;
+	const struct vio_pmd *pmd = dev->data->dev_private;
+
+	return (dev->data->nb_rx_queues + dev->data->nb_tx_queues) *
+	       (pmd->frontend ? XSTATS_PER_QUEUE_FE : XSTATS_PER_QUEUE);
+}
+
+static const char *
+stat_name(const struct vio_pmd *pmd, unsigned int i)
+{
+	return pmd->frontend ? vnet_stat_names[i] : vio_vq_stat_name(i);
 }
 
 int
 vio_pmd_xstats_get_names(struct rte_eth_dev *dev, struct rte_eth_xstat_name *names,
 			 unsigned int size)
 {
+	const struct vio_pmd *pmd = dev->data->dev_private;
 	unsigned int n = xstats_count(dev), k = 0, i;
+	unsigned int per = pmd->frontend ? VNET_NB_STATS : VIO_VQ_NB_STATS;
 	uint16_t q;
 
 	if (names == NULL || size < n)
 		return (int)n;
 	for (q = 0; q < dev->data->nb_rx_queues; q++) {
 		snprintf(names[k++].name, RTE_ETH_XSTATS_NAME_SIZE, "rx_q%u_dropped_nonlinear", q);
-		for (i = 0; i < VIO_VQ_NB_STATS; i++)
+		for (i = 0; i < per; i++)
 			snprintf(names[k++].name, RTE_ETH_XSTATS_NAME_SIZE, "rx_q%u_vio_%s", q,
-				 vio_vq_stat_name(i));
+				 stat_name(pmd, i));
 	}
 	for (q = 0; q < dev->data->nb_tx_queues; q++) {
 		snprintf(names[k++].name, RTE_ETH_XSTATS_NAME_SIZE, "tx_q%u_no_room", q);
-		for (i = 0; i < VIO_VQ_NB_STATS; i++)
+		for (i = 0; i < per; i++)
 			snprintf(names[k++].name, RTE_ETH_XSTATS_NAME_SIZE, "tx_q%u_vio_%s", q,
-				 vio_vq_stat_name(i));
+				 stat_name(pmd, i));
 	}
 	return (int)n;
 }
 
+/* One queue's xstats: the PMD's drop counter, then @p nb counters @p now against @p base. */
 static unsigned int
 xstats_queue(struct rte_eth_xstat *xs, unsigned int k, const struct vio_queue_counters *c,
-	     const struct vio_queue_base *b, const struct vio_vq_stats *st)
+	     const struct vio_queue_base *b, const uint64_t *now, const uint64_t *base,
+	     unsigned int nb)
 {
-	const uint64_t *now = (const uint64_t *)st, *base = (const uint64_t *)&b->vq;
 	uint64_t dropped = c != NULL ? atomic_load_explicit(&c->dropped, memory_order_relaxed) : 0;
 	unsigned int i;
 
 	xs[k].id = k;
 	xs[k].value = since(dropped, b->dropped);
 	k++;
-	for (i = 0; i < VIO_VQ_NB_STATS; i++, k++) {
+	for (i = 0; i < nb; i++, k++) {
 		xs[k].id = k;
 		xs[k].value = since(now[i], base[i]);
 	}
@@ -235,6 +322,7 @@ vio_pmd_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xstats, unsign
 {
 	struct vio_pmd *pmd = dev->data->dev_private;
 	unsigned int count = xstats_count(dev), k = 0;
+	struct vio_vnet_vq_stats vs;
 	struct vio_vq_stats st;
 	uint16_t q;
 
@@ -242,15 +330,33 @@ vio_pmd_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xstats, unsign
 		return (int)count;
 	for (q = 0; q < dev->data->nb_rx_queues; q++) {
 		const struct vio_rxq *rxq = dev->data->rx_queues[q];
+		const struct vio_queue_base *b = &pmd->rx_base[q];
 
+		if (pmd->frontend) {
+			vnet_read(pmd, q, false, &vs);
+			k = xstats_queue(xstats, k, rxq != NULL ? &rxq->c : NULL, b,
+					 (const uint64_t *)&vs, (const uint64_t *)&b->vnet,
+					 VNET_NB_STATS);
+			continue;
+		}
 		vq_read(pmd, q, VIO_PORT_DIR_FROM_GUEST, &st);
-		k = xstats_queue(xstats, k, rxq != NULL ? &rxq->c : NULL, &pmd->rx_base[q], &st);
+		k = xstats_queue(xstats, k, rxq != NULL ? &rxq->c : NULL, b, (const uint64_t *)&st,
+				 (const uint64_t *)&b->vq, VIO_VQ_NB_STATS);
 	}
 	for (q = 0; q < dev->data->nb_tx_queues; q++) {
 		const struct vio_txq *txq = dev->data->tx_queues[q];
+		const struct vio_queue_base *b = &pmd->tx_base[q];
 
+		if (pmd->frontend) {
+			vnet_read(pmd, q, true, &vs);
+			k = xstats_queue(xstats, k, txq != NULL ? &txq->c : NULL, b,
+					 (const uint64_t *)&vs, (const uint64_t *)&b->vnet,
+					 VNET_NB_STATS);
+			continue;
+		}
 		vq_read(pmd, q, VIO_PORT_DIR_TO_GUEST, &st);
-		k = xstats_queue(xstats, k, txq != NULL ? &txq->c : NULL, &pmd->tx_base[q], &st);
+		k = xstats_queue(xstats, k, txq != NULL ? &txq->c : NULL, b, (const uint64_t *)&st,
+				 (const uint64_t *)&b->vq, VIO_VQ_NB_STATS);
 	}
 	return (int)count;
 }

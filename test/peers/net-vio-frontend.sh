@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# net_vio as a frontend port (path=, the device arguments of DPDK's
+# net_virtio_user) in stock dpdk-testpmd (loaded with -d), driving a
+# vhost-user backend in another stock testpmd: DPDK's own net_vhost, or
+# vio's own backend port (net_vio iface=). Traffic goes both ways, in two
+# phases, and the counts of both sides must agree exactly:
+#   1. vio sends: the frontend in txonly, the backend in rxonly;
+#   2. vio receives: the backend in txonly, the frontend in rxonly.
+# The sender is stopped first and the receiver one second later, so every
+# packet the sender counted has been taken off the ring when the receiver
+# stops. With --queues N every queue must carry packets in both phases.
+#
+#   net-vio-frontend.sh PMD_SO [--backend vhost|vio] [--queues N]
+#                       [--mrg 0|1] [--size BYTES] [--server] [--seconds S]
+#
+#   --backend  vhost: net_vhost (default); vio: net_vio iface= (vio's engine)
+#   --server   the frontend listens (server=1) and the backend connects
+#              (client=1); otherwise the backend listens
+#   --size     txonly frame length (default 64; above 2000 bytes the frames
+#              are chained mbufs of 2000-byte segments on the sending side,
+#              and take several buffers of the receiving side)
+#
+# Exit 0 pass, 1 fail, 77 skip (no dpdk-testpmd), 99 set-up error.
+set -euo pipefail
+
+pmd=$(realpath "$1")
+shift
+backend=vhost queues=1 mrg=1 size=64 server=0 secs=2
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--backend) backend=$2; shift ;;
+	--queues) queues=$2; shift ;;
+	--mrg) mrg=$2; shift ;;
+	--size) size=$2; shift ;;
+	--seconds) secs=$2; shift ;;
+	--server) server=1 ;;
+	*) echo "unknown option $1" >&2; exit 99 ;;
+	esac
+	shift
+done
+case "$backend" in vhost | vio) ;; *) echo "--backend vhost|vio"; exit 99 ;; esac
+
+src=$(cd "$(dirname "$0")/../.." && pwd)
+PEERS=${PEERS:-$(cd "$src/../shared/peers" && pwd)}
+command -v dpdk-testpmd >/dev/null || { echo "dpdk-testpmd not installed"; exit 77; }
+[ -f "$pmd" ] || { echo "no PMD at $pmd"; exit 99; }
+# shellcheck source=/dev/null
+. "$PEERS/testpmd-lib.sh"
+
+run=$(mktemp -d /tmp/vio-net-fe.XXXXXX)
+export TP_DIR=$run
+sock=$run/vhost.sock
+stage_tool=$src/devtools/stage-pmd.sh
+cleanup() {
+	tp_kill_all 2>/dev/null || true
+	if [ -n "${KEEP_RUN:-}" ]; then echo "kept $run"; else rm -rf "$run"; fi
+	"$stage_tool" --clean "$pmd" || true
+}
+trap cleanup EXIT
+# DPDK's -d refuses a PMD below a world-writable directory (a checkout under /tmp): stage it.
+pmd=$("$stage_tool" "$pmd") || exit 99
+
+fail=0
+bad() {
+	echo "FAIL: $*"
+	fail=1
+}
+
+# The backend forwards on lcore 0, the frontend on lcore 1. Both in memfd
+# memory (--no-huge): the frontend shares it with the backend by fd.
+eal=(--no-huge -m 512 --no-pci --no-shconf)
+# txonly frames above one mbuf go as segments of at most 2000 bytes (testpmd
+# ignores a --txpkts segment longer than its mbufs and sends 64 bytes).
+txpkts=$size
+if [ "$size" -gt 2000 ]; then
+	txpkts=2000 rest=$((size - 2000))
+	while [ "$rest" -gt 2000 ]; do txpkts=$txpkts,2000 rest=$((rest - 2000)); done
+	txpkts=$txpkts,$rest
+fi
+tp=(-i --disable-link-check --total-num-mbufs=16384 --nb-cores=1 --rxq="$queues"
+	--txq="$queues" --txpkts="$txpkts")
+if [ "$backend" = vhost ]; then
+	be_dev="net_vhost0,iface=$sock,queues=$queues"
+	[ "$server" = 1 ] && be_dev="$be_dev,client=1"
+	be_eal=(-l 0,1 --main-lcore 1 "${eal[@]}" --vdev "$be_dev")
+else
+	be_dev="net_vio0,iface=$sock,queues=$queues"
+	[ "$server" = 1 ] && be_dev="$be_dev,client=1"
+	be_eal=(-l 0,1 --main-lcore 1 "${eal[@]}" -d "$pmd" --vdev "$be_dev"
+		--log-level 'lib.vio.*:info')
+fi
+fe_dev="net_vio1,path=$sock,queues=$queues,mrg_rxbuf=$mrg,queue_size=256"
+[ "$server" = 1 ] && fe_dev="$fe_dev,server=1"
+fe_eal=(-l 0,1 --main-lcore 0 "${eal[@]}" -d "$pmd" --vdev "$fe_dev"
+	--log-level 'pmd.net.vio:info' --log-level 'lib.vio.*:info')
+
+echo "backend: $be_dev; frontend: $fe_dev; ${size}-byte frames"
+start_be() {
+	tp_start be "${be_eal[@]}" -- "${tp[@]}" || { echo "the backend did not start"; exit 99; }
+}
+start_fe() {
+	tp_start fe "${fe_eal[@]}" -- "${tp[@]}" || { echo "the frontend did not start"; exit 99; }
+}
+if [ "$server" = 1 ]; then
+	# The frontend listens and waits in its probe: start it, then the backend.
+	tp_start_bg() { TP_WAIT=90 tp_start fe "${fe_eal[@]}" -- "${tp[@]}"; }
+	tp_start_bg &
+	fe_starter=$!
+	for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.1; done
+	[ -S "$sock" ] || { echo "the frontend does not listen on $sock"; cat "$run/fe.log"; exit 99; }
+	start_be
+	wait "$fe_starter" || { echo "the frontend did not start"; exit 99; }
+else
+	start_be
+	for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.1; done
+	[ -S "$sock" ] || { echo "the backend does not listen on $sock"; exit 99; }
+	start_fe
+fi
+
+# One phase: SENDER in txonly, RECEIVER in rxonly; stop the sender, then the receiver.
+phase() {
+	local snd=$1 rcv=$2 q s r
+	tp_cmd "$rcv" "set fwd rxonly"
+	tp_cmd "$snd" "set fwd txonly"
+	tp_cmd "$rcv" "clear port stats all"
+	tp_cmd "$snd" "clear port stats all"
+	tp_cmd "$rcv" start
+	tp_cmd "$snd" start
+	sleep "$secs"
+	tp_cmd "$snd" stop
+	sleep 1
+	tp_cmd "$rcv" stop
+	tp_cmd "$snd" "show port stats 0"
+	tp_cmd "$rcv" "show port stats 0"
+	s=$(tp_stat "$snd" TX-packets 0)
+	r=$(tp_stat "$rcv" RX-packets 0)
+	sb=$(tp_stat "$snd" TX-bytes 0)
+	rb=$(tp_stat "$rcv" RX-bytes 0)
+	echo "$snd -> $rcv: $snd sent $s ($sb bytes), $rcv received $r ($rb bytes)"
+	grep -q "packet len=$size " "$run/$snd.log" ||
+		bad "$snd: testpmd did not send $size-byte frames ($(grep -m1 'packet len=' "$run/$snd.log"))"
+	[ "$sb" = $((s * size)) ] || bad "$snd -> $rcv: $sb bytes sent, not $s frames of $size"
+	[ "$sb" = "$rb" ] || bad "$snd -> $rcv: $sb bytes sent, $rb received"
+	[ "$s" -gt 1000 ] || bad "$snd -> $rcv: only $s packets sent"
+	[ "$s" = "$r" ] || bad "$snd -> $rcv: $s sent, $r received"
+	# The frontend's own queue counters (xstats of its lib/vnet queues) agree.
+	local dir=rx
+	[ "$snd" = fe ] && dir=tx
+	tp_cmd fe "show port xstats 0"
+	x=$(awk -v d="$dir" '$1 ~ "^" d "_q[0-9]+_vio_packets:$" { v[$1] = $2 }
+		END { for (k in v) t += v[k]; print t + 0 }' "$run/fe.log")
+	echo "  fe xstats: ${dir}_qN_vio_packets sum to $x"
+	if [ "$dir" = tx ]; then [ "$x" = "$s" ] || bad "fe xstats: $x packets posted, $s sent"; fi
+	if [ "$dir" = rx ]; then [ "$x" = "$r" ] || bad "fe xstats: $x packets taken, $r received"; fi
+	if [ "$queues" -gt 1 ]; then
+		for q in $(seq 0 $((queues - 1))); do
+			n=$(tp_qstat "$rcv" 0 "$q" RX-packets)
+			echo "  $rcv queue $q: $n received"
+			[ "$n" -gt 0 ] || bad "$snd -> $rcv: queue $q carried nothing"
+		done
+	fi
+}
+
+phase fe be
+phase be fe
+grep -E "negotiated|queue pair|memory table" "$run/fe.log" | sed 's/^/fe: /' || true
+tp_quit fe
+tp_quit be
+if grep -E "ERR|broken|bad used" "$run/fe.log" | grep -v "^EAL" | grep -qv "Invalid"; then
+	grep -E "ERR|broken|bad used" "$run/fe.log" | head -5
+	bad "the frontend logged errors"
+fi
+if [ "$fail" -ne 0 ]; then
+	echo "--- frontend log"; tail -n 30 "$run/fe.log"
+	echo "--- backend log"; tail -n 30 "$run/be.log"
+	exit 1
+fi
+echo PASS
