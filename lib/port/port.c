@@ -262,6 +262,17 @@ err_free:
 	return NULL;
 }
 
+/* A frontend port's watcher lost its device or gave the rings to a new one. */
+static void
+port_fe_link(void *arg, bool up)
+{
+	struct vio_port *p = arg;
+
+	PORT_LOG(INFO, "%s: link %s", p->name, up ? "up" : "down");
+	if (p->ops.link_cb != NULL)
+		p->ops.link_cb(p, up, p->ctx);
+}
+
 int
 vio_port_start(struct vio_port *port)
 {
@@ -270,7 +281,9 @@ vio_port_start(struct vio_port *port)
 	if (port == NULL)
 		return -EINVAL;
 	if (port->cfg.role == VIO_PORT_ROLE_FRONTEND)
-		return port->fe != NULL ? 0 : port_fe_open(&port->fe, port->name, &port->cfg);
+		return port->fe != NULL ? 0
+					: port_fe_open(&port->fe, port->name, &port->cfg,
+						       port_fe_link, port);
 	ret = vio_vhost_start(port->cfg.iface);
 	if (ret < 0)
 		PORT_LOG(ERR, "%s: iface=%s: cannot %s: %s", port->name, port->cfg.iface,

@@ -9,15 +9,30 @@
  *
  * Life of a frontend port:
  *   open    (vio_port_start, at probe): the driver reaches the device, the
- *           features are negotiated, the queue count checked;
- *   start   (vio_port_queues_start, at dev_start): the memory table, then
- *           per vring NUM, BASE, ADDR, CALL, KICK and ENABLE, receive rings
- *           full of mbufs;
+ *           features are negotiated, the queue count checked; the port's
+ *           watcher thread starts;
+ *   start   (vio_port_queues_start, at dev_start): the rings are made (the
+ *           receive rings full of mbufs), then the device is programmed:
+ *           the memory table, per vring NUM, BASE, ADDR, CALL, KICK and
+ *           ENABLE;
  *   stop    (vio_port_queues_stop, at dev_stop): every vring disabled and
  *           stopped (GET_VRING_BASE), the rings and their mbufs freed;
- *   close   (vio_port_free): stop, then the driver destroyed.
- * The bursts run only between start and stop (ethdev guarantees it for the
- * PMD), so the queues they use never change under them.
+ *   close   (vio_port_free): the watcher stopped, stop, the driver destroyed.
+ *
+ * Reconnect. The watcher polls the device every 100 ms (is_alive). When it
+ * is gone, the link goes down and the watcher opens the driver again, as the
+ * port was configured (connect to path, or listen on it with server=1),
+ * until a device comes back that offers every feature negotiated before
+ * (the rings' layout depends on them). Then, if the queues are started, the
+ * device is programmed again on the same rings, each from the used index
+ * the last device published (vio_vnet_vq_device_base): what that device had
+ * taken and not completed is offered again, nothing is lost. The link comes
+ * up. The lcores go on polling the rings all along: the rings never change
+ * under them, only who serves them.
+ *
+ * Locks: fe->lock (control only, never on the data path) serialises the
+ * watcher against start, stop and close; it is not held while the driver
+ * blocks in a connect, nor while the port's link callback runs.
  */
 
 #include <errno.h>
@@ -25,10 +40,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rte_common.h>
 #include <rte_errno.h>
+#include <rte_lcore.h>
 
 #include "port_internal.h"
 #include "vio_virtio.h"
@@ -37,9 +54,12 @@
 /* The features a frontend port negotiates when the device offers them. */
 #define FE_FEATURES (VIO_BIT(VIO_F_VERSION_1) | VIO_BIT(VIO_F_RING_EVENT_IDX))
 
-/* The backend waits this long for a frontend port's first connection. */
+/* The first connection: at probe, with these limits. */
 #define FE_CONNECT_TIMEOUT_MS 5000
 #define FE_ACCEPT_TIMEOUT_MS  60000
+/* The watcher: how often it looks, and how long one reconnect try waits. */
+#define FE_WATCH_MS 100
+#define FE_RETRY_MS 1000
 /* DPDK's memory as a table: one region per virtually contiguous, fd-backed run. */
 #define FE_MAX_REGIONS 512
 
@@ -48,6 +68,12 @@ static bool
 fe_alive(struct port_fe *fe)
 {
 	return fe->be.ops->is_alive == NULL || fe->be.ops->is_alive(&fe->be);
+}
+
+static bool
+fe_connected(const struct port_fe *fe)
+{
+	return atomic_load_explicit(&fe->connected, memory_order_acquire);
 }
 
 static void
@@ -65,59 +91,54 @@ fds_close(struct port_fe *fe)
 	}
 }
 
-int
-port_fe_open(struct port_fe **out, const char *name, const struct vio_port_config *cfg)
+/*
+ * Open the driver and negotiate: the first time (fe->features 0) what the
+ * configuration asks of what is offered; after a loss, exactly what was
+ * negotiated before. On success @p be is a driver instance of the caller's.
+ */
+static int
+fe_open_driver(struct port_fe *fe, int timeout_ms, bool quiet, struct vio_backend *be)
 {
+	const struct vio_port_config *cfg = fe->cfg;
 	const struct vio_backend_target t = {
-		.name = name,
+		.name = fe->name,
 		.path = cfg->path,
 		.server = cfg->server,
-		.timeout_ms = cfg->server ? FE_ACCEPT_TIMEOUT_MS : FE_CONNECT_TIMEOUT_MS,
+		.timeout_ms = timeout_ms,
 	};
-	uint64_t offer = 0, want = FE_FEATURES;
-	struct port_fe *fe;
+	uint64_t offer = 0, want = FE_FEATURES, features;
 	uint16_t nb = 0;
-	unsigned int i;
 	int ret;
 
-	fe = calloc(1, sizeof(*fe));
-	if (fe == NULL)
-		return -ENOMEM;
-	snprintf(fe->name, sizeof(fe->name), "%s", name);
-	fe->cfg = cfg;
-	for (i = 0; i < RTE_DIM(fe->kickfd); i++)
-		fe->kickfd[i] = fe->callfd[i] = -1;
-	if (cfg->server)
-		PORT_LOG(INFO, "%s: path=%s: waiting for the backend to connect (at most %d s)",
-			 name, cfg->path, FE_ACCEPT_TIMEOUT_MS / 1000);
-	ret = vio_backend_open("remote", &t, &fe->be);
+	ret = vio_backend_open("remote", &t, be);
 	if (ret < 0) {
-		PORT_LOG(ERR, "%s: path=%s: no backend: %s", name, cfg->path, strerror(-ret));
-		free(fe);
+		if (!quiet)
+			PORT_LOG(ERR, "%s: path=%s: no backend: %s", fe->name, cfg->path,
+				 strerror(-ret));
 		return ret;
 	}
-	if (fe->be.ops->get_features == NULL || fe->be.ops->get_queue_num == NULL) {
-		PORT_LOG(ERR, "%s: driver %s has no frontend role", name, fe->be.ops->name);
+	if (be->ops->get_features == NULL || be->ops->get_queue_num == NULL) {
+		PORT_LOG(ERR, "%s: driver %s has no frontend role", fe->name, be->ops->name);
 		ret = -ENOTSUP;
 		goto err;
 	}
-	ret = fe->be.ops->get_features(&fe->be, &offer);
+	ret = be->ops->get_features(be, &offer);
 	if (ret == 0)
-		ret = fe->be.ops->get_queue_num(&fe->be, &nb);
+		ret = be->ops->get_queue_num(be, &nb);
 	if (ret < 0)
 		goto err;
 	if (!(offer & VIO_BIT(VIO_F_VERSION_1))) {
 		PORT_LOG(ERR,
 			 "%s: the backend offers features 0x%" PRIx64 " without VERSION_1 "
 			 "(legacy virtio is not driven)",
-			 name, offer);
+			 fe->name, offer);
 		ret = -ENOTSUP;
 		goto err;
 	}
 	if (cfg->nb_queue_pairs > 1) {
 		if (!(offer & VIO_BIT(VIO_NET_F_MQ)) || nb < cfg->nb_queue_pairs) {
 			PORT_LOG(ERR, "%s: queues=%u: the backend has %u queue pair%s (MQ %s)",
-				 name, cfg->nb_queue_pairs, nb, nb == 1 ? "" : "s",
+				 fe->name, cfg->nb_queue_pairs, nb, nb == 1 ? "" : "s",
 				 offer & VIO_BIT(VIO_NET_F_MQ) ? "offered" : "not offered");
 			ret = -EINVAL;
 			goto err;
@@ -126,20 +147,33 @@ port_fe_open(struct port_fe **out, const char *name, const struct vio_port_confi
 	}
 	if (cfg->mrg_rxbuf)
 		want |= VIO_BIT(VIO_NET_F_MRG_RXBUF);
-	fe->features = offer & want;
-	ret = fe->be.ops->set_features(&fe->be, fe->features);
+	features = offer & want;
+	if (fe->features != 0 && (offer & fe->features) != fe->features) {
+		PORT_LOG(ERR,
+			 "%s: the new backend offers 0x%" PRIx64 ", without 0x%" PRIx64
+			 " of the features the rings were made for; refused",
+			 fe->name, offer, fe->features & ~offer);
+		ret = -ENOTSUP;
+		goto err;
+	}
+	if (fe->features != 0)
+		features = fe->features;
+	ret = be->ops->set_features(be, features);
 	if (ret < 0)
 		goto err;
-	PORT_LOG(INFO, "%s: path=%s: features 0x%" PRIx64 " negotiated of 0x%" PRIx64 " offered%s",
-		 name, cfg->path, fe->features, offer,
-		 cfg->in_order ? "; in_order=1: VIRTIO_F_IN_ORDER is not negotiated yet" : "");
-	*out = fe;
+	if (fe->features == 0)
+		PORT_LOG(INFO,
+			 "%s: path=%s: features 0x%" PRIx64 " negotiated of 0x%" PRIx64
+			 " offered%s",
+			 fe->name, cfg->path, features, offer,
+			 cfg->in_order ? "; in_order=1: VIRTIO_F_IN_ORDER is not negotiated yet"
+				       : "");
+	fe->features = features;
 	return 0;
 
 err:
-	PORT_LOG(ERR, "%s: path=%s: negotiation failed: %s", name, cfg->path, strerror(-ret));
-	fe->be.ops->destroy(&fe->be);
-	free(fe);
+	PORT_LOG(ERR, "%s: path=%s: negotiation failed: %s", fe->name, cfg->path, strerror(-ret));
+	be->ops->destroy(be);
 	return ret;
 }
 
@@ -184,23 +218,170 @@ out:
 	return ret;
 }
 
-void
-port_fe_queues_stop(struct port_fe *fe)
+/* Give the connected device the started rings, each from where the last device left it. */
+static int
+fe_program(struct port_fe *fe)
 {
-	unsigned int v, nb_vrings;
+	unsigned int v, nb_vrings = 2u * fe->active;
+	int ret = fe_mem_table(fe);
+
+	if (ret < 0)
+		return ret;
+	for (v = 0; v < nb_vrings; v++) {
+		struct vio_backend_vring_config c = {
+			.size = fe->cfg->queue_size,
+			.addr_set = true,
+			.base = vio_vnet_vq_device_base(fe_vq(fe, v)),
+			.kickfd = fe->kickfd[v],
+			.callfd = fe->callfd[v],
+			.errfd = -1,
+		};
+
+		vio_vnet_vq_addrs(fe_vq(fe, v), &c.desc_uaddr, &c.avail_uaddr, &c.used_uaddr);
+		ret = fe->be.ops->vring_start(&fe->be, (uint16_t)v, &c);
+		if (ret == 0)
+			ret = fe->be.ops->vring_enable(&fe->be, (uint16_t)v, true);
+		if (ret < 0) {
+			PORT_LOG(ERR, "%s: vring %u: the backend refused it: %s", fe->name, v,
+				 strerror(-ret));
+			return ret;
+		}
+		/* Whatever was posted while no device was there: look now. */
+		eventfd_write(fe->kickfd[v], 1);
+	}
+	fe->programmed = true;
+	return 0;
+}
+
+/* The device is gone (or refused the rings): drop it. Under fe->lock. */
+static void
+fe_lose(struct port_fe *fe)
+{
+	fe->be.ops->destroy(&fe->be);
+	fe->programmed = false;
+	atomic_store_explicit(&fe->connected, false, memory_order_release);
+}
+
+static void
+fe_link(struct port_fe *fe, bool up)
+{
+	if (fe->link_cb != NULL)
+		fe->link_cb(fe->link_arg, up);
+}
+
+static void
+sleep_ms(unsigned int ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+/* The watcher: notice a lost device, bring one back, give it the rings. */
+static void *
+fe_watch(void *arg)
+{
+	struct port_fe *fe = arg;
+
+	while (!atomic_load_explicit(&fe->stop, memory_order_acquire)) {
+		struct vio_backend nb;
+		bool down = false, up = false;
+
+		sleep_ms(FE_WATCH_MS);
+		pthread_mutex_lock(&fe->lock);
+		if (fe_connected(fe) && !fe_alive(fe)) {
+			down = fe->started && fe->programmed;
+			fe_lose(fe);
+			PORT_LOG(WARNING, "%s: path=%s: the backend went away; reconnecting",
+				 fe->name, fe->cfg->path);
+		}
+		pthread_mutex_unlock(&fe->lock);
+		if (down)
+			fe_link(fe, false);
+		if (fe_connected(fe))
+			continue;
+		/* Blocks up to FE_RETRY_MS; the lock is free meanwhile. */
+		if (fe_open_driver(fe, FE_RETRY_MS, true, &nb) < 0)
+			continue;
+		pthread_mutex_lock(&fe->lock);
+		fe->be = nb;
+		atomic_store_explicit(&fe->connected, true, memory_order_release);
+		fe->connections++;
+		if (fe->started) {
+			if (fe_program(fe) == 0)
+				up = true;
+			else
+				fe_lose(fe);
+		}
+		PORT_LOG(INFO, "%s: path=%s: backend back (connection %u)%s", fe->name,
+			 fe->cfg->path, fe->connections, up ? ", rings given back" : "");
+		pthread_mutex_unlock(&fe->lock);
+		if (up)
+			fe_link(fe, true);
+	}
+	return NULL;
+}
+
+int
+port_fe_open(struct port_fe **out, const char *name, const struct vio_port_config *cfg,
+	     void (*link_cb)(void *arg, bool up), void *link_arg)
+{
+	struct port_fe *fe;
+	char tname[RTE_MAX_THREAD_NAME_LEN];
+	unsigned int i;
+	int ret;
+
+	fe = calloc(1, sizeof(*fe));
+	if (fe == NULL)
+		return -ENOMEM;
+	snprintf(fe->name, sizeof(fe->name), "%s", name);
+	fe->cfg = cfg;
+	fe->link_cb = link_cb;
+	fe->link_arg = link_arg;
+	for (i = 0; i < RTE_DIM(fe->kickfd); i++)
+		fe->kickfd[i] = fe->callfd[i] = -1;
+	pthread_mutex_init(&fe->lock, NULL);
+	if (cfg->server)
+		PORT_LOG(INFO, "%s: path=%s: waiting for the backend to connect (at most %d s)",
+			 name, cfg->path, FE_ACCEPT_TIMEOUT_MS / 1000);
+	ret = fe_open_driver(fe, cfg->server ? FE_ACCEPT_TIMEOUT_MS : FE_CONNECT_TIMEOUT_MS, false,
+			     &fe->be);
+	if (ret < 0)
+		goto err;
+	atomic_store_explicit(&fe->connected, true, memory_order_release);
+	fe->connections = 1;
+	snprintf(tname, sizeof(tname), "vio-fe-%s", name);
+	ret = rte_ctrl_thread_create(&fe->watcher, tname, NULL, fe_watch, fe);
+	if (ret != 0) {
+		PORT_LOG(ERR, "%s: no watcher thread: %s", name, strerror(ret));
+		fe->be.ops->destroy(&fe->be);
+		ret = -ret;
+		goto err;
+	}
+	*out = fe;
+	return 0;
+
+err:
+	pthread_mutex_destroy(&fe->lock);
+	free(fe);
+	return ret;
+}
+
+static void
+queues_stop_locked(struct port_fe *fe)
+{
+	unsigned int v, nb_vrings = 2u * fe->active;
 	uint32_t base;
 
-	if (fe == NULL || !fe->started)
-		return;
-	nb_vrings = 2u * fe->active;
-	for (v = 0; v < nb_vrings; v++) {
+	for (v = 0; v < nb_vrings && fe->programmed; v++) {
 		if (fe_vq(fe, v) == NULL || !fe_alive(fe))
-			continue;
+			break;
 		/* Disabling is refused without F_PROTOCOL_FEATURES; GET_VRING_BASE stops it. */
 		(void)fe->be.ops->vring_enable(&fe->be, (uint16_t)v, false);
 		if (fe->be.ops->vring_stop(&fe->be, (uint16_t)v, &base) == 0)
 			PORT_LOG(DEBUG, "%s: vring %u stopped at %u", fe->name, v, base);
 	}
+	fe->programmed = false;
 	for (v = 0; v < fe->active; v++) {
 		vio_vnet_vq_free(fe->rxq[v]);
 		vio_vnet_vq_free(fe->txq[v]);
@@ -211,20 +392,28 @@ port_fe_queues_stop(struct port_fe *fe)
 	fe->started = false;
 }
 
+void
+port_fe_queues_stop(struct port_fe *fe)
+{
+	if (fe == NULL)
+		return;
+	pthread_mutex_lock(&fe->lock);
+	if (fe->started)
+		queues_stop_locked(fe);
+	pthread_mutex_unlock(&fe->lock);
+}
+
 int
 port_fe_queues_start(struct port_fe *fe, struct rte_mempool *const *rx_mps, uint16_t nb_qp,
 		     int socket_id)
 {
 	unsigned int v, nb_vrings = 2u * nb_qp;
-	int ret;
+	int ret = 0;
 
+	pthread_mutex_lock(&fe->lock);
 	if (fe->started)
-		return 0;
-	if (!fe_alive(fe)) {
-		PORT_LOG(ERR, "%s: path=%s: the backend is gone", fe->name, fe->cfg->path);
-		return -ENOTCONN;
-	}
-	fe->started = true; /* from here port_fe_queues_stop() undoes what was done */
+		goto out;
+	fe->started = true; /* from here queues_stop_locked() undoes what was done */
 	fe->active = nb_qp;
 	for (v = 0; v < nb_vrings; v++) {
 		char qname[96];
@@ -256,37 +445,22 @@ port_fe_queues_start(struct port_fe *fe, struct rte_mempool *const *rx_mps, uint
 		else
 			fe->rxq[v / 2] = vq;
 	}
-	/* After the queues: the receive rings' mbufs must be in the table. */
-	ret = fe_mem_table(fe);
-	if (ret < 0)
-		goto err;
-	for (v = 0; v < nb_vrings; v++) {
-		struct vio_backend_vring_config c = {
-			.size = fe->cfg->queue_size,
-			.addr_set = true,
-			.base = 0,
-			.kickfd = fe->kickfd[v],
-			.callfd = fe->callfd[v],
-			.errfd = -1,
-		};
-
-		vio_vnet_vq_addrs(fe_vq(fe, v), &c.desc_uaddr, &c.avail_uaddr, &c.used_uaddr);
-		ret = fe->be.ops->vring_start(&fe->be, (uint16_t)v, &c);
-		if (ret == 0)
-			ret = fe->be.ops->vring_enable(&fe->be, (uint16_t)v, true);
-		if (ret < 0) {
-			PORT_LOG(ERR, "%s: vring %u: the backend refused it: %s", fe->name, v,
-				 strerror(-ret));
+	/* Without a device now, the watcher programs the next one. */
+	if (fe_connected(fe)) {
+		ret = fe_program(fe);
+		if (ret < 0)
 			goto err;
-		}
 	}
-	PORT_LOG(INFO, "%s: %u queue pair%s of %u entries started", fe->name, nb_qp,
-		 nb_qp == 1 ? "" : "s", fe->cfg->queue_size);
-	return 0;
+	PORT_LOG(INFO, "%s: %u queue pair%s of %u entries started%s", fe->name, nb_qp,
+		 nb_qp == 1 ? "" : "s", fe->cfg->queue_size,
+		 fe->programmed ? "" : "; the backend gets them when it is back");
+	goto out;
 
 err:
 	PORT_LOG(ERR, "%s: queues not started: %s", fe->name, strerror(-ret));
-	port_fe_queues_stop(fe);
+	queues_stop_locked(fe);
+out:
+	pthread_mutex_unlock(&fe->lock);
 	return ret;
 }
 
@@ -295,15 +469,28 @@ port_fe_close(struct port_fe *fe)
 {
 	if (fe == NULL)
 		return;
-	port_fe_queues_stop(fe);
-	fe->be.ops->destroy(&fe->be);
+	atomic_store_explicit(&fe->stop, true, memory_order_release);
+	pthread_join(fe->watcher, NULL);
+	pthread_mutex_lock(&fe->lock);
+	if (fe->started)
+		queues_stop_locked(fe);
+	if (fe_connected(fe))
+		fe_lose(fe);
+	pthread_mutex_unlock(&fe->lock);
+	pthread_mutex_destroy(&fe->lock);
 	free(fe);
 }
 
 bool
-port_fe_link_up(struct port_fe *fe)
+port_fe_link_up(const struct port_fe *fe)
 {
-	return fe != NULL && fe->started && fe_alive(fe);
+	return fe != NULL && fe->programmed && fe_connected(fe);
+}
+
+unsigned int
+port_fe_connections(const struct port_fe *fe)
+{
+	return fe != NULL ? fe->connections : 0;
 }
 
 int

@@ -3,6 +3,8 @@
 #ifndef VIO_PORT_INTERNAL_H
 #define VIO_PORT_INTERNAL_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -22,23 +24,33 @@ struct port_fe {
 	/* Data path: the queues, set between queues_start and queues_stop. */
 	struct vio_vnet_vq *rxq[VIO_VHOST_MAX_QUEUE_PAIRS];
 	struct vio_vnet_vq *txq[VIO_VHOST_MAX_QUEUE_PAIRS];
-	/* Control. */
+	/* Control, under lock but for the atomics. */
+	pthread_mutex_t lock;
 	char name[64];
 	const struct vio_port_config *cfg; /* the port's */
-	struct vio_backend be;             /* the driver instance, open from open to close */
-	uint64_t features;                 /* negotiated */
-	bool started;
-	uint16_t active; /* queue pairs started */
+	struct vio_backend be;             /* the driver instance, while connected */
+	uint64_t features;                 /* negotiated with the first device */
+	bool started;                      /* queues made */
+	uint16_t active;                   /* queue pairs started */
+	atomic_bool connected;             /* be is open */
+	atomic_bool programmed;            /* the device has the started rings */
+	atomic_bool stop;                  /* the watcher must end */
+	unsigned int connections;          /* devices this port has had */
+	pthread_t watcher;
+	void (*link_cb)(void *arg, bool up);
+	void *link_arg;
 	int kickfd[2 * VIO_VHOST_MAX_QUEUE_PAIRS];
 	int callfd[2 * VIO_VHOST_MAX_QUEUE_PAIRS];
 };
 
-int port_fe_open(struct port_fe **out, const char *name, const struct vio_port_config *cfg);
+int port_fe_open(struct port_fe **out, const char *name, const struct vio_port_config *cfg,
+		 void (*link_cb)(void *arg, bool up), void *link_arg);
 void port_fe_close(struct port_fe *fe);
 int port_fe_queues_start(struct port_fe *fe, struct rte_mempool *const *rx_mps, uint16_t nb_qp,
 			 int socket_id);
 void port_fe_queues_stop(struct port_fe *fe);
-bool port_fe_link_up(struct port_fe *fe);
+bool port_fe_link_up(const struct port_fe *fe);
+unsigned int port_fe_connections(const struct port_fe *fe);
 int port_fe_queue_stats(const struct port_fe *fe, uint16_t qp, bool tx,
 			struct vio_vnet_vq_stats *st);
 

@@ -23,7 +23,9 @@
  * enqueues into it: host to guest) and the guest's transmit queue n (the
  * port dequeues from it: guest to host).
  *
- * Threads. A port's callbacks run on vio's control thread. The bursts and
+ * Threads. A backend port's callbacks run on vio's control thread; a
+ * frontend port's on its watcher thread (which notices a lost backend and
+ * brings one back, see vio_port_queues_start()). The bursts and
  * vio_port_notify_enable() take no lock and allocate nothing; each direction
  * of each queue pair belongs to one lcore at a time. A frontend may go away
  * and another connect at any moment: the bursts then return 0, and a burst
@@ -193,11 +195,14 @@ int vio_port_start(struct vio_port *port);
 void vio_port_free(struct vio_port *port);
 
 /**
- * Frontend role: give the device its rings. The memory table (DPDK's
- * memory, which must hold @p rx_mps), then the vrings of queue pairs 0 to
- * @p nb_qp - 1 (at most queues=) set up and enabled, the receive rings
- * filled with mbufs of @p rx_mps[queue pair]. A backend port: nothing to do
- * (its frontend starts the rings), 0.
+ * Frontend role: give the device its rings. The rings of queue pairs 0 to
+ * @p nb_qp - 1 (at most queues=) made, the receive rings filled with mbufs
+ * of @p rx_mps[queue pair]; then, if the device is there, the memory table
+ * (DPDK's memory, which must hold @p rx_mps) and the vrings set up and
+ * enabled. A device that goes away and comes back (or a first device that
+ * comes after this call) is given the same rings from where the last one
+ * left them, and link_cb tells. A backend port: nothing to do (its frontend
+ * starts the rings), 0.
  *
  * @return 0, -EINVAL (a mempool missing), -ENOTCONN (the backend is gone),
  *   -ENOMEM, or the negative errno of the driver (the log names the vring).

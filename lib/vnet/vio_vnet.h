@@ -75,6 +75,16 @@ void vio_vnet_vq_free(struct vio_vnet_vq *vq);
 void vio_vnet_vq_addrs(const struct vio_vnet_vq *vq, uint64_t *desc, uint64_t *avail,
 		       uint64_t *used);
 
+/**
+ * Where a new device takes the queue up (SET_VRING_BASE) after the last one
+ * went away: the used index the last device published. The chains it had
+ * taken and not completed are offered again (transmit: sent once more;
+ * receive: filled by the new device), none is lost.
+ *
+ * Thread safety: any thread; a device must not be running the queue.
+ */
+uint32_t vio_vnet_vq_device_base(const struct vio_vnet_vq *vq);
+
 /** Whether a bad used entry stopped the queue. Thread safety: any thread. */
 bool vio_vnet_vq_is_broken(const struct vio_vnet_vq *vq);
 

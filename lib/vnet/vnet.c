@@ -182,6 +182,12 @@ err_nomem:
 	return NULL;
 }
 
+uint32_t
+vio_vnet_vq_device_base(const struct vio_vnet_vq *vq)
+{
+	return __atomic_load_n(&vq->drv.r.used->idx, __ATOMIC_ACQUIRE);
+}
+
 void
 vio_vnet_vq_free(struct vio_vnet_vq *vq)
 {

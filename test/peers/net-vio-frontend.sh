@@ -11,8 +11,16 @@
 # packet the sender counted has been taken off the ring when the receiver
 # stops. With --queues N every queue must carry packets in both phases.
 #
+# With --restarts N the backend is then killed (SIGKILL) N times while the
+# frontend is sending, and started again: each time the frontend must give
+# the new backend its rings within 5 s (the time it took is printed), the
+# chains the dead backend had taken and not completed must come to the new
+# one (at most one ring's worth per queue), both phases must again count
+# exactly, and the frontend must hold as many fds at the end as before.
+#
 #   net-vio-frontend.sh PMD_SO [--backend vhost|vio] [--queues N]
 #                       [--mrg 0|1] [--size BYTES] [--server] [--seconds S]
+#                       [--restarts N]
 #
 #   --backend  vhost: net_vhost (default); vio: net_vio iface= (vio's engine)
 #   --server   the frontend listens (server=1) and the backend connects
@@ -26,7 +34,7 @@ set -euo pipefail
 
 pmd=$(realpath "$1")
 shift
-backend=vhost queues=1 mrg=1 size=64 server=0 secs=2
+backend=vhost queues=1 mrg=1 size=64 server=0 secs=2 restarts=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--backend) backend=$2; shift ;;
@@ -35,6 +43,7 @@ while [ $# -gt 0 ]; do
 	--size) size=$2; shift ;;
 	--seconds) secs=$2; shift ;;
 	--server) server=1 ;;
+	--restarts) restarts=$2; shift ;;
 	*) echo "unknown option $1" >&2; exit 99 ;;
 	esac
 	shift
@@ -68,7 +77,9 @@ bad() {
 }
 
 # The backend forwards on lcore 0, the frontend on lcore 1. Both in memfd
-# memory (--no-huge): the frontend shares it with the backend by fd.
+# memory (--no-huge): the frontend shares it with the backend by fd. The
+# backend logs no vhost-user message: its vhost thread would print them in
+# the middle of testpmd's prompt, which testpmd-lib.sh counts.
 eal=(--no-huge -m 512 --no-pci --no-shconf)
 # txonly frames above one mbuf go as segments of at most 2000 bytes (testpmd
 # ignores a --txpkts segment longer than its mbufs and sends 64 bytes).
@@ -83,12 +94,12 @@ tp=(-i --disable-link-check --total-num-mbufs=16384 --nb-cores=1 --rxq="$queues"
 if [ "$backend" = vhost ]; then
 	be_dev="net_vhost0,iface=$sock,queues=$queues"
 	[ "$server" = 1 ] && be_dev="$be_dev,client=1"
-	be_eal=(-l 0,1 --main-lcore 1 "${eal[@]}" --vdev "$be_dev")
+	be_eal=(-l 0,1 --main-lcore 1 "${eal[@]}" --vdev "$be_dev" --log-level 'lib.vhost.*:notice')
 else
 	be_dev="net_vio0,iface=$sock,queues=$queues"
 	[ "$server" = 1 ] && be_dev="$be_dev,client=1"
 	be_eal=(-l 0,1 --main-lcore 1 "${eal[@]}" -d "$pmd" --vdev "$be_dev"
-		--log-level 'lib.vio.*:info')
+		--log-level 'lib.vio.*:notice' --log-level 'pmd.net.vio:notice')
 fi
 fe_dev="net_vio1,path=$sock,queues=$queues,mrg_rxbuf=$mrg,queue_size=256"
 [ "$server" = 1 ] && fe_dev="$fe_dev,server=1"
@@ -99,12 +110,17 @@ echo "backend: $be_dev; frontend: $fe_dev; ${size}-byte frames"
 start_be() {
 	tp_start be "${be_eal[@]}" -- "${tp[@]}" || { echo "the backend did not start"; exit 99; }
 }
+# FE_PRELOAD: LD_PRELOAD for the frontend's testpmd only (a sanitizer's
+# runtime, to load an ASan build of the PMD into stock testpmd).
 start_fe() {
-	tp_start fe "${fe_eal[@]}" -- "${tp[@]}" || { echo "the frontend did not start"; exit 99; }
+	LD_PRELOAD=${FE_PRELOAD:-${LD_PRELOAD:-}} tp_start fe "${fe_eal[@]}" -- "${tp[@]}" ||
+		{ echo "the frontend did not start"; exit 99; }
 }
 if [ "$server" = 1 ]; then
 	# The frontend listens and waits in its probe: start it, then the backend.
-	tp_start_bg() { TP_WAIT=90 tp_start fe "${fe_eal[@]}" -- "${tp[@]}"; }
+	tp_start_bg() {
+		LD_PRELOAD=${FE_PRELOAD:-${LD_PRELOAD:-}} TP_WAIT=90 tp_start fe "${fe_eal[@]}" -- "${tp[@]}"
+	}
 	tp_start_bg &
 	fe_starter=$!
 	for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.1; done
@@ -164,6 +180,52 @@ phase() {
 
 phase fe be
 phase be fe
+
+# The restarts: kill the backend while the frontend sends, start it again.
+given_back() { grep -c "rings given back" "$run/fe.log" || true; }
+fe_fds() { ls "/proc/$(cat "$run/fe.testpmd-pid")/fd" | wc -l; }
+fds_before=$(fe_fds)
+for round in $(seq "$restarts"); do
+	tp_cmd fe "set fwd txonly"
+	tp_cmd fe start
+	sleep 0.3
+	kill -KILL "$(cat "$run/be.testpmd-pid")"
+	wait "$(cat "$run/be.testpmd-pid")" 2>/dev/null || true
+	rm -f "$run/be.testpmd-pid" "$run/be.in"
+	# A server's socket file outlives it; net_vhost does not replace a stale one.
+	[ "$server" = 1 ] || rm -f "$sock"
+	before=$(given_back)
+	t0=$(date +%s%N)
+	start_be
+	for _ in $(seq 50); do [ "$(given_back)" -gt "$before" ] && break; sleep 0.1; done
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	# testpmd prints the link-up event right after: not in the middle of a prompt.
+	sleep 0.2
+	tp_cmd fe stop
+	if [ "$(given_back)" -le "$before" ]; then
+		bad "restart $round: the frontend did not give the new backend its rings in 5 s"
+		break
+	fi
+	# What the dead backend had taken and not completed comes to the new one.
+	tp_cmd be "set fwd rxonly"
+	tp_cmd be start
+	sleep 0.5
+	tp_cmd be stop
+	tp_cmd be "show port stats 0"
+	stale=$(tp_stat be RX-packets 0)
+	echo "restart $round: rings given back $ms ms after the backend started;" \
+		"$stale chains offered again"
+	[ "$stale" -le $((queues * 256)) ] ||
+		bad "restart $round: $stale chains came again, more than the rings hold"
+	phase fe be
+	phase be fe
+	[ "$fail" = 0 ] || break
+done
+if [ "$restarts" -gt 0 ]; then
+	fds_after=$(fe_fds)
+	echo "frontend fds: $fds_before before the restarts, $fds_after after"
+	[ "$fds_after" = "$fds_before" ] || bad "the frontend holds $fds_after fds, $fds_before before"
+fi
 grep -E "negotiated|queue pair|memory table" "$run/fe.log" | sed 's/^/fe: /' || true
 tp_quit fe
 tp_quit be

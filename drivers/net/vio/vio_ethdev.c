@@ -182,8 +182,9 @@ frontend_start(struct rte_eth_dev *dev)
 		mps[q] = rxq->mp;
 	}
 	ret = vio_port_queues_start(pmd->port, mps, nb, dev->data->numa_node);
+	/* Up now, or when the backend is back (the port's link_cb then says so). */
 	if (ret == 0)
-		link_set(dev, true, NULL);
+		link_set(dev, vio_port_link_up(pmd->port), NULL);
 	return ret;
 }
 
