@@ -213,8 +213,7 @@ arg_in_order(const char *key, const char *value, struct vio_port_config *cfg)
 static int
 arg_packed_vq(const char *key, const char *value, struct vio_port_config *cfg)
 {
-	RTE_SET_USED(cfg);
-	return parse_flag_off(key, value, "the frontend role has split rings only so far");
+	return parse_flag(key, value, &cfg->packed_vq);
 }
 
 static int

@@ -147,6 +147,14 @@ fe_open_driver(struct port_fe *fe, int timeout_ms, bool quiet, struct vio_backen
 	}
 	if (cfg->mrg_rxbuf)
 		want |= VIO_BIT(VIO_NET_F_MRG_RXBUF);
+	if (cfg->packed_vq) {
+		want |= VIO_BIT(VIO_F_RING_PACKED);
+		if (!(offer & VIO_BIT(VIO_F_RING_PACKED)) && fe->features == 0)
+			PORT_LOG(WARNING,
+				 "%s: packed_vq=1: the backend offers no packed rings; "
+				 "split rings",
+				 fe->name);
+	}
 	features = offer & want;
 	if (fe->features != 0 && (offer & fe->features) != fe->features) {
 		PORT_LOG(ERR,

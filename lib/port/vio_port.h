@@ -79,11 +79,11 @@ enum vio_port_dir {
  * net_vhost's (22.11) for the backend role and of net_virtio_user's for the
  * frontend role, plus "driver".
  */
-#define VIO_PORT_DEVARGS                                                      \
-	"iface=<path> queues=<1-16> client=<0|1> iommu-support=<0|1> "        \
-	"postcopy-support=<0> tso=<0|1> linear-buffer=<0|1> ext-buffer=<0> "  \
-	"legacy-ol-flags=<0> driver=<local|remote> path=<path> server=<0|1> " \
-	"queue_size=<2-32768> mrg_rxbuf=<0|1> in_order=<0|1> packed_vq=<0> "  \
+#define VIO_PORT_DEVARGS                                                       \
+	"iface=<path> queues=<1-16> client=<0|1> iommu-support=<0|1> "         \
+	"postcopy-support=<0> tso=<0|1> linear-buffer=<0|1> ext-buffer=<0> "   \
+	"legacy-ol-flags=<0> driver=<local|remote> path=<path> server=<0|1> "  \
+	"queue_size=<2-32768> mrg_rxbuf=<0|1> in_order=<0|1> packed_vq=<0|1> " \
 	"cq=<0|1> mac=<xx:xx:xx:xx:xx:xx> speed=<Mbps> vectorized=<0|1>"
 
 /** Default ring size of a frontend port (net_virtio_user's). */
@@ -112,6 +112,7 @@ struct vio_port_config {
 	uint16_t queue_size; /**< queue_size: ring entries, a power of two (default 256) */
 	bool mrg_rxbuf;      /**< mrg_rxbuf: offer VIRTIO_NET_F_MRG_RXBUF (default 1) */
 	bool in_order;       /**< in_order: asked for; not negotiated yet (any order works) */
+	bool packed_vq;      /**< packed_vq: negotiate VIRTIO_F_RING_PACKED when offered */
 	bool cq;             /**< cq: queue pairs enabled by vio itself either way */
 	bool mac_set;        /**< mac given */
 	uint8_t mac[6];      /**< mac: the port's address */
@@ -127,7 +128,7 @@ struct vio_port_config {
  * @return 0, or -EINVAL (an unknown or repeated key, a value out of range,
  *   neither iface nor path, a key of the other role), -ENOTSUP (a valid value
  *   for something vio does not do: driver=kernel|vdpa, postcopy-support=1,
- *   ext-buffer=1, legacy-ol-flags=1, packed_vq=1, iface= beside path=).
+ *   ext-buffer=1, legacy-ol-flags=1, iface= beside path=).
  *
  * Thread safety: any thread.
  */

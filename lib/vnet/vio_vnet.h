@@ -17,10 +17,11 @@
  * (vio_vnet_mem_regions() lists it), so every buffer address in a descriptor
  * is a virtual address, as DPDK's virtio_user does.
  *
- * First cut: split rings; VIRTIO_F_VERSION_1 with or without
- * VIRTIO_NET_F_MRG_RXBUF; no offloads negotiated (the device sends complete
- * packets and is sent complete packets); the device is polled (no interrupts
- * asked), kicked when its event suppression asks.
+ * What it drives: split or packed rings (VIRTIO_F_RING_PACKED in the
+ * features), VIRTIO_F_VERSION_1 with or without VIRTIO_NET_F_MRG_RXBUF,
+ * event idx; no offloads negotiated (the device sends complete packets and
+ * is sent complete packets); the device is polled (no interrupts asked),
+ * kicked when its event suppression asks.
  *
  * The device is untrusted: every used entry is checked (an id in flight, a
  * length within the buffer, num_buffers within the ring). A bad one stops the
@@ -70,16 +71,20 @@ void vio_vnet_vq_free(struct vio_vnet_vq *vq);
 
 /**
  * Where the ring parts are, for SET_VRING_ADDR: virtual addresses, which are
- * also their guest addresses in vio_vnet_mem_regions().
+ * also their guest addresses in vio_vnet_mem_regions(). Packed rings: the
+ * descriptor ring, the driver event area, the device event area.
  */
 void vio_vnet_vq_addrs(const struct vio_vnet_vq *vq, uint64_t *desc, uint64_t *avail,
 		       uint64_t *used);
 
 /**
- * Where a new device takes the queue up (SET_VRING_BASE) after the last one
- * went away: the used index the last device published. The chains it had
- * taken and not completed are offered again (transmit: sent once more;
- * receive: filled by the new device), none is lost.
+ * Where a device takes the queue up (SET_VRING_BASE): split, the used index
+ * the last device published; packed, the slot and wrap counter (bit 15)
+ * past the last used entry it wrote (found by walking the used entries not
+ * reaped yet, chain by chain). A new queue: 0, or 1 << 15 for packed. After
+ * a device went away, the chains it had taken and not completed are offered
+ * again (transmit: sent once more; receive: filled by the new device), none
+ * is lost.
  *
  * Thread safety: any thread; a device must not be running the queue.
  */

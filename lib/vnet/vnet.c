@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 
 /*
- * The frontend role's virtio-net queues (vio_vnet.h): split rings in DPDK
- * memory, driven from the driver side with lib/virtio's primitives.
+ * The frontend role's virtio-net queues (vio_vnet.h): split or packed rings
+ * in DPDK memory, driven from the driver side with lib/virtio's primitives.
+ * The ring layout is one branch per call (ring_*), taken the same way for
+ * the life of the queue.
  */
 
 #include <errno.h>
@@ -17,6 +19,7 @@
 #include <rte_malloc.h>
 #include <rte_memory.h>
 
+#include "packed_ring.h"
 #include "split_ring.h"
 #include "vio_virtio.h"
 #include "vio_vnet.h"
@@ -32,7 +35,10 @@ RTE_LOG_REGISTER(vio_vnet_logtype, lib.vio.vnet, INFO);
 
 struct vio_vnet_vq {
 	/* Read-mostly. */
-	struct vio_split_drv drv;
+	struct vio_split_drv drv;   /* split rings */
+	struct vio_packed_drv pdrv; /* packed rings */
+	bool packed;
+	uint16_t size;
 	bool rx;
 	uint32_t hdr_len;
 	bool mrg;
@@ -80,10 +86,58 @@ vq_break(struct vio_vnet_vq *vq, const char *what, uint64_t value)
 		 value);
 }
 
+/* The ring, whichever its layout. */
+static __rte_always_inline int
+ring_post(struct vio_vnet_vq *vq, const struct vio_ring_buf *b, uint16_t n)
+{
+	return vq->packed ? vio_packed_drv_post(&vq->pdrv, b, n, false)
+			  : vio_split_drv_post(&vq->drv, b, n, false);
+}
+
+static __rte_always_inline void
+ring_publish(struct vio_vnet_vq *vq)
+{
+	if (vq->packed)
+		vio_packed_drv_publish(&vq->pdrv);
+	else
+		vio_split_drv_publish(&vq->drv);
+}
+
+static __rte_always_inline int
+ring_reap(struct vio_vnet_vq *vq, uint16_t *id, uint32_t *len)
+{
+	return vq->packed ? vio_packed_drv_reap(&vq->pdrv, id, len)
+			  : vio_split_drv_reap(&vq->drv, id, len);
+}
+
+static __rte_always_inline uint16_t
+ring_nb_free(const struct vio_vnet_vq *vq)
+{
+	return vq->packed ? vq->pdrv.nb_free : vq->drv.nb_free;
+}
+
+/* The id the next posted chain gets. */
+static __rte_always_inline uint16_t
+ring_next_id(const struct vio_vnet_vq *vq)
+{
+	return vq->packed ? vq->pdrv.free_id : vq->drv.free_head;
+}
+
+/* The id of the used entry the next reap reads (for the log of a bad one). */
+static uint16_t
+ring_used_id(const struct vio_vnet_vq *vq)
+{
+	return vq->packed ? vq->pdrv.r.desc[vq->pdrv.last_used_idx].id
+			  : vq->drv.r.used->ring[vq->drv.last_used_idx & vq->drv.r.mask].id;
+}
+
 static void
 kick(struct vio_vnet_vq *vq)
 {
-	if (vq->kickfd >= 0 && vio_split_drv_need_kick(&vq->drv)) {
+	bool want = vq->packed ? vio_packed_drv_need_kick(&vq->pdrv)
+			       : vio_split_drv_need_kick(&vq->drv);
+
+	if (vq->kickfd >= 0 && want) {
 		eventfd_write(vq->kickfd, 1);
 		vq->stats.kicks++;
 	}
@@ -96,7 +150,7 @@ rx_refill(struct vio_vnet_vq *vq, uint16_t n)
 	struct rte_mbuf *m[64];
 	uint16_t done = 0;
 
-	n = RTE_MIN(n, vq->drv.nb_free);
+	n = RTE_MIN(n, ring_nb_free(vq));
 	while (done < n) {
 		uint16_t k = RTE_MIN((uint16_t)(n - done), (uint16_t)RTE_DIM(m)), i;
 
@@ -106,14 +160,14 @@ rx_refill(struct vio_vnet_vq *vq, uint16_t n)
 		}
 		for (i = 0; i < k; i++) {
 			struct vio_ring_buf b = { va(rx_buf(vq, m[i])), rx_buf_len(vq, m[i]), 1 };
-			int id = vio_split_drv_post(&vq->drv, &b, 1, false);
+			int id = ring_post(vq, &b, 1);
 
 			vq->mbufs[id] = m[i]; /* nb_free checked above: the post succeeds */
 		}
 		done += k;
 	}
 	if (done > 0) {
-		vio_split_drv_publish(&vq->drv);
+		ring_publish(vq);
 		kick(vq);
 	}
 	return done;
@@ -126,9 +180,8 @@ vio_vnet_vq_create(const struct vio_vnet_vq_config *cfg)
 	uint16_t size = cfg != NULL ? cfg->size : 0;
 	size_t desc, avail, used;
 
-	if (cfg == NULL || size < 2 || (size & (size - 1)) != 0 ||
-	    (cfg->features & VIO_BIT(VIO_F_RING_PACKED)) || (cfg->rx && cfg->mp == NULL)) {
-		VNET_LOG(ERR, "%s: size %u (a power of two from 2), a split ring%s expected",
+	if (cfg == NULL || size < 2 || (size & (size - 1)) != 0 || (cfg->rx && cfg->mp == NULL)) {
+		VNET_LOG(ERR, "%s: size %u (a power of two from 2)%s expected",
 			 cfg != NULL && cfg->name != NULL ? cfg->name : "vq", size,
 			 cfg != NULL && cfg->rx ? " and a mempool" : "");
 		rte_errno = EINVAL;
@@ -139,13 +192,22 @@ vio_vnet_vq_create(const struct vio_vnet_vq_config *cfg)
 		goto err_nomem;
 	snprintf(vq->name, sizeof(vq->name), "%s", cfg->name != NULL ? cfg->name : "vq");
 	vq->rx = cfg->rx;
+	vq->packed = cfg->features & VIO_BIT(VIO_F_RING_PACKED);
+	vq->size = size;
 	vq->hdr_len = vio_net_hdr_len(cfg->features);
 	vq->mrg = cfg->features & VIO_BIT(VIO_NET_F_MRG_RXBUF);
 	vq->kickfd = cfg->kickfd;
 	vq->mp = cfg->mp;
-	desc = RTE_ALIGN_CEIL(vio_vring_desc_bytes(size), RING_ALIGN);
-	avail = RTE_ALIGN_CEIL(vio_vring_avail_bytes(size), RING_ALIGN);
-	used = RTE_ALIGN_CEIL(vio_vring_used_bytes(size), RING_ALIGN);
+	if (vq->packed) {
+		/* The descriptor ring, then the driver and the device event areas. */
+		desc = RTE_ALIGN_CEIL(vio_vring_packed_desc_bytes(size), RING_ALIGN);
+		avail = RTE_ALIGN_CEIL(sizeof(struct vio_vring_packed_event), 64);
+		used = avail;
+	} else {
+		desc = RTE_ALIGN_CEIL(vio_vring_desc_bytes(size), RING_ALIGN);
+		avail = RTE_ALIGN_CEIL(vio_vring_avail_bytes(size), RING_ALIGN);
+		used = RTE_ALIGN_CEIL(vio_vring_used_bytes(size), RING_ALIGN);
+	}
 	/* The rings in DPDK memory, which the memory table shares with the device. */
 	vq->ring_mem = rte_zmalloc_socket("vio_vnet_ring", desc + avail + used, RING_ALIGN,
 					  cfg->socket_id);
@@ -153,22 +215,37 @@ vio_vnet_vq_create(const struct vio_vnet_vq_config *cfg)
 				       cfg->socket_id);
 	vq->drv.chain_len = rte_zmalloc_socket("vio_vnet_chains", size * sizeof(uint16_t), 0,
 					       cfg->socket_id);
+	if (vq->packed)
+		vq->pdrv.id_next = rte_zmalloc_socket("vio_vnet_ids", size * sizeof(uint16_t), 0,
+						      cfg->socket_id);
 	if (!vq->rx)
 		vq->tx_hdrs = rte_zmalloc_socket("vio_vnet_hdrs", size * sizeof(*vq->tx_hdrs), 0,
 						 cfg->socket_id);
 	if (vq->ring_mem == NULL || vq->mbufs == NULL || vq->drv.chain_len == NULL ||
-	    (!vq->rx && vq->tx_hdrs == NULL)) {
+	    (vq->packed && vq->pdrv.id_next == NULL) || (!vq->rx && vq->tx_hdrs == NULL)) {
 		vio_vnet_vq_free(vq);
 		goto err_nomem;
 	}
-	vq->drv.r.desc = (struct vio_vring_desc *)vq->ring_mem;
-	vq->drv.r.avail = (struct vio_vring_avail *)(vq->ring_mem + desc);
-	vq->drv.r.used = (struct vio_vring_used *)(vq->ring_mem + desc + avail);
-	vq->drv.r.size = size;
-	vq->drv.r.mask = (uint16_t)(size - 1);
-	vq->drv.event_idx = cfg->features & VIO_BIT(VIO_F_RING_EVENT_IDX);
-	vio_split_drv_init(&vq->drv);
-	vio_split_drv_set_intr(&vq->drv, false); /* polled */
+	if (vq->packed) {
+		vq->pdrv.r.desc = (struct vio_vring_packed_desc *)vq->ring_mem;
+		vq->pdrv.r.driver_event = (struct vio_vring_packed_event *)(vq->ring_mem + desc);
+		vq->pdrv.r.device_event =
+			(struct vio_vring_packed_event *)(vq->ring_mem + desc + avail);
+		vq->pdrv.r.size = size;
+		vq->pdrv.chain_len = vq->drv.chain_len; /* one array, whichever layout */
+		vq->pdrv.event_idx = cfg->features & VIO_BIT(VIO_F_RING_EVENT_IDX);
+		vio_packed_drv_init(&vq->pdrv);
+		vio_packed_drv_set_intr(&vq->pdrv, false); /* polled */
+	} else {
+		vq->drv.r.desc = (struct vio_vring_desc *)vq->ring_mem;
+		vq->drv.r.avail = (struct vio_vring_avail *)(vq->ring_mem + desc);
+		vq->drv.r.used = (struct vio_vring_used *)(vq->ring_mem + desc + avail);
+		vq->drv.r.size = size;
+		vq->drv.r.mask = (uint16_t)(size - 1);
+		vq->drv.event_idx = cfg->features & VIO_BIT(VIO_F_RING_EVENT_IDX);
+		vio_split_drv_init(&vq->drv);
+		vio_split_drv_set_intr(&vq->drv, false); /* polled */
+	}
 	if (vq->rx && rx_refill(vq, size) != size) {
 		VNET_LOG(ERR, "%s: mempool %s cannot fill %u receive buffers", vq->name,
 			 cfg->mp->name, size);
@@ -185,7 +262,35 @@ err_nomem:
 uint32_t
 vio_vnet_vq_device_base(const struct vio_vnet_vq *vq)
 {
-	return __atomic_load_n(&vq->drv.r.used->idx, __ATOMIC_ACQUIRE);
+	const struct vio_packed_drv *d = &vq->pdrv;
+	uint16_t pos, steps = 0;
+	bool wrap;
+
+	if (!vq->packed)
+		return __atomic_load_n(&vq->drv.r.used->idx, __ATOMIC_ACQUIRE);
+	/*
+	 * Packed: past the used entries not reaped yet, chain by chain, as the
+	 * reap walks them. The ids are checked: a device that wrote a bad one
+	 * gets the position of the bad entry, which the reap will refuse.
+	 */
+	pos = d->last_used_idx;
+	wrap = d->used_wrap;
+	while (steps < d->r.size) {
+		uint16_t flags = __atomic_load_n(&d->r.desc[pos].flags, __ATOMIC_ACQUIRE);
+		uint16_t id = d->r.desc[pos].id;
+
+		if (!!(flags & VIO_VRING_PACKED_DESC_F_USED) != wrap ||
+		    !!(flags & VIO_VRING_PACKED_DESC_F_AVAIL) != wrap || id >= d->r.size ||
+		    d->chain_len[id] == 0)
+			break;
+		steps = (uint16_t)(steps + d->chain_len[id]);
+		pos = (uint16_t)(pos + d->chain_len[id]);
+		if (pos >= d->r.size) {
+			pos = (uint16_t)(pos - d->r.size);
+			wrap = !wrap;
+		}
+	}
+	return (uint32_t)pos | (uint32_t)wrap << 15;
 }
 
 void
@@ -195,9 +300,10 @@ vio_vnet_vq_free(struct vio_vnet_vq *vq)
 
 	if (vq == NULL)
 		return;
-	for (i = 0; vq->mbufs != NULL && i < vq->drv.r.size; i++)
+	for (i = 0; vq->mbufs != NULL && i < vq->size; i++)
 		rte_pktmbuf_free(vq->mbufs[i]);
 	rte_pktmbuf_free(vq->pend_head);
+	rte_free(vq->pdrv.id_next);
 	rte_free(vq->tx_hdrs);
 	rte_free(vq->drv.chain_len);
 	rte_free(vq->mbufs);
@@ -208,9 +314,10 @@ vio_vnet_vq_free(struct vio_vnet_vq *vq)
 void
 vio_vnet_vq_addrs(const struct vio_vnet_vq *vq, uint64_t *desc, uint64_t *avail, uint64_t *used)
 {
-	*desc = va(vq->drv.r.desc);
-	*avail = va(vq->drv.r.avail);
-	*used = va(vq->drv.r.used);
+	/* Packed: the descriptor ring, the driver and the device event areas. */
+	*desc = vq->packed ? va(vq->pdrv.r.desc) : va(vq->drv.r.desc);
+	*avail = vq->packed ? va(vq->pdrv.r.driver_event) : va(vq->drv.r.avail);
+	*used = vq->packed ? va(vq->pdrv.r.device_event) : va(vq->drv.r.used);
 }
 
 bool
@@ -242,7 +349,7 @@ rx_one(struct vio_vnet_vq *vq, struct rte_mbuf *m, uint32_t len)
 		const struct vio_net_hdr_mrg *h = (const void *)rx_buf(vq, m);
 		uint16_t nb_bufs = vq->mrg ? h->num_buffers : 1;
 
-		if (unlikely(len < vq->hdr_len || nb_bufs == 0 || nb_bufs > vq->drv.r.size)) {
+		if (unlikely(len < vq->hdr_len || nb_bufs == 0 || nb_bufs > vq->size)) {
 			rte_pktmbuf_free(m);
 			vq_break(vq,
 				 len < vq->hdr_len ? "a used length shorter than the header"
@@ -282,13 +389,12 @@ vio_vnet_rx_burst(struct vio_vnet_vq *vq, struct rte_mbuf **pkts, uint16_t nb_pk
 		return 0;
 	while (n < nb_pkts) {
 		struct rte_mbuf *m;
-		int ret = vio_split_drv_reap(&vq->drv, &id, &len);
+		int ret = ring_reap(vq, &id, &len);
 
 		if (ret == -EAGAIN)
 			break;
 		if (unlikely(ret < 0)) {
-			vq_break(vq, "a used id not in flight",
-				 vq->drv.r.used->ring[vq->drv.last_used_idx & vq->drv.r.mask].id);
+			vq_break(vq, "a used id not in flight", ring_used_id(vq));
 			break;
 		}
 		used++;
@@ -316,13 +422,12 @@ tx_reclaim(struct vio_vnet_vq *vq)
 	uint32_t len;
 	int ret;
 
-	while ((ret = vio_split_drv_reap(&vq->drv, &id, &len)) == 0) {
+	while ((ret = ring_reap(vq, &id, &len)) == 0) {
 		rte_pktmbuf_free(vq->mbufs[id]);
 		vq->mbufs[id] = NULL;
 	}
 	if (unlikely(ret != -EAGAIN))
-		vq_break(vq, "a used id not in flight",
-			 vq->drv.r.used->ring[vq->drv.last_used_idx & vq->drv.r.mask].id);
+		vq_break(vq, "a used id not in flight", ring_used_id(vq));
 }
 
 uint16_t
@@ -336,9 +441,9 @@ vio_vnet_tx_burst(struct vio_vnet_vq *vq, struct rte_mbuf **pkts, uint16_t nb_pk
 	tx_reclaim(vq);
 	for (n = 0; n < nb_pkts; n++) {
 		struct rte_mbuf *m = pkts[n], *s;
-		uint16_t head = vq->drv.free_head, k = 1;
+		uint16_t head = ring_next_id(vq), k = 1;
 
-		if (unlikely(m->nb_segs + 1u > TX_SEGS_MAX || m->nb_segs + 1u > vq->drv.nb_free)) {
+		if (unlikely(m->nb_segs + 1u > TX_SEGS_MAX || m->nb_segs + 1u > ring_nb_free(vq))) {
 			vq->stats.no_room += nb_pkts - n;
 			break;
 		}
@@ -349,12 +454,12 @@ vio_vnet_tx_burst(struct vio_vnet_vq *vq, struct rte_mbuf **pkts, uint16_t nb_pk
 			if (s->data_len > 0)
 				b[k++] = (struct vio_ring_buf){ va(rte_pktmbuf_mtod(s, void *)),
 								s->data_len, 0 };
-		vio_split_drv_post(&vq->drv, b, k, false);
+		ring_post(vq, b, k);
 		vq->mbufs[head] = m;
 		vq->stats.bytes += m->pkt_len;
 	}
 	if (n > 0) {
-		vio_split_drv_publish(&vq->drv);
+		ring_publish(vq);
 		kick(vq);
 		vq->stats.packets += n;
 	}

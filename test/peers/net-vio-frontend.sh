@@ -7,9 +7,9 @@
 # phases, and the counts of both sides must agree exactly:
 #   1. vio sends: the frontend in txonly, the backend in rxonly;
 #   2. vio receives: the backend in txonly, the frontend in rxonly.
-# The sender is stopped first and the receiver one second later, so every
-# packet the sender counted has been taken off the ring when the receiver
-# stops. With --queues N every queue must carry packets in both phases.
+# The sender is stopped first and the receiver 0.3 s later (a polling
+# receiver empties a ring in microseconds), so every packet the sender
+# counted has been taken off the ring when the receiver stops. With --queues N every queue must carry packets in both phases.
 #
 # With --restarts N the backend is then killed (SIGKILL) N times while the
 # frontend is sending, and started again: each time the frontend must give
@@ -20,9 +20,10 @@
 #
 #   net-vio-frontend.sh PMD_SO [--backend vhost|vio] [--queues N]
 #                       [--mrg 0|1] [--size BYTES] [--server] [--seconds S]
-#                       [--restarts N]
+#                       [--restarts N] [--packed]
 #
 #   --backend  vhost: net_vhost (default); vio: net_vio iface= (vio's engine)
+#   --packed   packed_vq=1: the frontend must negotiate packed rings
 #   --server   the frontend listens (server=1) and the backend connects
 #              (client=1); otherwise the backend listens
 #   --size     txonly frame length (default 64; above 2000 bytes the frames
@@ -34,7 +35,7 @@ set -euo pipefail
 
 pmd=$(realpath "$1")
 shift
-backend=vhost queues=1 mrg=1 size=64 server=0 secs=2 restarts=0
+backend=vhost queues=1 mrg=1 size=64 server=0 secs=1 restarts=0 packed=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--backend) backend=$2; shift ;;
@@ -43,6 +44,7 @@ while [ $# -gt 0 ]; do
 	--size) size=$2; shift ;;
 	--seconds) secs=$2; shift ;;
 	--server) server=1 ;;
+	--packed) packed=1 ;;
 	--restarts) restarts=$2; shift ;;
 	*) echo "unknown option $1" >&2; exit 99 ;;
 	esac
@@ -103,6 +105,7 @@ else
 fi
 fe_dev="net_vio1,path=$sock,queues=$queues,mrg_rxbuf=$mrg,queue_size=256"
 [ "$server" = 1 ] && fe_dev="$fe_dev,server=1"
+[ "$packed" = 1 ] && fe_dev="$fe_dev,packed_vq=1"
 fe_eal=(-l 0,1 --main-lcore 0 "${eal[@]}" -d "$pmd" --vdev "$fe_dev"
 	--log-level 'pmd.net.vio:info' --log-level 'lib.vio.*:info')
 
@@ -145,7 +148,7 @@ phase() {
 	tp_cmd "$snd" start
 	sleep "$secs"
 	tp_cmd "$snd" stop
-	sleep 1
+	sleep 0.3
 	tp_cmd "$rcv" stop
 	tp_cmd "$snd" "show port stats 0"
 	tp_cmd "$rcv" "show port stats 0"
@@ -177,6 +180,14 @@ phase() {
 		done
 	fi
 }
+
+# The ring layout asked for is the one negotiated (VIRTIO_F_RING_PACKED, bit 34).
+neg=$(sed -n 's/.*features 0x\([0-9a-f]*\) negotiated of.*/\1/p' "$run/fe.log" | head -n 1)
+if [ -z "$neg" ]; then
+	bad "the frontend logged no negotiated features"
+elif [ $(((0x$neg >> 34) & 1)) != "$packed" ]; then
+	bad "features 0x$neg negotiated: RING_PACKED is not $packed"
+fi
 
 phase fe be
 phase be fe

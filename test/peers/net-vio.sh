@@ -260,7 +260,7 @@ case_bad_args() {
 	expect_refused "path=$s,iface=tap0" "iface=tap0 beside path="
 	expect_refused "iface=$s,driver=remote" "driver=remote with iface="
 	expect_refused "path=$s,driver=local" "driver=local with path="
-	expect_refused "path=$s,packed_vq=1" "packed_vq=1"
+	expect_refused "path=$s,packed_vq=2" "packed_vq=2"
 	expect_refused "path=$s,queue_size=100" "queue_size=100"
 	expect_refused "path=$s,mac=02:00:00:00:00" "mac=02:00:00:00:00"
 	expect_refused "path=$s,mac=01:00:00:00:00:01" "mac=01:00:00:00:00:01: a multicast"
