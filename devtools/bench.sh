@@ -17,7 +17,12 @@
 #      (BUILD/drivers/librte_net_vio.so), fwd mac, against stock testpmd
 #      net_virtio_user fwd mac, start tx_first 32: the vhost port's Rx Mpps.
 #      Skipped, with the reason, while that PMD is not built.
-#   4. The tables on stdout; CSV, plots and logs in the output directory.
+#   4. fepvp (the frontend role): stock testpmd with net_vhost, fwd mac, is
+#      the vhost side in both columns; the virtio side is stock testpmd with
+#      DPDK's net_virtio_user, or with vio's PMD as a frontend port
+#      (net_vio path=..., the same device arguments), fwd mac, start
+#      tx_first 32: the vhost port's Rx Mpps. Skipped like pvp.
+#   5. The tables on stdout; CSV, plots and logs in the output directory.
 #
 # Options (lists are comma-separated):
 #   --quick             small matrix: mergeable on only, 0.2 s warm-up and
@@ -41,7 +46,8 @@
 #   --pvp-warmup S      seconds of PVP traffic before sampling (1)
 #   --pvp-seconds S     seconds between the two PVP samples (2)
 #   --pvp-pmd FILE      vio's PMD (default BUILD/drivers/librte_net_vio.so)
-#   --no-cycles, --no-pvp   skip a part
+#   --fe-sizes L        packet bytes of the fepvp part (64,1518)
+#   --no-cycles, --no-pvp, --no-fe   skip a part
 #   --aa                A/A check: DPDK in both columns (the harness and its
 #                       noise; the ratios should be 1 within the noise)
 #   --no-setup          no package or hugepage set-up (the build still runs)
@@ -55,7 +61,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$PWD
 
-usage() { sed -n '3,52p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '3,58p' "$0" | sed 's/^# \{0,1\}//'; }
 die() { printf 'bench.sh: %s\n' "$*" >&2; exit 1; }
 bad_arg() { printf 'bench.sh: %s (try --help)\n' "$*" >&2; exit 2; }
 say() { printf '%s\n' "$*" >&2; }
@@ -65,6 +71,7 @@ SIZES=64,1518 RINGS=split,packed MRGS=1,0 DIRS=enqueue,dequeue
 RING_SIZE=1024 INORDER=1
 PVP_SIZES=64 PVP_WARMUP=1 PVP_SECONDS=2 PVP_PMD='' DPDK_FLAGS=''
 MAX_CALL_US=200 DO_CYCLES=1 DO_PVP=1 AA=0 REPORT_ONLY=0 SETUP=1 KEEP=0 QUICK=0
+FE_SIZES=64,1518 DO_FE=1
 
 need() { [ $# -ge 2 ] || bad_arg "$1 needs a value"; }
 declare -A GIVEN
@@ -93,6 +100,8 @@ while [ $# -gt 0 ]; do
 	--max-call-us) need "$@"; [[ "$2" =~ ^[0-9]+$ ]] || bad_arg "--max-call-us '$2': expected an integer"; set_opt MAX_CALL_US "$2"; shift ;;
 	--no-cycles) DO_CYCLES=0 ;;
 	--no-pvp) DO_PVP=0 ;;
+	--no-fe) DO_FE=0 ;;
+	--fe-sizes) need "$@"; is_list "$1" "$2" '[0-9]+' 'packet sizes (64 to 1518)'; set_opt FE_SIZES "$2"; shift ;;
 	--aa) AA=1 ;;
 	--no-setup) SETUP=0 ;;
 	--keep) KEEP=1 ;;
@@ -104,11 +113,11 @@ while [ $# -gt 0 ]; do
 done
 if [ "$QUICK" = 1 ]; then
 	# The quick matrix, except where an option said otherwise.
-	for kv in MRGS=1 WARMUP=0.2 SECONDS_PER=0.5 PVP_SIZES=64 PVP_WARMUP=1 PVP_SECONDS=1; do
+	for kv in MRGS=1 WARMUP=0.2 SECONDS_PER=0.5 PVP_SIZES=64 PVP_WARMUP=1 PVP_SECONDS=1 FE_SIZES=64; do
 		[ -n "${GIVEN[${kv%%=*}]:-}" ] || printf -v "${kv%%=*}" '%s' "${kv#*=}"
 	done
 fi
-for s in ${SIZES//,/ } ${PVP_SIZES//,/ }; do
+for s in ${SIZES//,/ } ${PVP_SIZES//,/ } ${FE_SIZES//,/ }; do
 	[ "$s" -ge 60 ] && [ "$s" -le 2048 ] || bad_arg "packet size $s: expected 60 to 2048"
 done
 case "$BUILD" in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
@@ -245,6 +254,19 @@ fe_args() {
 		-- -i --rxd="$RING_SIZE" --txd="$RING_SIZE" --burst=32 --nb-cores=1)
 }
 
+# fe_args_lib LIB SOCK PACKED MRG: FE_ARGS for the fepvp part: DPDK's
+# net_virtio_user, or vio's frontend port with the same device arguments.
+fe_args_lib() {
+	fe_args "$2" "$3" "$4"
+	if [ "$1" = vio ] && [ "$AA" = 0 ]; then
+		# shellcheck disable=SC2054
+		FE_ARGS=(-l 0,1 --main-lcore 1 -n 1 --no-pci "${PEER_MEM[@]}" --file-prefix="$PREFIX-fe"
+			-d "$PVP_PMD"
+			--vdev "net_vio1,path=$2,queues=1,packed_vq=$3,mrg_rxbuf=$4,in_order=$INORDER,queue_size=$RING_SIZE"
+			-- -i --rxd="$RING_SIZE" --txd="$RING_SIZE" --burst=32 --nb-cores=1)
+	fi
+}
+
 # cycles_conn RING MRG LIB RUN: one connection, every (dir, size) cell.
 cycles_conn() {
 	local ring=$1 mrg=$2 lib=$3 run=$4 serve=$3 packed=0 sock=$RUN/cmp.sock t0=$EPOCHREALTIME
@@ -339,15 +361,17 @@ be_args() {
 		-- -i --rxd="$RING_SIZE" --txd="$RING_SIZE" --burst=32 --nb-cores=1)
 }
 
-# pvp_one RING MRG SIZE LIB RUN
+# pvp_one RING MRG SIZE LIB RUN [PART]: PART pvp (LIB is the vhost side) or
+# fepvp (LIB is the virtio side, net_vhost the vhost side).
 pvp_one() {
-	local ring=$1 mrg=$2 size=$3 lib=$4 run=$5 packed=0 sock=$RUN/pvp.sock rx tx t0=$EPOCHREALTIME
+	local ring=$1 mrg=$2 size=$3 lib=$4 run=$5 part=${6:-pvp} packed=0 sock=$RUN/pvp.sock rx tx
+	local t0=$EPOCHREALTIME
 	[ "$ring" = packed ] && packed=1
 	rm -f "$sock"
-	be_args "$lib" "$sock"
+	if [ "$part" = fepvp ]; then be_args dpdk "$sock"; else be_args "$lib" "$sock"; fi
 	tp_start be "${BE_ARGS[@]}" >/dev/null || { fail_logs "$lib: the vhost-side testpmd did not start"; return 1; }
 	peer_batch be "set fwd mac" start
-	fe_args "$sock" "$packed" "$mrg"
+	if [ "$part" = fepvp ]; then fe_args_lib "$lib" "$sock" "$packed" "$mrg"; else fe_args "$sock" "$packed" "$mrg"; fi
 	if ! tp_start fe "${FE_ARGS[@]}" >/dev/null; then
 		fail_logs "$lib: the virtio-user testpmd did not start"
 		tp_quit be
@@ -367,7 +391,7 @@ pvp_one() {
 		fail_logs "$lib $ring mrg=$mrg $size: no traffic through the vhost port"
 		return 1
 	fi
-	printf 'pvp %s %s fwd %s %s %s %s - %s - - - - - - -\n' "$ring" "$mrg" "$size" "$lib" "$run" \
+	printf '%s %s %s fwd %s %s %s %s - %s - - - - - - -\n' "$part" "$ring" "$mrg" "$size" "$lib" "$run" \
 		"$(awk -v v="$rx" 'BEGIN { printf "%.4f", v / 1e6 }')" \
 		"$(awk -v v="$tx" 'BEGIN { printf "%.4f", v / 1e6 }')" >>"$RAW"
 	say "   rx $(awk -v v="$rx" 'BEGIN { printf "%.3f", v / 1e6 }') Mpps, tx $(awk -v v="$tx" 'BEGIN { printf "%.3f", v / 1e6 }') Mpps ($(elapsed "$t0") s)"
@@ -439,12 +463,37 @@ if [ "$DO_PVP" = 1 ]; then
 		done
 	fi
 fi
+if [ "$DO_FE" = 1 ]; then
+	if [ "$AA" = 0 ] && [ ! -f "$PVP_PMD" ]; then
+		FE_NOTE="fepvp skipped: vio's PMD $PVP_PMD is not built"
+		say "bench.sh: $FE_NOTE"
+	else
+		n=0
+		total=$((RUNS * $(echo "${RINGS//,/ }" | wc -w) * $(echo "${MRGS//,/ }" | wc -w) *
+			$(echo "${FE_SIZES//,/ }" | wc -w) * 2))
+		for run in $(seq "$RUNS"); do
+			if [ $((run % 2)) = 1 ]; then order=("${LIBS_A[@]}"); else order=("${LIBS_B[@]}"); fi
+			for ring in ${RINGS//,/ }; do
+				for mrg in ${MRGS//,/ }; do
+					for size in ${FE_SIZES//,/ }; do
+						for lib in "${order[@]}"; do
+							n=$((n + 1))
+							say "[fepvp $n/$total] run $run $ring mrg=$mrg ${size} B $lib"
+							with_retry "fepvp $lib $ring mrg=$mrg $size run $run" \
+								pvp_one "$ring" "$mrg" "$size" "$lib" "$run" fepvp || true
+						done
+					done
+				done
+			done
+		done
+	fi
+fi
 WALL_S=$(($(date +%s) - START_S))
 LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
 cp "$RAW" "$OUT/raw.txt"
 # What the report needs besides raw.txt, for --report-only.
 {
-	for var in CMP_START PEER_MEM_DESC WALL_S LOADAVG PVP_NOTE PVP_PMD RUNS WARMUP SECONDS_PER PVP_WARMUP \
+	for var in CMP_START PEER_MEM_DESC WALL_S LOADAVG PVP_NOTE FE_NOTE PVP_PMD RUNS WARMUP SECONDS_PER PVP_WARMUP \
 		PVP_SECONDS RING_SIZE INORDER MAX_CALL_US CHECKS_OK CHECKS_BAD AA RINGS MRGS FAILED; do
 		printf '%s=%q\n' "$var" "${!var}"
 	done
@@ -453,7 +502,7 @@ cp "$RAW" "$OUT/raw.txt"
 }
 
 declare -A FEAT
-CMP_START='' PEER_MEM_DESC='' WALL_S=0 LOADAVG='' PVP_NOTE='' CHECKS_OK=0 CHECKS_BAD=0 FAILED=0
+CMP_START='' PEER_MEM_DESC='' WALL_S=0 LOADAVG='' PVP_NOTE='' FE_NOTE='' CHECKS_OK=0 CHECKS_BAD=0 FAILED=0
 if [ "$REPORT_ONLY" = 1 ]; then
 	[ -r "$OUT/raw.txt" ] && [ -r "$OUT/meta.sh" ] || die "--report-only: no $OUT/raw.txt and meta.sh"
 	# shellcheck source=/dev/null
@@ -470,7 +519,7 @@ CSV=$OUT/results.csv
 TABLE=$OUT/table.txt
 if [ "$AA" = 1 ]; then COLA="dpdk(A)" COLB="dpdk(B)"; else COLA=vio COLB=DPDK; fi
 # A part this run did not measure must not keep an older run's plot.
-rm -f "$OUT"/cycles-ratio.* "$OUT"/pvp-ratio.*
+rm -f "$OUT"/cycles-ratio.* "$OUT"/pvp-ratio.* "$OUT"/fepvp-ratio.*
 
 # One awk pass: medians, the tables, the CSV and the plot data. The ratio of
 # a cell is median(vio) / median(DPDK); its range is that of the per-run
@@ -514,7 +563,7 @@ END {
 			if (!(k in n)) continue
 			med[k] = stats(v, k, n[k]); mn[k] = lo; mx[k] = hi
 			lmed[k] = part == "cycles" ? sprintf("%.3f", stats(lm, k, n[k])) : ""
-			tmed[k] = part == "pvp" ? sprintf("%.3f", stats(tm, k, n[k])) : ""
+			tmed[k] = part != "cycles" ? sprintf("%.3f", stats(tm, k, n[k])) : ""
 			printf "%s,median,%s,%s,%s,%s,%s,,%.4f,%s,%.4f,%.4f,%s,%s,,,,,,,\n", part, f[2], f[3], f[4], f[5],
 				lib, med[k], unit, mn[k], mx[k], lmed[k], tmed[k] > csv
 		}
@@ -532,8 +581,8 @@ END {
 	close(csv)
 	if (runs < 5)
 		printf "\nNOTE: %s runs per cell, fewer than 5: a smoke test, not a result\n", runs > table
-	for (p = 1; p <= 2; p++) {
-		part = p == 1 ? "cycles" : "pvp"; any = 0
+	for (p = 1; p <= 3; p++) {
+		part = p == 1 ? "cycles" : p == 2 ? "pvp" : "fepvp"; any = 0
 		for (c = 1; c <= ncell; c++) { split(order[c], f, SUBSEP); if (f[1] == part) any = 1 }
 		if (!any) continue
 		if (part == "cycles") {
@@ -541,6 +590,11 @@ END {
 			printf "peer: stock dpdk-testpmd net_virtio_user (rxonly / txonly), queue_size %s, in_order %s, burst 32\n", ring_size, inorder > table
 			printf "%s s warm-up + %s s timed per measurement; TSC %.3f GHz; the rdtsc pair (%s cycles per call) is included\n", warm, secs, tsc / 1e9, timer > table
 			printf "%-6s %-3s %-7s %5s  %-26s %-26s %-23s %s\n", "ring", "mrg", "dir", "size", cola " cycles/packet", colb " cycles/packet", cola "/" colb " [per-run]", "loop Mpps " cola " / " colb > table
+		} else if (part == "fepvp") {
+			printf "\nPVP loopback, the frontend role: %s frontend port against %s net_virtio_user, on the same stock net_vhost: Rx Mpps of the vhost port, median [min..max] of %s runs\n", cola, colb, runs > table
+			printf "stock testpmd fwd mac on both sides, start tx_first 32 on the virtio side, %s descriptors; %s s warm-up, %s s sample\n", ring_size, pvpw, pvps > table
+			printf "virtio side: %s\n", cola == "vio" ? "-d " pmd " --vdev net_vio1,path=SOCK,... against --vdev net_virtio_user0,path=SOCK,... (the same device arguments)" : "--vdev net_virtio_user0,path=SOCK,... in both columns" > table
+			printf "%-6s %-3s %-7s %5s  %-26s %-26s %-23s %s\n", "ring", "mrg", "", "size", cola " Mpps", colb " Mpps", cola "/" colb " [per-run]", "Tx Mpps " cola " / " colb > table
 		} else {
 			printf "\nPVP loopback, %s against %s net_vhost: Rx Mpps of the vhost port, median [min..max] of %s runs\n", cola, colb, runs > table
 			printf "stock testpmd fwd mac on both sides, start tx_first 32, %s descriptors; %s s warm-up, %s s sample\n", ring_size, pvpw, pvps > table
@@ -583,6 +637,7 @@ END {
 		done
 	done
 	[ -n "$PVP_NOTE" ] && echo && echo "$PVP_NOTE"
+	[ -n "${FE_NOTE:-}" ] && echo && echo "$FE_NOTE"
 	[ "$AA" = 1 ] && echo && echo "A/A run (--aa): both columns are DPDK's rte_vhost / net_vhost; the ratios show the noise."
 	echo
 	echo "peer memory: $PEER_MEM_DESC; wall time ${WALL_S} s; load average at the end: $LOADAVG"
@@ -595,12 +650,15 @@ if command -v gnuplot >/dev/null; then
 	if gnuplot -e 'set terminal pngcairo' 2>/dev/null; then term="pngcairo size 1000,520 font ',10'" ext=png
 	elif gnuplot -e 'set terminal png' 2>/dev/null; then term="png size 1000,520" ext=png
 	else term="svg size 1000,520" ext=svg; fi
-	for part in cycles pvp; do
+	for part in cycles pvp fepvp; do
 		dat=$OUT/$part-ratio.dat
 		[ -s "$dat" ] && [ "$(grep -vc '^#' "$dat")" -gt 0 ] || continue
 		if [ "$part" = cycles ]; then
 			title="$COLA/$COLB cycles per packet of the burst call (below 1: $COLA cheaper)"
 			goal=0.75 ylabel="cycles ratio"
+		elif [ "$part" = fepvp ]; then
+			title="$COLA/$COLB PVP Mpps, frontend role, on net_vhost (above 1: $COLA faster)"
+			goal=1.25 ylabel="Mpps ratio"
 		else
 			title="$COLA/$COLB PVP Mpps (above 1: $COLA faster)"
 			goal=1.25 ylabel="Mpps ratio"

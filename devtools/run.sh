@@ -11,8 +11,10 @@
 #      with vio-fwd's live statistics once a second and its summary;
 #   2. compares: devtools/bench.sh, vio against DPDK 22.11's vhost on the
 #      same stock peer in the same run, for this ring and packet size: the
-#      cycles per packet of enqueue and dequeue and the PVP loopback Mpps,
-#      with their vio/DPDK ratios (doc/benchmark.md).
+#      cycles per packet of enqueue and dequeue, the PVP loopback Mpps, and
+#      the PVP Mpps of the frontend role (vio's frontend port against
+#      net_virtio_user on net_vhost), with their vio/DPDK ratios
+#      (doc/benchmark.md).
 #
 #   devtools/run.sh [--seconds N] [--ring split|packed] [--size BYTES]
 #                   [--runs N] [--no-bench] [--engine]
@@ -147,7 +149,7 @@ if [ "$bench" = 1 ] && [ "$ok" = 1 ]; then
 	say "vio against DPDK 22.11's vhost, same stock peer, same run ($ring, $size B, $runs runs each;" \
 		"the full matrix: devtools/bench.sh)"
 	devtools/bench.sh --no-setup --build build --runs "$runs" --rings "$ring" --mrg 1 \
-		--sizes "$size" --pvp-sizes "$size" --warmup 0.3 --seconds 0.5 \
+		--sizes "$size" --pvp-sizes "$size" --fe-sizes "$size" --warmup 0.3 --seconds 0.5 \
 		--pvp-warmup 1 --pvp-seconds 1 --out "$ROOT/build/run-out" || ok=0
 fi
 [ "$ok" = 1 ]
