@@ -319,11 +319,12 @@ pmd_infos_get(struct rte_eth_dev *dev, struct rte_eth_dev_info *info)
 		info->rx_offload_capa = RTE_ETH_RX_OFFLOAD_SCATTER;
 		info->tx_offload_capa = RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
 		info->speed_capa = RTE_ETH_LINK_SPEED_FIXED;
-		/* The rings are the port's: queue_size= entries, whatever nb_desc asks. */
-		info->rx_desc_lim.nb_max = cfg->queue_size;
-		info->rx_desc_lim.nb_min = cfg->queue_size;
-		info->tx_desc_lim.nb_max = cfg->queue_size;
-		info->tx_desc_lim.nb_min = cfg->queue_size;
+		/*
+		 * The rings are the port's: queue_size= entries, whatever nb_desc
+		 * asks (any is accepted, as net_virtio_user does).
+		 */
+		info->rx_desc_lim.nb_max = UINT16_MAX;
+		info->tx_desc_lim.nb_max = UINT16_MAX;
 		info->default_rxportconf.ring_size = cfg->queue_size;
 		info->default_txportconf.ring_size = cfg->queue_size;
 		info->dev_capa = 0;
