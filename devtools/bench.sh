@@ -437,30 +437,35 @@ if [ "$DO_CYCLES" = 1 ]; then
 	CMP_PID=
 fi
 
+# pvp_part PART SIZES: every PVP cell of PART (pvp or fepvp), ABBA.
+pvp_part() {
+	local part=$1 sizes=$2 n=0 total run ring mrg size lib order
+	total=$((RUNS * $(echo "${RINGS//,/ }" | wc -w) * $(echo "${MRGS//,/ }" | wc -w) *
+		$(echo "${sizes//,/ }" | wc -w) * 2))
+	for run in $(seq "$RUNS"); do
+		if [ $((run % 2)) = 1 ]; then order=("${LIBS_A[@]}"); else order=("${LIBS_B[@]}"); fi
+		for ring in ${RINGS//,/ }; do
+			for mrg in ${MRGS//,/ }; do
+				for size in ${sizes//,/ }; do
+					for lib in "${order[@]}"; do
+						n=$((n + 1))
+						say "[$part $n/$total] run $run $ring mrg=$mrg ${size} B $lib"
+						with_retry "$part $lib $ring mrg=$mrg $size run $run" \
+							pvp_one "$ring" "$mrg" "$size" "$lib" "$run" "$part" || true
+					done
+				done
+			done
+		done
+	done
+}
+
 PVP_NOTE=
 if [ "$DO_PVP" = 1 ]; then
 	if [ "$AA" = 0 ] && [ ! -f "$PVP_PMD" ]; then
 		PVP_NOTE="PVP skipped: vio's PMD $PVP_PMD is not built yet (drivers/net/vio); rerun when it is, or --pvp-pmd FILE"
 		say "bench.sh: $PVP_NOTE"
 	else
-		n=0
-		total=$((RUNS * $(echo "${RINGS//,/ }" | wc -w) * $(echo "${MRGS//,/ }" | wc -w) *
-			$(echo "${PVP_SIZES//,/ }" | wc -w) * 2))
-		for run in $(seq "$RUNS"); do
-			if [ $((run % 2)) = 1 ]; then order=("${LIBS_A[@]}"); else order=("${LIBS_B[@]}"); fi
-			for ring in ${RINGS//,/ }; do
-				for mrg in ${MRGS//,/ }; do
-					for size in ${PVP_SIZES//,/ }; do
-						for lib in "${order[@]}"; do
-							n=$((n + 1))
-							say "[pvp $n/$total] run $run $ring mrg=$mrg ${size} B $lib"
-							with_retry "pvp $lib $ring mrg=$mrg $size run $run" \
-								pvp_one "$ring" "$mrg" "$size" "$lib" "$run" || true
-						done
-					done
-				done
-			done
-		done
+		pvp_part pvp "$PVP_SIZES"
 	fi
 fi
 if [ "$DO_FE" = 1 ]; then
@@ -468,24 +473,7 @@ if [ "$DO_FE" = 1 ]; then
 		FE_NOTE="fepvp skipped: vio's PMD $PVP_PMD is not built"
 		say "bench.sh: $FE_NOTE"
 	else
-		n=0
-		total=$((RUNS * $(echo "${RINGS//,/ }" | wc -w) * $(echo "${MRGS//,/ }" | wc -w) *
-			$(echo "${FE_SIZES//,/ }" | wc -w) * 2))
-		for run in $(seq "$RUNS"); do
-			if [ $((run % 2)) = 1 ]; then order=("${LIBS_A[@]}"); else order=("${LIBS_B[@]}"); fi
-			for ring in ${RINGS//,/ }; do
-				for mrg in ${MRGS//,/ }; do
-					for size in ${FE_SIZES//,/ }; do
-						for lib in "${order[@]}"; do
-							n=$((n + 1))
-							say "[fepvp $n/$total] run $run $ring mrg=$mrg ${size} B $lib"
-							with_retry "fepvp $lib $ring mrg=$mrg $size run $run" \
-								pvp_one "$ring" "$mrg" "$size" "$lib" "$run" fepvp || true
-						done
-					done
-				done
-			done
-		done
+		pvp_part fepvp "$FE_SIZES"
 	fi
 fi
 WALL_S=$(($(date +%s) - START_S))

@@ -298,7 +298,7 @@ fe_watch(void *arg)
 		sleep_ms(FE_WATCH_MS);
 		pthread_mutex_lock(&fe->lock);
 		if (fe_connected(fe) && !fe_alive(fe)) {
-			down = fe->started && fe->programmed;
+			down = fe->active != 0 && fe->programmed;
 			fe_lose(fe);
 			PORT_LOG(WARNING, "%s: path=%s: the backend went away; reconnecting",
 				 fe->name, fe->cfg->path);
@@ -315,7 +315,7 @@ fe_watch(void *arg)
 		fe->be = nb;
 		atomic_store_explicit(&fe->connected, true, memory_order_release);
 		fe->connections++;
-		if (fe->started) {
+		if (fe->active != 0) {
 			if (fe_program(fe) == 0)
 				up = true;
 			else
@@ -397,7 +397,6 @@ queues_stop_locked(struct port_fe *fe)
 	}
 	fds_close(fe);
 	fe->active = 0;
-	fe->started = false;
 }
 
 void
@@ -406,7 +405,7 @@ port_fe_queues_stop(struct port_fe *fe)
 	if (fe == NULL)
 		return;
 	pthread_mutex_lock(&fe->lock);
-	if (fe->started)
+	if (fe->active != 0)
 		queues_stop_locked(fe);
 	pthread_mutex_unlock(&fe->lock);
 }
@@ -419,10 +418,9 @@ port_fe_queues_start(struct port_fe *fe, struct rte_mempool *const *rx_mps, uint
 	int ret = 0;
 
 	pthread_mutex_lock(&fe->lock);
-	if (fe->started)
+	if (fe->active != 0)
 		goto out;
-	fe->started = true; /* from here queues_stop_locked() undoes what was done */
-	fe->active = nb_qp;
+	fe->active = nb_qp; /* from here queues_stop_locked() undoes what was done */
 	for (v = 0; v < nb_vrings; v++) {
 		char qname[96];
 		struct vio_vnet_vq_config vc = {
@@ -480,7 +478,7 @@ port_fe_close(struct port_fe *fe)
 	atomic_store_explicit(&fe->stop, true, memory_order_release);
 	pthread_join(fe->watcher, NULL);
 	pthread_mutex_lock(&fe->lock);
-	if (fe->started)
+	if (fe->active != 0)
 		queues_stop_locked(fe);
 	if (fe_connected(fe))
 		fe_lose(fe);

@@ -30,8 +30,7 @@ struct port_fe {
 	const struct vio_port_config *cfg; /* the port's */
 	struct vio_backend be;             /* the driver instance, while connected */
 	uint64_t features;                 /* negotiated with the first device */
-	bool started;                      /* queues made */
-	uint16_t active;                   /* queue pairs started */
+	uint16_t active;                   /* queue pairs started (0: the queues are stopped) */
 	atomic_bool connected;             /* be is open */
 	atomic_bool programmed;            /* the device has the started rings */
 	atomic_bool stop;                  /* the watcher must end */

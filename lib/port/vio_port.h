@@ -235,7 +235,8 @@ uint16_t vio_port_recv(struct vio_port *port, uint16_t qp, struct rte_mbuf **pkt
 
 /**
  * Frontend role: post packets to the device on queue pair @p qp. The mbufs
- * taken become the port's; it frees them once the device has used them.
+ * taken become the port's; it frees them once the device has used them, in
+ * a later call (the caller may read them until its next call on @p qp).
  *
  * @return Packets taken from the start of @p pkts; fewer when the ring is full.
  *

@@ -106,7 +106,9 @@ uint16_t vio_vnet_rx_burst(struct vio_vnet_vq *vq, struct rte_mbuf **pkts, uint1
 /**
  * Transmit: post @p pkts (chained mbufs too) to the device, each behind a
  * zero net header, and free the mbufs the device is done with. The mbufs
- * become the queue's; it frees them once the device has used them.
+ * become the queue's; it frees them once the device has used them, in a
+ * later burst on the queue (never in the call that took them: the caller
+ * may still read them until its next burst).
  *
  * @return Packets taken from the start of @p pkts; fewer when the ring is full.
  *

@@ -7,20 +7,21 @@
 # once) and testpmd's counters must show the same count both ways.
 #
 #   frontend-net-vhost.sh VIO_FRONTEND_NET [--packets N] [--size BYTES]
-#                         [--mrg 0|1] [--mem huge|memfd]
+#                         [--mrg 0|1] [--mem huge|memfd] [--packed 0|1]
 #
 # Exit 0 pass, 1 fail, 77 skip (no dpdk-testpmd), 99 set-up error.
 set -euo pipefail
 
 fe_bin=$1
 shift
-packets=100000 size=64 mrg=1 mem=memfd
+packets=100000 size=64 mrg=1 mem=memfd packed=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--packets) packets=$2 ;;
 	--size) size=$2 ;;
 	--mrg) mrg=$2 ;;
 	--mem) mem=$2 ;;
+	--packed) packed=$2 ;;
 	*) echo "unknown option $1" >&2; exit 99 ;;
 	esac
 	shift 2
@@ -60,7 +61,7 @@ for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
 rc=0
 timeout 60 "$fe_bin" -l 1 "${mem_args[@]}" --no-pci --file-prefix "$prefix-fe" \
 	--log-level 'lib.vio.*:info' -- "$sock" --packets "$packets" --size "$size" \
-	--mrg "$mrg" || rc=$?
+	--mrg "$mrg" --packed "$packed" || rc=$?
 tp_cmd be stop
 tp_cmd be "show port stats 0"
 rx=$(tp_stat be RX-packets 0)

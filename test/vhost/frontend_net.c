@@ -15,6 +15,9 @@
  * once. Prints "sent N received N" and exits 0 when all came back intact.
  *
  *   vio-frontend-net EAL... -- SOCK [--packets N] [--size BYTES] [--mrg 0|1]
+ *                                   [--packed 0|1]
+ *
+ * --packed 1 asks for packed rings and fails unless the backend agrees.
  */
 
 #include <errno.h>
@@ -49,6 +52,7 @@ struct opts {
 	uint64_t packets;
 	uint32_t size;
 	bool mrg;
+	bool packed;
 };
 
 static uint8_t
@@ -114,6 +118,7 @@ parse(int argc, char **argv, struct opts *o)
 	o->packets = 100000;
 	o->size = 64;
 	o->mrg = true;
+	o->packed = false;
 	if (argc < 1)
 		return -1;
 	o->sock = argv[0];
@@ -124,6 +129,8 @@ parse(int argc, char **argv, struct opts *o)
 			o->size = (uint32_t)strtoul(argv[i + 1], NULL, 0);
 		else if (strcmp(argv[i], "--mrg") == 0)
 			o->mrg = atoi(argv[i + 1]) != 0;
+		else if (strcmp(argv[i], "--packed") == 0)
+			o->packed = atoi(argv[i + 1]) != 0;
 		else
 			return -1;
 	}
@@ -144,7 +151,8 @@ dev_setup(struct dev *d, const struct opts *o, struct rte_mempool *mp)
 	const struct vio_vhost_frontend_config fc = { .connect_timeout_ms = 10000 };
 	const uint64_t want = VIO_BIT(VIO_F_VERSION_1) | VIO_BIT(VIO_F_RING_EVENT_IDX) |
 			      VIO_BIT(VIO_VHOST_USER_F_PROTOCOL_FEATURES) |
-			      (o->mrg ? VIO_BIT(VIO_NET_F_MRG_RXBUF) : 0);
+			      (o->mrg ? VIO_BIT(VIO_NET_F_MRG_RXBUF) : 0) |
+			      (o->packed ? VIO_BIT(VIO_F_RING_PACKED) : 0);
 	struct vio_vhost_frontend_region fr[MAX_REGIONS];
 	struct vio_vnet_mem_region mr[MAX_REGIONS];
 	uint64_t offer, pf;
@@ -161,6 +169,10 @@ dev_setup(struct dev *d, const struct opts *o, struct rte_mempool *mp)
 		return -EPROTO;
 	d->features = offer & want;
 	printf("features offered 0x%" PRIx64 ", negotiated 0x%" PRIx64 "\n", offer, d->features);
+	if (o->packed && !(d->features & VIO_BIT(VIO_F_RING_PACKED))) {
+		fprintf(stderr, "packed rings asked, the backend offers none\n");
+		return -ENOTSUP;
+	}
 	if (vio_vhost_frontend_set_features(d->fe, d->features) < 0)
 		return -EPROTO;
 	n = vio_vnet_mem_regions(mr, MAX_REGIONS);
@@ -196,7 +208,7 @@ dev_setup(struct dev *d, const struct opts *o, struct rte_mempool *mp)
 			d->txq = vq;
 		vio_vnet_vq_addrs(vq, &desc, &avail, &used);
 		if (vio_vhost_frontend_set_vring_num(d->fe, q, RING) < 0 ||
-		    vio_vhost_frontend_set_vring_base(d->fe, q, 0) < 0 ||
+		    vio_vhost_frontend_set_vring_base(d->fe, q, vio_vnet_vq_device_base(vq)) < 0 ||
 		    vio_vhost_frontend_set_vring_addr(d->fe, q, desc, avail, used, false, 0) < 0 ||
 		    vio_vhost_frontend_set_vring_call(d->fe, q, d->call[q]) < 0 ||
 		    vio_vhost_frontend_set_vring_kick(d->fe, q, d->kick[q]) < 0 ||
@@ -281,7 +293,7 @@ main(int argc, char **argv)
 		return 1;
 	if (parse(argc - n - 1, argv + n + 1, &o) < 0) {
 		fprintf(stderr, "usage: vio-frontend-net EAL... -- SOCK [--packets N] "
-				"[--size 50..9000] [--mrg 0|1]\n");
+				"[--size 50..9000] [--mrg 0|1] [--packed 0|1]\n");
 		return 2;
 	}
 	/* Transmit mbufs hold a whole frame; receive buffers are DPDK's default 2 KiB,
@@ -315,8 +327,17 @@ main(int argc, char **argv)
 	/* Stop both vrings as a frontend does, and see where the device stands. */
 	if (vio_vhost_frontend_get_vring_base(d.fe, 1, &base) == 0)
 		printf("txq0 stopped at %u (%" PRIu64 " chains posted)\n", base, ts.packets);
-	if (base != (uint16_t)ts.packets)
+	if (d.features & VIO_BIT(VIO_F_RING_PACKED)) {
+		/* Packed: the slot past the last chain (header and one segment each) and the wrap. */
+		uint64_t slots = 2 * ts.packets;
+		uint32_t want = (uint32_t)(slots % RING) | (uint32_t)(((slots / RING) & 1) == 0)
+								   << 15;
+
+		if (base != want)
+			ret = -1;
+	} else if (base != (uint16_t)ts.packets) {
 		ret = -1;
+	}
 	vio_vhost_frontend_close(d.fe);
 	vio_vnet_vq_free(d.rxq);
 	vio_vnet_vq_free(d.txq);

@@ -103,15 +103,12 @@ uint16_t
 vio_pmd_fe_tx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 {
 	struct vio_txq *q = queue;
+	uint16_t sent = vio_port_send(q->port, q->qp, pkts, nb_pkts), i;
 	uint64_t bytes = 0;
-	uint16_t sent, i;
 
-	/* Before the send: the mbufs sent may be the port's (and freed) once it returns. */
-	for (i = 0; i < nb_pkts; i++)
+	/* The mbufs sent are the port's now, but none is freed before the next burst. */
+	for (i = 0; i < sent; i++)
 		bytes += pkts[i]->pkt_len;
-	sent = vio_port_send(q->port, q->qp, pkts, nb_pkts);
-	for (i = sent; i < nb_pkts; i++)
-		bytes -= pkts[i]->pkt_len;
 	if (sent != 0) {
 		counter_add(&q->c.packets, sent);
 		counter_add(&q->c.bytes, bytes);
@@ -317,46 +314,43 @@ xstats_queue(struct rte_eth_xstat *xs, unsigned int k, const struct vio_queue_co
 	return k;
 }
 
+/* The xstats of Rx queue @p q (@p tx false) or Tx queue @p q, from slot @p k on. */
+static unsigned int
+xstats_of(const struct vio_pmd *pmd, uint16_t q, bool tx, const struct vio_queue_counters *c,
+	  struct rte_eth_xstat *xs, unsigned int k)
+{
+	const struct vio_queue_base *b = tx ? &pmd->tx_base[q] : &pmd->rx_base[q];
+	struct vio_vnet_vq_stats vs;
+	struct vio_vq_stats st;
+
+	if (pmd->frontend) {
+		vnet_read(pmd, q, tx, &vs);
+		return xstats_queue(xs, k, c, b, (const uint64_t *)&vs, (const uint64_t *)&b->vnet,
+				    VNET_NB_STATS);
+	}
+	vq_read(pmd, q, tx ? VIO_PORT_DIR_TO_GUEST : VIO_PORT_DIR_FROM_GUEST, &st);
+	return xstats_queue(xs, k, c, b, (const uint64_t *)&st, (const uint64_t *)&b->vq,
+			    VIO_VQ_NB_STATS);
+}
+
 int
 vio_pmd_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xstats, unsigned int n)
 {
-	struct vio_pmd *pmd = dev->data->dev_private;
+	const struct vio_pmd *pmd = dev->data->dev_private;
 	unsigned int count = xstats_count(dev), k = 0;
-	struct vio_vnet_vq_stats vs;
-	struct vio_vq_stats st;
 	uint16_t q;
 
 	if (xstats == NULL || n < count)
 		return (int)count;
 	for (q = 0; q < dev->data->nb_rx_queues; q++) {
 		const struct vio_rxq *rxq = dev->data->rx_queues[q];
-		const struct vio_queue_base *b = &pmd->rx_base[q];
 
-		if (pmd->frontend) {
-			vnet_read(pmd, q, false, &vs);
-			k = xstats_queue(xstats, k, rxq != NULL ? &rxq->c : NULL, b,
-					 (const uint64_t *)&vs, (const uint64_t *)&b->vnet,
-					 VNET_NB_STATS);
-			continue;
-		}
-		vq_read(pmd, q, VIO_PORT_DIR_FROM_GUEST, &st);
-		k = xstats_queue(xstats, k, rxq != NULL ? &rxq->c : NULL, b, (const uint64_t *)&st,
-				 (const uint64_t *)&b->vq, VIO_VQ_NB_STATS);
+		k = xstats_of(pmd, q, false, rxq != NULL ? &rxq->c : NULL, xstats, k);
 	}
 	for (q = 0; q < dev->data->nb_tx_queues; q++) {
 		const struct vio_txq *txq = dev->data->tx_queues[q];
-		const struct vio_queue_base *b = &pmd->tx_base[q];
 
-		if (pmd->frontend) {
-			vnet_read(pmd, q, true, &vs);
-			k = xstats_queue(xstats, k, txq != NULL ? &txq->c : NULL, b,
-					 (const uint64_t *)&vs, (const uint64_t *)&b->vnet,
-					 VNET_NB_STATS);
-			continue;
-		}
-		vq_read(pmd, q, VIO_PORT_DIR_TO_GUEST, &st);
-		k = xstats_queue(xstats, k, txq != NULL ? &txq->c : NULL, b, (const uint64_t *)&st,
-				 (const uint64_t *)&b->vq, VIO_VQ_NB_STATS);
+		k = xstats_of(pmd, q, true, txq != NULL ? &txq->c : NULL, xstats, k);
 	}
 	return (int)count;
 }
