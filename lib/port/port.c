@@ -142,9 +142,10 @@ config_check(const char *name, const struct vio_port_config *cfg)
 
 	if (cfg->role == VIO_PORT_ROLE_FRONTEND) {
 		len = strnlen(cfg->path, sizeof(cfg->path));
-		if (cfg->driver != VIO_PORT_DRIVER_REMOTE) {
+		if (cfg->driver != VIO_PORT_DRIVER_REMOTE && cfg->driver != VIO_PORT_DRIVER_LOCAL) {
 			PORT_LOG(ERR,
-				 "%s: driver %d: a frontend port has driver remote only so far",
+				 "%s: driver %d: a frontend port has driver remote or local only "
+				 "so far",
 				 name, cfg->driver);
 			return -ENOTSUP;
 		}

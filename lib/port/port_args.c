@@ -339,12 +339,14 @@ role_check(struct vio_port_config *cfg, const bool *seen)
 				 cfg->iface);
 			return -ENOTSUP;
 		}
-		if (cfg->driver == VIO_PORT_DRIVER_LOCAL && driver_given) {
-			PORT_LOG(ERR, "driver=local with path=: a frontend port on vio's own "
-				      "engine in-process is not available yet (accepted: remote)");
-			return -ENOTSUP;
+		/* driver=local: path= names a vio backend port's iface= in this process. */
+		if (!driver_given)
+			cfg->driver = VIO_PORT_DRIVER_REMOTE;
+		if (cfg->driver == VIO_PORT_DRIVER_LOCAL && cfg->server) {
+			PORT_LOG(ERR, "driver=local with server=1: an in-process frontend port "
+				      "attaches to its backend port and never listens");
+			return -EINVAL;
 		}
-		cfg->driver = VIO_PORT_DRIVER_REMOTE;
 		return 0;
 	}
 	if (cfg->iface[0] == '\0') {

@@ -110,7 +110,7 @@ fe_open_driver(struct port_fe *fe, int timeout_ms, bool quiet, struct vio_backen
 	uint16_t nb = 0;
 	int ret;
 
-	ret = vio_backend_open("remote", &t, be);
+	ret = vio_backend_open(cfg->driver == VIO_PORT_DRIVER_LOCAL ? "local" : "remote", &t, be);
 	if (ret < 0) {
 		if (!quiet)
 			PORT_LOG(ERR, "%s: path=%s: no backend: %s", fe->name, cfg->path,

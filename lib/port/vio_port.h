@@ -15,9 +15,10 @@
  * vhost-user; vio's engine processes the rings (driver "local"). A frontend
  * port (path=<socket>, the keys of DPDK's net_virtio_user) owns the rings in
  * DPDK memory and drives a device: driver "remote", a vhost-user backend in
- * another process (DPDK's net_vhost, vio's own backend port). The "kernel"
- * and "vdpa" drivers are named by the arguments but refused until they
- * exist.
+ * another process (DPDK's net_vhost, vio's own backend port), or driver
+ * "local", a backend port of the same process (path= is its iface=),
+ * served in-process with no socket: a loopback. The "kernel" and "vdpa"
+ * drivers are named by the arguments but refused until they exist.
  *
  * Queues. Queue pair n of a port is the guest's receive queue n (the port
  * enqueues into it: host to guest) and the guest's transmit queue n (the
@@ -59,7 +60,7 @@ enum vio_port_role {
 
 /** Who processes the device side of the rings. */
 enum vio_port_driver {
-	VIO_PORT_DRIVER_LOCAL = 0, /**< vio's engine, on the application's lcores (backend role) */
+	VIO_PORT_DRIVER_LOCAL = 0, /**< vio's engine in this process (both roles) */
 	VIO_PORT_DRIVER_KERNEL,    /**< Linux vhost-net (not available yet) */
 	VIO_PORT_DRIVER_VDPA,      /**< a vDPA device (not available yet) */
 	VIO_PORT_DRIVER_REMOTE,    /**< a vhost-user backend process (frontend role) */
@@ -95,12 +96,13 @@ struct vio_port_config {
 	char iface[VIO_PORT_IFACE_MAX + 1];
 	/** path: the backend's Unix socket (frontend role; required there) */
 	char path[VIO_PORT_IFACE_MAX + 1];
-	enum vio_port_role role;     /**< backend with iface=, frontend with path= */
-	enum vio_port_driver driver; /**< driver: local (backend), remote (frontend) */
-	uint16_t nb_queue_pairs;     /**< queues: 1 to VIO_VHOST_MAX_QUEUE_PAIRS (default 1) */
-	bool client;                 /**< client: connect instead of listening */
-	bool iommu;                  /**< iommu-support: offer VIRTIO_F_ACCESS_PLATFORM */
-	bool tso;                    /**< tso: offer host and guest TSO (v4 and v6) */
+	enum vio_port_role role; /**< backend with iface=, frontend with path= */
+	/** driver: local (backend role; frontend role: a backend port of this process), remote */
+	enum vio_port_driver driver;
+	uint16_t nb_queue_pairs; /**< queues: 1 to VIO_VHOST_MAX_QUEUE_PAIRS (default 1) */
+	bool client;             /**< client: connect instead of listening */
+	bool iommu;              /**< iommu-support: offer VIRTIO_F_ACCESS_PLATFORM */
+	bool tso;                /**< tso: offer host and guest TSO (v4 and v6) */
 	/**
 	 * linear-buffer: the application takes single-segment mbufs only; a
 	 * packet from the guest longer than one mbuf of its mempool is dropped

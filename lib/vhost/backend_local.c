@@ -4,6 +4,10 @@
  * The "local" driver: vio's own engine processes the device side of the
  * rings, on the application's lcores, through vio_vhost_enqueue_burst() and
  * vio_vhost_dequeue_burst().
+ *
+ * In the frontend role the same engine serves a port of this process: the
+ * port attaches in-process to a vio server socket (backend_remote.c, over
+ * vhost_local.c), whose device is an ordinary one of this driver.
  */
 
 #include <errno.h>

@@ -8,6 +8,11 @@
  * reply. This is the frontend role's driver; the backend role has none
  * (a vhost-user server never drives another server).
  *
+ * The "local" driver's frontend role is this file too: the same requests,
+ * handed in-process to a vio server socket of the same process
+ * (vio_vhost_frontend_connect_local), so that a port's rings are served
+ * by vio's engine with no socket and no second process: a loopback.
+ *
  * What it negotiates by itself: the protocol features it can use (REPLY_ACK,
  * so that every request is acknowledged; MQ, to learn the queue count),
  * then SET_OWNER. The virtio features are the caller's (set_features), and
@@ -32,7 +37,7 @@
 #define REMOTE_PATH_MAX ((int)sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
 
 #define REMOTE_LOG(r, level, fmt, ...) \
-	VHOST_LOG(level, "remote %s (%s): " fmt, (r)->name, (r)->path, ##__VA_ARGS__)
+	VHOST_LOG(level, "%s %s (%s): " fmt, (r)->driver, (r)->name, (r)->path, ##__VA_ARGS__)
 
 /* The protocol features this driver uses when the backend offers them. */
 #define REMOTE_PROTOCOL_WANTED                                                                  \
@@ -44,6 +49,7 @@ struct remote_backend {
 	uint64_t offered;  /* GET_FEATURES */
 	uint64_t protocol; /* negotiated protocol features, 0 without F_PROTOCOL_FEATURES */
 	uint16_t queue_pairs;
+	const char *driver; /* "remote", or "local" in-process */
 	char name[64];
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
@@ -187,20 +193,18 @@ remote_is_alive(struct vio_backend *be)
 	return vio_vhost_frontend_is_alive(remote(be)->fe);
 }
 
-static const struct vio_backend_ops remote_ops = {
-	.name = "remote",
-	.set_features = remote_set_features,
-	.set_mem_table = remote_set_mem_table,
-	.set_log_base = remote_set_log_base,
-	.vring_start = remote_vring_start,
-	.vring_stop = remote_vring_stop,
-	.vring_enable = remote_vring_enable,
-	.reset = remote_reset,
-	.destroy = remote_destroy,
-	.get_features = remote_get_features,
-	.get_queue_num = remote_get_queue_num,
-	.is_alive = remote_is_alive,
-};
+/* The same ops whichever way the requests travel; the name says which. */
+#define REMOTE_OPS(driver_name)                                                             \
+	{                                                                                   \
+		.name = driver_name, .set_features = remote_set_features,                   \
+		.set_mem_table = remote_set_mem_table, .set_log_base = remote_set_log_base, \
+		.vring_start = remote_vring_start, .vring_stop = remote_vring_stop,         \
+		.vring_enable = remote_vring_enable, .reset = remote_reset,                 \
+		.destroy = remote_destroy, .get_features = remote_get_features,             \
+		.get_queue_num = remote_get_queue_num, .is_alive = remote_is_alive,         \
+	}
+static const struct vio_backend_ops remote_ops = REMOTE_OPS("remote");
+static const struct vio_backend_ops in_process_ops = REMOTE_OPS("local");
 
 /* Features, protocol features, the owner, the queue count. */
 static int
@@ -240,8 +244,9 @@ remote_handshake(struct remote_backend *r)
 	return 0;
 }
 
-int
-vhost_backend_remote_open(struct vio_backend *be, const struct vio_backend_target *t)
+/* Open the driver on a frontend connection: socket (remote) or in-process (local). */
+static int
+remote_open(struct vio_backend *be, const struct vio_backend_target *t, bool in_process)
 {
 	const struct vio_vhost_frontend_config fc = {
 		.server = t->server,
@@ -252,8 +257,9 @@ vhost_backend_remote_open(struct vio_backend *be, const struct vio_backend_targe
 	int ret;
 
 	if (t->path == NULL || strlen(t->path) > REMOTE_PATH_MAX || t->path[0] == '\0') {
-		VHOST_LOG(ERR, "remote %s: a socket path of 1 to %d bytes is needed",
-			  t->name != NULL ? t->name : "?", REMOTE_PATH_MAX);
+		VHOST_LOG(ERR, "%s %s: a socket path of 1 to %d bytes is needed",
+			  in_process ? "local" : "remote", t->name != NULL ? t->name : "?",
+			  REMOTE_PATH_MAX);
 		return -EINVAL;
 	}
 	r = calloc(1, sizeof(*r));
@@ -261,10 +267,15 @@ vhost_backend_remote_open(struct vio_backend *be, const struct vio_backend_targe
 		return -ENOMEM;
 	snprintf(r->name, sizeof(r->name), "%s", t->name != NULL ? t->name : "port");
 	snprintf(r->path, sizeof(r->path), "%s", t->path);
-	r->fe = vio_vhost_frontend_connect(t->path, &fc);
+	r->driver = in_process ? "local" : "remote";
+	r->fe = in_process ? vio_vhost_frontend_connect_local(t->path, &fc)
+			   : vio_vhost_frontend_connect(t->path, &fc);
 	if (r->fe == NULL) {
 		ret = -rte_errno;
-		REMOTE_LOG(r, ERR, "%s: %s", t->server ? "no backend connected" : "cannot connect",
+		REMOTE_LOG(r, ERR, "%s: %s",
+			   in_process  ? "no vio backend port of this process there"
+			   : t->server ? "no backend connected"
+				       : "cannot connect",
 			   strerror(rte_errno));
 		free(r);
 		return ret;
@@ -276,7 +287,24 @@ vhost_backend_remote_open(struct vio_backend *be, const struct vio_backend_targe
 		free(r);
 		return ret;
 	}
-	be->ops = &remote_ops;
+	be->ops = in_process ? &in_process_ops : &remote_ops;
 	be->priv = r;
 	return 0;
+}
+
+int
+vhost_backend_remote_open(struct vio_backend *be, const struct vio_backend_target *t)
+{
+	return remote_open(be, t, false);
+}
+
+int
+vhost_backend_remote_open_in_process(struct vio_backend *be, const struct vio_backend_target *t)
+{
+	if (t->server) {
+		VHOST_LOG(ERR, "local %s: server=1: an in-process frontend does not listen",
+			  t->name != NULL ? t->name : "?");
+		return -EINVAL;
+	}
+	return remote_open(be, t, true);
 }

@@ -219,6 +219,13 @@ vhost_ctl_unwatch(struct vhost_watch *w)
 		epoll_ctl(epfd, EPOLL_CTL_DEL, w->fd, NULL);
 }
 
+void
+vhost_ctl_kick(void)
+{
+	if (ctl_running && !vhost_ctl_is_ctl_thread())
+		eventfd_write(wake.fd, 1);
+}
+
 bool
 vhost_ctl_is_ctl_thread(void)
 {
@@ -487,8 +494,8 @@ server_listen(struct vhost_socket *s)
 /* Registration API                                                          */
 /* ------------------------------------------------------------------------ */
 
-static struct vhost_socket *
-socket_find(const char *path)
+struct vhost_socket *
+vhost_ctl_socket_find(const char *path)
 {
 	struct vhost_socket *s;
 
@@ -514,7 +521,7 @@ vio_vhost_register(const char *path, uint64_t flags)
 		return -EINVAL;
 	}
 	pthread_mutex_lock(&vhost_lock);
-	if (socket_find(path) != NULL) {
+	if (vhost_ctl_socket_find(path) != NULL) {
 		ret = -EEXIST;
 		goto out;
 	}
@@ -539,18 +546,18 @@ out:
 }
 
 /* Apply @p fn to the socket of @p path under the lock. */
-#define WITH_SOCKET(path, body)                                \
-	do {                                                   \
-		struct vhost_socket *s;                        \
-		int ret_ = -ENOENT;                            \
-		pthread_mutex_lock(&vhost_lock);               \
-		s = (path) != NULL ? socket_find(path) : NULL; \
-		if (s != NULL) {                               \
-			ret_ = 0;                              \
-			body;                                  \
-		}                                              \
-		pthread_mutex_unlock(&vhost_lock);             \
-		return ret_;                                   \
+#define WITH_SOCKET(path, body)                                          \
+	do {                                                             \
+		struct vhost_socket *s;                                  \
+		int ret_ = -ENOENT;                                      \
+		pthread_mutex_lock(&vhost_lock);                         \
+		s = (path) != NULL ? vhost_ctl_socket_find(path) : NULL; \
+		if (s != NULL) {                                         \
+			ret_ = 0;                                        \
+			body;                                            \
+		}                                                        \
+		pthread_mutex_unlock(&vhost_lock);                       \
+		return ret_;                                             \
 	} while (0)
 
 int
@@ -695,7 +702,7 @@ vio_vhost_unregister(const char *path)
 	if (path == NULL)
 		return -EINVAL;
 	pthread_mutex_lock(&vhost_lock);
-	s = socket_find(path);
+	s = vhost_ctl_socket_find(path);
 	if (s != NULL) {
 		TAILQ_REMOVE(&sockets, s, next);
 		if (s->dev != NULL) {

@@ -93,6 +93,8 @@ vhost_dev_alloc(struct vhost_socket *s, int conn_fd)
 	dev->generation++;
 	dev->sock = s;
 	dev->conn.fd = conn_fd;
+	dev->local = false;
+	dev->local_reply = NULL;
 	dev->rx.got = 0;
 	dev->rx.msg.nb_fds = 0;
 	dev->backend_req_fd = -1;
@@ -213,8 +215,10 @@ vhost_dev_close(struct vhost_dev *dev)
 	vhost_user_msg_close_fds(&dev->rx.msg); /* of a message cut short */
 	dev->rx.got = 0;
 	vhost_ctl_unwatch(&dev->conn);
-	close(dev->conn.fd);
+	if (dev->conn.fd >= 0)
+		close(dev->conn.fd);
 	dev->conn.fd = -1;
+	dev->local = false;
 	vhost_ctl_unwatch(&dev->err);
 	close(dev->err.fd);
 	dev->err.fd = -1;

@@ -13,8 +13,13 @@
 #include "backend_remote.h"
 #include "vhost_internal.h"
 
+/*
+ * local: vio's engine. Backend role: it serves a frontend's rings. Frontend
+ * role: a port's rings are given, in-process, to a vio backend port of the
+ * same process (a loopback with no socket).
+ */
 static const struct vhost_driver drivers[] = {
-	{ "local", vhost_backend_local_create, NULL },
+	{ "local", vhost_backend_local_create, vhost_backend_remote_open_in_process },
 	{ "remote", NULL, vhost_backend_remote_open },
 };
 
@@ -38,7 +43,7 @@ vio_backend_open(const char *driver, const struct vio_backend_target *target,
 	if (target == NULL || be == NULL)
 		return -EINVAL;
 	if (d == NULL || d->open == NULL) {
-		VHOST_LOG(ERR, "%s: driver \"%s\" has no frontend role (accepted: remote)",
+		VHOST_LOG(ERR, "%s: driver \"%s\" has no frontend role (accepted: local, remote)",
 			  target->name != NULL ? target->name : "?", driver != NULL ? driver : "");
 		return -EINVAL;
 	}

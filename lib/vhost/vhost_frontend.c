@@ -36,7 +36,8 @@
 #define FE_MAX_MEM_SLOTS VIO_MEM_MAX_REGIONS
 
 struct vio_vhost_frontend {
-	int sock;
+	int sock;                      /* -1 when attached in-process */
+	struct vhost_local_link *link; /* in-process: the server's device */
 	int reply_timeout_ms;
 	bool broken;
 	bool features_known; /* GET_FEATURES answered */
@@ -80,9 +81,32 @@ has_protocol(const struct vio_vhost_frontend *fe, unsigned int bit)
 }
 
 /*
- * Wait for the reply to @p req: exactly @p size payload bytes into @p out.
- * Returns 0 or a negative errno (the connection is broken then).
+ * Check the reply @p msg to @p req: exactly @p size payload bytes, copied to
+ * @p out. Closes the reply's fds. Returns 0 or a negative errno (the
+ * connection is broken then).
  */
+static int
+check_reply(struct vio_vhost_frontend *fe, uint32_t req, uint32_t size, void *out,
+	    struct vhost_user_msg *msg)
+{
+	if (msg->nb_fds != 0) {
+		uint32_t nb = msg->nb_fds;
+
+		vhost_user_msg_close_fds(msg);
+		return bad_reply(fe, req, "number of fds", nb);
+	}
+	if (msg->hdr.request != req)
+		return bad_reply(fe, req, "request", msg->hdr.request);
+	if ((msg->hdr.flags & VHOST_USER_VERSION_MASK) != VHOST_USER_VERSION ||
+	    !(msg->hdr.flags & VHOST_USER_FLAG_REPLY))
+		return bad_reply(fe, req, "flags", msg->hdr.flags);
+	if (msg->hdr.size != size)
+		return bad_reply(fe, req, "size", msg->hdr.size);
+	memcpy(out, &msg->payload, size);
+	return 0;
+}
+
+/* Wait for the reply to @p req on the socket, then check it. */
 static int
 recv_reply(struct vio_vhost_frontend *fe, uint32_t req, uint32_t size, void *out)
 {
@@ -109,21 +133,42 @@ recv_reply(struct vio_vhost_frontend *fe, uint32_t req, uint32_t size, void *out
 					  : strerror(-ret));
 		return fe_break(fe, ret);
 	}
-	if (msg.nb_fds != 0) {
-		uint32_t nb = msg.nb_fds;
+	return check_reply(fe, req, size, out, &msg);
+}
 
-		vhost_user_msg_close_fds(&msg);
-		return bad_reply(fe, req, "number of fds", nb);
+/*
+ * In-process: hand @p req to the server's device; what it answers (if
+ * @p want_reply) is checked as a reply from a socket would be.
+ */
+static int
+local_request(struct vio_vhost_frontend *fe, const struct vhost_user_hdr *hdr, const void *payload,
+	      const int *fds, uint32_t nb_fds, bool want_reply, void *reply, uint32_t reply_size)
+{
+	struct vhost_user_msg *msg = malloc(sizeof(*msg));
+	bool replied = false;
+	int ret;
+
+	if (msg == NULL)
+		return -ENOMEM;
+	ret = vhost_local_request(fe->link, hdr, payload, fds, nb_fds, msg, &replied);
+	if (ret < 0) {
+		FE_LOG(fe, ERR, "%s: %s; connection closed", vhost_user_req_name(hdr->request),
+		       ret == -ECONNRESET ? "the backend dropped the in-process frontend"
+					  : strerror(-ret));
+		ret = fe_break(fe, ret);
+	} else if (want_reply && !replied) {
+		/* On a socket this is the wait that ends in a timeout. */
+		FE_LOG(fe, ERR, "no reply to %s; connection closed",
+		       vhost_user_req_name(hdr->request));
+		ret = fe_break(fe, -ETIMEDOUT);
+	} else if (!want_reply && replied) {
+		vhost_user_msg_close_fds(msg);
+		ret = bad_reply(fe, hdr->request, "unexpected reply of size", msg->hdr.size);
+	} else if (want_reply) {
+		ret = check_reply(fe, hdr->request, reply_size, reply, msg);
 	}
-	if (msg.hdr.request != req)
-		return bad_reply(fe, req, "request", msg.hdr.request);
-	if ((msg.hdr.flags & VHOST_USER_VERSION_MASK) != VHOST_USER_VERSION ||
-	    !(msg.hdr.flags & VHOST_USER_FLAG_REPLY))
-		return bad_reply(fe, req, "flags", msg.hdr.flags);
-	if (msg.hdr.size != size)
-		return bad_reply(fe, req, "size", msg.hdr.size);
-	memcpy(out, &msg.payload, size);
-	return 0;
+	free(msg);
+	return ret;
 }
 
 /*
@@ -145,6 +190,18 @@ request(struct vio_vhost_frontend *fe, uint32_t req, const void *payload, uint32
 		return -ENOTCONN;
 	if (ack)
 		hdr.flags |= VHOST_USER_FLAG_NEED_REPLY;
+	if (fe->link != NULL) {
+		if (rule->has_reply)
+			return local_request(fe, &hdr, payload, fds, nb_fds, true, reply,
+					     reply_size);
+		ret = local_request(fe, &hdr, payload, fds, nb_fds, ack, &status, sizeof(status));
+		if (ret == 0 && ack && status != 0) {
+			FE_LOG(fe, ERR, "%s refused by the backend (status %" PRIu64 ")",
+			       vhost_user_req_name(req), status);
+			return -EIO;
+		}
+		return ret;
+	}
 	ret = vhost_user_msg_send(fe->sock, &hdr, payload, fds, nb_fds);
 	if (ret < 0) {
 		FE_LOG(fe, ERR, "send %s: %s; connection closed", vhost_user_req_name(req),
@@ -224,20 +281,16 @@ fe_connect_server(struct vio_vhost_frontend *fe, const struct sockaddr_un *sa, i
 	return 0;
 }
 
-struct vio_vhost_frontend *
-vio_vhost_frontend_connect(const char *path, const struct vio_vhost_frontend_config *cfg)
+/* A frontend for @p path (checked: it must fit sun_path), not connected yet. */
+static struct vio_vhost_frontend *
+fe_alloc(const char *path, const struct vio_vhost_frontend_config *cfg)
 {
-	const struct vio_vhost_frontend_config none = { 0 };
 	struct vio_vhost_frontend *fe;
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	size_t len = path != NULL ? strlen(path) : 0;
-	int ret;
 
-	if (cfg == NULL)
-		cfg = &none;
-	if (len == 0 || len >= sizeof(sa.sun_path)) {
+	if (len == 0 || len >= sizeof(fe->path)) {
 		VHOST_LOG(ERR, "frontend: socket path of %zu bytes: 1 to %zu accepted", len,
-			  sizeof(sa.sun_path) - 1);
+			  sizeof(fe->path) - 1);
 		rte_errno = EINVAL;
 		return NULL;
 	}
@@ -247,9 +300,26 @@ vio_vhost_frontend_connect(const char *path, const struct vio_vhost_frontend_con
 		return NULL;
 	}
 	memcpy(fe->path, path, len + 1);
-	memcpy(sa.sun_path, path, len + 1);
+	fe->sock = -1;
 	fe->reply_timeout_ms = cfg->reply_timeout_ms > 0 ? cfg->reply_timeout_ms
 							 : REPLY_TIMEOUT_MS_DEFAULT;
+	return fe;
+}
+
+struct vio_vhost_frontend *
+vio_vhost_frontend_connect(const char *path, const struct vio_vhost_frontend_config *cfg)
+{
+	const struct vio_vhost_frontend_config none = { 0 };
+	struct vio_vhost_frontend *fe;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int ret;
+
+	if (cfg == NULL)
+		cfg = &none;
+	fe = fe_alloc(path, cfg);
+	if (fe == NULL)
+		return NULL;
+	memcpy(sa.sun_path, fe->path, sizeof(fe->path));
 	fe->sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fe->sock < 0) {
 		ret = -errno;
@@ -271,12 +341,35 @@ err_free:
 	return NULL;
 }
 
+struct vio_vhost_frontend *
+vio_vhost_frontend_connect_local(const char *path, const struct vio_vhost_frontend_config *cfg)
+{
+	const struct vio_vhost_frontend_config none = { 0 };
+	struct vio_vhost_frontend *fe;
+	int ret;
+
+	fe = fe_alloc(path, cfg != NULL ? cfg : &none);
+	if (fe == NULL)
+		return NULL;
+	ret = vhost_local_attach(path, &fe->link);
+	if (ret < 0) {
+		free(fe);
+		rte_errno = -ret;
+		return NULL;
+	}
+	FE_LOG(fe, INFO, "attached in-process");
+	return fe;
+}
+
 void
 vio_vhost_frontend_close(struct vio_vhost_frontend *fe)
 {
 	if (fe == NULL)
 		return;
-	close(fe->sock);
+	if (fe->link != NULL)
+		vhost_local_detach(fe->link);
+	else
+		close(fe->sock);
 	free(fe);
 }
 
@@ -293,6 +386,13 @@ vio_vhost_frontend_is_alive(struct vio_vhost_frontend *fe)
 
 	if (fe->broken)
 		return false;
+	if (fe->link != NULL) {
+		if (vhost_local_alive(fe->link))
+			return true;
+		FE_LOG(fe, ERR, "the backend dropped the in-process frontend");
+		fe_break(fe, -ECONNRESET);
+		return false;
+	}
 	if (poll(&pfd, 1, 0) <= 0)
 		return true;
 	/* Between requests the backend has nothing to say: data is a protocol error too. */

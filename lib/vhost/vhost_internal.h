@@ -120,6 +120,12 @@ struct vhost_dev {
 	struct vhost_socket *sock;
 	struct vhost_watch conn;
 	struct vhost_user_rx rx; /* the message being received */
+	/*
+	 * Attached in-process (vhost_local.c), with no connection (conn.fd -1):
+	 * replies go to local_reply, set while a request is handled.
+	 */
+	bool local;
+	struct vhost_user_msg *local_reply;
 	struct vhost_watch
 		err; /* eventfd every engine queue of the device signals when it breaks */
 
@@ -206,6 +212,10 @@ extern pthread_mutex_t vhost_lock;
 int vhost_ctl_watch(struct vhost_watch *w);
 void vhost_ctl_unwatch(struct vhost_watch *w);
 bool vhost_ctl_is_ctl_thread(void);
+/* Have the control thread run the callbacks another thread queued. */
+void vhost_ctl_kick(void);
+/* The registered socket at @p path, or NULL. Under vhost_lock. */
+struct vhost_socket *vhost_ctl_socket_find(const char *path);
 /* Queue an application callback to run once the lock is dropped. */
 void vhost_ctl_defer_new_device(struct vhost_dev *dev);
 void vhost_ctl_defer_destroy_device(struct vhost_dev *dev);
@@ -224,6 +234,29 @@ extern struct vhost_dev *vhost_devices[VIO_VHOST_MAX_DEVICES];
 
 /* vhost_backend_req.c: the driver's requests to the frontend (backend request channel). */
 extern const struct vio_backend_events vhost_backend_events;
+
+/*
+ * vhost_local.c: a frontend of this process attached to a server socket of
+ * this process, its requests handed to the device by function calls.
+ */
+struct vhost_local_link;
+/* Attach to the listening socket at @p path: -ENOENT, -EINVAL (client mode), -EBUSY. */
+int vhost_local_attach(const char *path, struct vhost_local_link **out);
+/* Detach (the device closes as on a closed connection) and free @p l; NULL is a no-op. */
+void vhost_local_detach(struct vhost_local_link *l);
+/* Whether the server side still has the link's device. */
+bool vhost_local_alive(const struct vhost_local_link *l);
+/*
+ * Hand one request to the device; @p fds are duplicated. If the device
+ * replied, *@p replied is true and @p reply holds it, with fds of the
+ * caller's. -ECONNRESET: the device is gone (now or before).
+ */
+int vhost_local_request(struct vhost_local_link *l, const struct vhost_user_hdr *hdr,
+			const void *payload, const int *fds, uint32_t nb_fds,
+			struct vhost_user_msg *reply, bool *replied);
+/* The server's reply to a device attached in-process. Under vhost_lock. */
+int vhost_local_reply(struct vhost_dev *dev, const struct vhost_user_hdr *hdr, const void *payload,
+		      const int *fds, uint32_t nb_fds);
 
 /* vhost_server.c: handle one message; a negative return closes the connection. */
 int vhost_server_handle(struct vhost_dev *dev, struct vhost_user_msg *msg);

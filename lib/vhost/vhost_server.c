@@ -49,7 +49,8 @@ reply(struct vhost_dev *dev, struct vhost_user_msg *msg, uint32_t size, const in
 		.flags = VHOST_USER_VERSION | VHOST_USER_FLAG_REPLY,
 		.size = size,
 	};
-	int ret = vhost_user_msg_send(dev->conn.fd, &hdr, &msg->payload, fds, nb_fds);
+	int ret = dev->local ? vhost_local_reply(dev, &hdr, &msg->payload, fds, nb_fds)
+			     : vhost_user_msg_send(dev->conn.fd, &hdr, &msg->payload, fds, nb_fds);
 
 	if (ret < 0)
 		DEV_LOG(dev, ERR, "%s: reply failed: %s", vhost_user_req_name(msg->hdr.request),

@@ -72,6 +72,25 @@ struct vio_vhost_frontend_config {
 struct vio_vhost_frontend *vio_vhost_frontend_connect(const char *path,
 						      const struct vio_vhost_frontend_config *cfg);
 
+/**
+ * Attach in-process to the vhost-user server socket that this process
+ * registered and started at @p path (vio_vhost_register(), server mode):
+ * no connection, no second process. Requests and replies are the same as
+ * on a socket and are checked the same way, both sides; they are delivered
+ * by function calls on the caller's thread. The server's application sees
+ * an ordinary frontend connect. What @p cfg says of connecting does not
+ * apply (NULL is accepted).
+ *
+ * @return The connection, or NULL with rte_errno: ENOENT (no such socket
+ *   registered and started here), EINVAL (it is in client mode), EBUSY (a
+ *   frontend is connected to it already).
+ *
+ * Thread safety: any thread but the vhost control thread (a server
+ * callback).
+ */
+struct vio_vhost_frontend *
+vio_vhost_frontend_connect_local(const char *path, const struct vio_vhost_frontend_config *cfg);
+
 /** Close the connection and free it. NULL is a no-op. */
 void vio_vhost_frontend_close(struct vio_vhost_frontend *fe);
 

@@ -15,6 +15,9 @@
 #   client     the same with net_vio client=1 against virtio-user server=1
 #   two-ports  net_vio0 and net_vio1 in one testpmd, forwarding to each
 #              other, against two virtio-user ports of another testpmd
+#   local      net_vio1 (path=S,driver=local) driving net_vio0 (iface=S)
+#              in-process, in one testpmd, io forwarding between them: what
+#              each sent the other received, exactly; every queue pair busy
 #   unplug     with a frontend connected and traffic running: one port
 #              stopped and detached (rte_dev_remove), another stopped and
 #              closed; no socket file is left, testpmd goes on, and a port
@@ -188,6 +191,42 @@ case_two_ports() {
 	[ ! -e "$s0" ] && [ ! -e "$s1" ] || bad "socket files left behind"
 }
 
+# The local driver: a frontend port (path=S,driver=local) and the backend port
+# it drives in-process (iface=S), both net_vio in one testpmd, forwarding to
+# each other (io) after tx_first: the first bursts go round and round. Then
+# both only receive for a moment, which empties the rings: with nothing lost
+# each port has received exactly what the other sent.
+case_local() {
+	local s=$run/local.sock p rx0 tx0 rx1 tx1
+	tp_start vio "${vio_eal[@]}" --vdev "net_vio0,iface=$s,queues=$queues" \
+		--vdev "net_vio1,path=$s,driver=local,queues=$queues,packed_vq=$packed" \
+		-- "${tp_args[@]}" --rxq="$queues" --txq="$queues" || exit 99
+	grep -q "frontend attached in-process (driver=local)" "$run/vio.log" ||
+		bad "net_vio1 did not attach to net_vio0 in-process"
+	tp_cmd vio set fwd io
+	tp_cmd vio start tx_first
+	sleep "$secs"
+	tp_cmd vio stop
+	tp_cmd vio set fwd rxonly
+	tp_cmd vio start
+	sleep 0.3
+	tp_cmd vio stop
+	rx0=$(stat vio RX-packets 0)
+	tx0=$(stat vio TX-packets 0)
+	rx1=$(stat vio RX-packets 1)
+	tx1=$(stat vio TX-packets 1)
+	echo "net_vio0 (backend): rx=$rx0 tx=$tx0  net_vio1 (frontend, local): rx=$rx1 tx=$tx1"
+	[ "$rx0" -gt 100000 ] && [ "$rx1" -gt 100000 ] || bad "too little traffic in $secs s"
+	[ "$rx0" = "$tx1" ] || bad "net_vio1 sent $tx1, net_vio0 received $rx0"
+	[ "$rx1" = "$tx0" ] || bad "net_vio0 sent $tx0, net_vio1 received $rx1"
+	# Every queue pair of the frontend carried packets.
+	for p in $(seq 0 $((queues - 1))); do
+		[ "$(xstat vio 1 "rx_q${p}_packets")" -gt 0 ] || bad "net_vio1 rx queue $p idle"
+	done
+	tp_quit vio
+	[ ! -e "$s" ] || bad "socket file left behind"
+}
+
 case_unplug() {
 	local s0=$run/vhost0.sock s1=$run/vhost1.sock n
 	tp_start vio "${vio_eal[@]}" --vdev "net_vio0,iface=$s0" --vdev "net_vio1,iface=$s1" \
@@ -259,7 +298,8 @@ case_bad_args() {
 	expect_refused "iface=$s,server=1" "server: a key of frontend ports"
 	expect_refused "path=$s,iface=tap0" "iface=tap0 beside path="
 	expect_refused "iface=$s,driver=remote" "driver=remote with iface="
-	expect_refused "path=$s,driver=local" "driver=local with path="
+	expect_refused "path=$s,driver=local,server=1" "driver=local with server=1"
+	expect_refused "path=$s,driver=local" "no vhost-user socket of this process is registered there"
 	expect_refused "path=$s,packed_vq=2" "packed_vq=2"
 	expect_refused "path=$s,queue_size=100" "queue_size=100"
 	expect_refused "path=$s,mac=02:00:00:00:00" "mac=02:00:00:00:00"
@@ -273,6 +313,7 @@ case "$case_name" in
 traffic) case_traffic 0 ;;
 client) case_traffic 1 ;;
 two-ports) case_two_ports ;;
+local) case_local ;;
 unplug) case_unplug ;;
 bad-args) case_bad_args ;;
 *) echo "unknown case $case_name"; exit 99 ;;
