@@ -362,6 +362,17 @@ vio_port_frontend_stats_get(const struct vio_port *port, uint16_t qp, bool tx,
 	return port_fe_queue_stats(port->fe, qp, tx, stats);
 }
 
+int
+vio_port_frontend_info_get(const struct vio_port *port, struct vio_port_frontend_info *info)
+{
+	if (port == NULL || info == NULL)
+		return -EINVAL;
+	if (port->cfg.role != VIO_PORT_ROLE_FRONTEND || port->fe == NULL)
+		return -ENODEV;
+	port_fe_info(port->fe, info);
+	return 0;
+}
+
 uint64_t
 vio_port_features(const struct vio_port *port)
 {

@@ -30,9 +30,26 @@
  * up. The lcores go on polling the rings all along: the rings never change
  * under them, only who serves them.
  *
+ * Memory. The device's memory table is DPDK's memory (every fd-backed run
+ * of segments). When DPDK's heap grows or shrinks after the rings started
+ * (dynamic memory: hugepages without --legacy-mem), DPDK's memory event
+ * callback tells the device before anyone uses the new memory, or after
+ * nobody uses the old: ADD_MEM_REG / REM_MEM_REG when the driver has them
+ * and regions only came or went; otherwise, when a region changed (grown
+ * in place), every vring disabled, the whole table again (SET_MEM_TABLE),
+ * every vring enabled again, as DPDK's virtio_user does. A device that
+ * refuses is dropped, and the watcher gives the next one the whole table.
+ * The local driver cannot be told inside the callback (its server would
+ * allocate from the heap whose lock the callback runs under): the change
+ * is logged and counted; keep DPDK's memory fixed with it (--no-huge,
+ * --legacy-mem, or enough -m).
+ *
  * Locks: fe->lock (control only, never on the data path) serialises the
- * watcher against start, stop and close; it is not held while the driver
- * blocks in a connect, nor while the port's link callback runs.
+ * watcher against start, stop, close and the memory event callback; it is
+ * not held while the driver blocks in a connect, nor while the port's link
+ * callback runs. Order: DPDK's memory hotplug lock (held around the memory
+ * event callback; taken for reading before fe->lock wherever the table is
+ * built, the remote driver only), then fe->lock.
  */
 
 #include <errno.h>
@@ -44,8 +61,10 @@
 #include <unistd.h>
 
 #include <rte_common.h>
+#include <rte_eal_memconfig.h>
 #include <rte_errno.h>
 #include <rte_lcore.h>
+#include <rte_memory.h>
 
 #include "port_internal.h"
 #include "vio_virtio.h"
@@ -74,21 +93,6 @@ static bool
 fe_connected(const struct port_fe *fe)
 {
 	return atomic_load_explicit(&fe->connected, memory_order_acquire);
-}
-
-static void
-fds_close(struct port_fe *fe)
-{
-	unsigned int i;
-
-	for (i = 0; i < RTE_DIM(fe->kickfd); i++) {
-		if (fe->kickfd[i] >= 0)
-			close(fe->kickfd[i]);
-		if (fe->callfd[i] >= 0)
-			close(fe->callfd[i]);
-		fe->kickfd[i] = -1;
-		fe->callfd[i] = -1;
-	}
 }
 
 /*
@@ -192,37 +196,62 @@ fe_vq(struct port_fe *fe, unsigned int vring)
 	return vring & 1 ? fe->txq[vring / 2] : fe->rxq[vring / 2];
 }
 
-static int
-fe_mem_table(struct port_fe *fe)
+/* Whether the table is built under DPDK's memory hotplug lock (see the top). */
+static bool
+fe_mem_locking(const struct port_fe *fe)
 {
-	struct vio_vnet_mem_region *mr = calloc(FE_MAX_REGIONS, sizeof(*mr));
-	struct vio_mem_region_desc *rd = calloc(FE_MAX_REGIONS, sizeof(*rd));
-	int n, i, ret;
+	return fe->mem_events && fe->cfg->driver != VIO_PORT_DRIVER_LOCAL;
+}
 
-	if (mr == NULL || rd == NULL) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	n = vio_vnet_mem_regions(mr, FE_MAX_REGIONS);
+static void
+mem_lock(const struct port_fe *fe)
+{
+	if (fe_mem_locking(fe))
+		rte_mcfg_mem_read_lock();
+}
+
+static void
+mem_unlock(const struct port_fe *fe)
+{
+	if (fe_mem_locking(fe))
+		rte_mcfg_mem_read_unlock();
+}
+
+/* DPDK's memory now, into @p rd; the count, or a negative errno (logged). */
+static int
+fe_mem_walk(struct port_fe *fe, struct vio_mem_region_desc *rd, bool locked)
+{
+	int n, i;
+
+	n = locked ? vio_vnet_mem_regions_locked(fe->walk, FE_MAX_REGIONS)
+		   : vio_vnet_mem_regions(fe->walk, FE_MAX_REGIONS);
 	if (n < 0 || n > FE_MAX_REGIONS) {
 		PORT_LOG(ERR, "%s: DPDK's memory cannot be shared with the backend: %s", fe->name,
 			 n < 0 ? "a segment has no fd (use --single-file-segments or --no-huge)"
 			       : "too many regions");
-		ret = n < 0 ? n : -E2BIG;
-		goto out;
+		return n < 0 ? n : -E2BIG;
 	}
 	for (i = 0; i < n; i++)
-		rd[i] = (struct vio_mem_region_desc){ .fd = mr[i].fd,
-						      .mmap_offset = mr[i].offset,
-						      .gpa = mr[i].va,
-						      .uaddr = mr[i].va,
-						      .size = mr[i].len };
-	ret = fe->be.ops->set_mem_table(&fe->be, rd, (unsigned int)n);
+		rd[i] = (struct vio_mem_region_desc){ .fd = fe->walk[i].fd,
+						      .mmap_offset = fe->walk[i].offset,
+						      .gpa = fe->walk[i].va,
+						      .uaddr = fe->walk[i].va,
+						      .size = fe->walk[i].len };
+	return n;
+}
+
+/* The whole table to the device. Under fe->lock (and mem_lock()). */
+static int
+fe_mem_table(struct port_fe *fe)
+{
+	int n = fe_mem_walk(fe, fe->table, fe_mem_locking(fe)), ret;
+
+	if (n < 0)
+		return n;
+	ret = fe->be.ops->set_mem_table(&fe->be, fe->table, (unsigned int)n);
+	fe->nb_table = ret == 0 ? (unsigned int)n : 0;
 	if (ret == 0)
 		PORT_LOG(INFO, "%s: memory table of %d region%s", fe->name, n, n == 1 ? "" : "s");
-out:
-	free(mr);
-	free(rd);
 	return ret;
 }
 
@@ -277,6 +306,138 @@ fe_link(struct port_fe *fe, bool up)
 		fe->link_cb(fe->link_arg, up);
 }
 
+static bool
+region_in(const struct vio_mem_region_desc *r, const struct vio_mem_region_desc *t, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (t[i].fd == r->fd && t[i].mmap_offset == r->mmap_offset && t[i].gpa == r->gpa &&
+		    t[i].size == r->size)
+			return true;
+	return false;
+}
+
+/* The whole new table (fe->next, @p n regions), every vring paused around it. */
+static int
+fe_mem_table_again(struct port_fe *fe, unsigned int n)
+{
+	unsigned int v, nb_vrings = 2u * fe->active;
+	int ret;
+
+	/* -ENOTSUP without F_PROTOCOL_FEATURES: the backend takes tables while it runs. */
+	for (v = 0; v < nb_vrings; v++)
+		(void)fe->be.ops->vring_enable(&fe->be, (uint16_t)v, false);
+	ret = fe->be.ops->set_mem_table(&fe->be, fe->next, n);
+	for (v = 0; v < nb_vrings && ret == 0; v++) {
+		ret = fe->be.ops->vring_enable(&fe->be, (uint16_t)v, true);
+		eventfd_write(fe->kickfd[v], 1); /* what was posted meanwhile */
+	}
+	return ret;
+}
+
+/*
+ * DPDK's memory changed: tell the device (see the top). Under DPDK's
+ * memory hotplug lock (the event callback) and fe->lock; allocates nothing.
+ */
+static int
+fe_mem_update(struct port_fe *fe, bool alloc, const void *addr, size_t len)
+{
+	unsigned int i, nb_add = 0, nb_rem = 0;
+	struct vio_mem_region_desc *t;
+	int n = fe_mem_walk(fe, fe->next, true), ret = -ENOTSUP;
+
+	if (n < 0)
+		return n;
+	for (i = 0; i < (unsigned int)n; i++)
+		nb_add += !region_in(&fe->next[i], fe->table, fe->nb_table);
+	for (i = 0; i < fe->nb_table; i++)
+		nb_rem += !region_in(&fe->table[i], fe->next, (unsigned int)n);
+	if (nb_add == 0 && nb_rem == 0)
+		return 0;
+	/* Regions only came or only went: one by one, the rings running. */
+	if ((nb_add == 0 || nb_rem == 0) && fe->be.ops->mem_region_add != NULL &&
+	    fe->be.ops->mem_region_remove != NULL) {
+		ret = 0;
+		for (i = 0; i < (unsigned int)n && ret == 0; i++)
+			if (!region_in(&fe->next[i], fe->table, fe->nb_table))
+				ret = fe->be.ops->mem_region_add(&fe->be, &fe->next[i]);
+		for (i = 0; i < fe->nb_table && ret == 0; i++)
+			if (!region_in(&fe->table[i], fe->next, (unsigned int)n))
+				ret = fe->be.ops->mem_region_remove(&fe->be, &fe->table[i]);
+	}
+	/* -ENOTSUP comes from the first call, before anything was sent. */
+	if (ret == -ENOTSUP) {
+		ret = fe_mem_table_again(fe, (unsigned int)n);
+		nb_add = nb_rem = 0;
+	}
+	if (ret < 0)
+		return ret;
+	t = fe->table;
+	fe->table = fe->next;
+	fe->next = t;
+	fe->nb_table = (unsigned int)n;
+	fe->mem_updates++;
+	if (nb_add + nb_rem != 0)
+		PORT_LOG(INFO,
+			 "%s: DPDK's memory %s %zu bytes at %p: %u region%s added, %u removed "
+			 "(ADD/REM_MEM_REG)",
+			 fe->name, alloc ? "grew by" : "shrank by", len, addr, nb_add,
+			 nb_add == 1 ? "" : "s", nb_rem);
+	else
+		PORT_LOG(INFO,
+			 "%s: DPDK's memory %s %zu bytes at %p: the table again, %d region%s "
+			 "(SET_MEM_TABLE, vrings paused)",
+			 fe->name, alloc ? "grew by" : "shrank by", len, addr, n,
+			 n == 1 ? "" : "s");
+	return 0;
+}
+
+/* DPDK's memory event callback: under its memory hotplug lock, in the allocating thread. */
+static void
+fe_mem_event(enum rte_mem_event type, const void *addr, size_t len, void *arg)
+{
+	const struct rte_memseg_list *msl = rte_mem_virt2memseg_list(addr);
+	struct port_fe *fe = arg;
+	bool down = false;
+	int ret;
+
+	if (msl == NULL || msl->external)
+		return; /* the application's own memory: not the mbufs' or the rings' */
+	if (fe->cfg->driver == VIO_PORT_DRIVER_LOCAL) {
+		/*
+		 * Not under fe->lock: its holder may be in the in-process server,
+		 * allocating from the heap this callback runs under.
+		 */
+		if (atomic_load_explicit(&fe->programmed, memory_order_acquire)) {
+			atomic_fetch_add_explicit(&fe->mem_missed, 1, memory_order_relaxed);
+			PORT_LOG(ERR,
+				 "%s: DPDK's memory %s %zu bytes at %p while the rings run: "
+				 "driver=local cannot tell its backend port (keep DPDK's memory "
+				 "fixed: --no-huge, --legacy-mem or enough -m)",
+				 fe->name, type == RTE_MEM_EVENT_ALLOC ? "grew by" : "shrank by",
+				 len, addr);
+		}
+		return;
+	}
+	pthread_mutex_lock(&fe->lock);
+	if (fe_connected(fe) && fe->programmed) {
+		ret = fe_mem_update(fe, type == RTE_MEM_EVENT_ALLOC, addr, len);
+		if (ret < 0) {
+			atomic_fetch_add_explicit(&fe->mem_missed, 1, memory_order_relaxed);
+			PORT_LOG(ERR,
+				 "%s: path=%s: the backend did not take DPDK's new memory "
+				 "table: %s; dropped, reconnecting",
+				 fe->name, fe->cfg->path, strerror(-ret));
+			down = fe->active != 0;
+			fe_lose(fe);
+		}
+	}
+	pthread_mutex_unlock(&fe->lock);
+	if (down)
+		fe_link(fe, false);
+}
+
 static void
 sleep_ms(unsigned int ms)
 {
@@ -311,6 +472,7 @@ fe_watch(void *arg)
 		/* Blocks up to FE_RETRY_MS; the lock is free meanwhile. */
 		if (fe_open_driver(fe, FE_RETRY_MS, true, &nb) < 0)
 			continue;
+		mem_lock(fe);
 		pthread_mutex_lock(&fe->lock);
 		fe->be = nb;
 		atomic_store_explicit(&fe->connected, true, memory_order_release);
@@ -324,10 +486,20 @@ fe_watch(void *arg)
 		PORT_LOG(INFO, "%s: path=%s: backend back (connection %u)%s", fe->name,
 			 fe->cfg->path, fe->connections, up ? ", rings given back" : "");
 		pthread_mutex_unlock(&fe->lock);
+		mem_unlock(fe);
 		if (up)
 			fe_link(fe, true);
 	}
 	return NULL;
+}
+
+static void
+fe_free(struct port_fe *fe)
+{
+	free(fe->table);
+	free(fe->next);
+	free(fe->walk);
+	free(fe);
 }
 
 int
@@ -348,6 +520,13 @@ port_fe_open(struct port_fe **out, const char *name, const struct vio_port_confi
 	fe->link_arg = link_arg;
 	for (i = 0; i < RTE_DIM(fe->kickfd); i++)
 		fe->kickfd[i] = fe->callfd[i] = -1;
+	fe->table = calloc(FE_MAX_REGIONS, sizeof(*fe->table));
+	fe->next = calloc(FE_MAX_REGIONS, sizeof(*fe->next));
+	fe->walk = calloc(FE_MAX_REGIONS, sizeof(*fe->walk));
+	if (fe->table == NULL || fe->next == NULL || fe->walk == NULL) {
+		fe_free(fe);
+		return -ENOMEM;
+	}
 	pthread_mutex_init(&fe->lock, NULL);
 	if (cfg->server)
 		PORT_LOG(INFO, "%s: path=%s: waiting for the backend to connect (at most %d s)",
@@ -358,6 +537,22 @@ port_fe_open(struct port_fe **out, const char *name, const struct vio_port_confi
 		goto err;
 	atomic_store_explicit(&fe->connected, true, memory_order_release);
 	fe->connections = 1;
+	/* Dynamic memory only: with --no-huge or --legacy-mem it never changes (ENOTSUP). */
+	snprintf(fe->mem_cb_name, sizeof(fe->mem_cb_name), "vio-fe-%s-%p", name, (void *)fe);
+	if (rte_mem_event_callback_register(fe->mem_cb_name, fe_mem_event, fe) == 0) {
+		fe->mem_events = true;
+		if (cfg->driver == VIO_PORT_DRIVER_LOCAL)
+			PORT_LOG(WARNING,
+				 "%s: driver=local with dynamic memory: DPDK's memory must not "
+				 "grow or shrink while the rings run (--no-huge, --legacy-mem, or "
+				 "enough -m)",
+				 name);
+	} else if (rte_errno != ENOTSUP) {
+		PORT_LOG(ERR, "%s: memory event callback: %s", name, rte_strerror(rte_errno));
+		ret = -rte_errno;
+		fe->be.ops->destroy(&fe->be);
+		goto err;
+	}
 	snprintf(tname, sizeof(tname), "vio-fe-%s", name);
 	ret = rte_ctrl_thread_create(&fe->watcher, tname, NULL, fe_watch, fe);
 	if (ret != 0) {
@@ -370,13 +565,47 @@ port_fe_open(struct port_fe **out, const char *name, const struct vio_port_confi
 	return 0;
 
 err:
+	if (fe->mem_events)
+		rte_mem_event_callback_unregister(fe->mem_cb_name, fe);
 	pthread_mutex_destroy(&fe->lock);
-	free(fe);
+	fe_free(fe);
 	return ret;
 }
 
+/*
+ * Rings taken out of the port under fe->lock and freed after it: nothing
+ * that may take DPDK's heap (and so its memory hotplug lock, around the
+ * memory event callback, which takes fe->lock) runs under fe->lock.
+ */
+struct fe_rings {
+	struct vio_vnet_vq *rxq[VIO_VHOST_MAX_QUEUE_PAIRS];
+	struct vio_vnet_vq *txq[VIO_VHOST_MAX_QUEUE_PAIRS];
+	int kickfd[2 * VIO_VHOST_MAX_QUEUE_PAIRS];
+	int callfd[2 * VIO_VHOST_MAX_QUEUE_PAIRS];
+	uint16_t nb;
+};
+
 static void
-queues_stop_locked(struct port_fe *fe)
+rings_free(struct fe_rings *r)
+{
+	unsigned int v;
+
+	for (v = 0; v < r->nb; v++) {
+		vio_vnet_vq_free(r->rxq[v]);
+		vio_vnet_vq_free(r->txq[v]);
+	}
+	for (v = 0; v < 2u * r->nb; v++) {
+		if (r->kickfd[v] >= 0)
+			close(r->kickfd[v]);
+		if (r->callfd[v] >= 0)
+			close(r->callfd[v]);
+	}
+	r->nb = 0;
+}
+
+/* Stop every vring and take the rings out of the port (into @p out). Under fe->lock. */
+static void
+queues_stop_locked(struct port_fe *fe, struct fe_rings *out)
 {
 	unsigned int v, nb_vrings = 2u * fe->active;
 	uint32_t base;
@@ -390,37 +619,44 @@ queues_stop_locked(struct port_fe *fe)
 			PORT_LOG(DEBUG, "%s: vring %u stopped at %u", fe->name, v, base);
 	}
 	fe->programmed = false;
+	out->nb = fe->active;
 	for (v = 0; v < fe->active; v++) {
-		vio_vnet_vq_free(fe->rxq[v]);
-		vio_vnet_vq_free(fe->txq[v]);
+		out->rxq[v] = fe->rxq[v];
+		out->txq[v] = fe->txq[v];
 		fe->rxq[v] = fe->txq[v] = NULL;
 	}
-	fds_close(fe);
+	for (v = 0; v < nb_vrings; v++) {
+		out->kickfd[v] = fe->kickfd[v];
+		out->callfd[v] = fe->callfd[v];
+		fe->kickfd[v] = fe->callfd[v] = -1;
+	}
 	fe->active = 0;
 }
 
 void
 port_fe_queues_stop(struct port_fe *fe)
 {
+	struct fe_rings r = { .nb = 0 };
+
 	if (fe == NULL)
 		return;
 	pthread_mutex_lock(&fe->lock);
 	if (fe->active != 0)
-		queues_stop_locked(fe);
+		queues_stop_locked(fe, &r);
 	pthread_mutex_unlock(&fe->lock);
+	rings_free(&r);
 }
 
-int
-port_fe_queues_start(struct port_fe *fe, struct rte_mempool *const *rx_mps, uint16_t nb_qp,
-		     int socket_id)
+/* Make the rings of @p nb_qp queue pairs, and their eventfds, into @p r. */
+static int
+rings_make(struct port_fe *fe, struct rte_mempool *const *rx_mps, uint16_t nb_qp, int socket_id,
+	   struct fe_rings *r)
 {
 	unsigned int v, nb_vrings = 2u * nb_qp;
-	int ret = 0;
 
-	pthread_mutex_lock(&fe->lock);
-	if (fe->active != 0)
-		goto out;
-	fe->active = nb_qp; /* from here queues_stop_locked() undoes what was done */
+	for (v = 0; v < nb_vrings; v++)
+		r->kickfd[v] = r->callfd[v] = -1;
+	r->nb = nb_qp; /* from here rings_free() undoes what was done */
 	for (v = 0; v < nb_vrings; v++) {
 		char qname[96];
 		struct vio_vnet_vq_config vc = {
@@ -434,57 +670,90 @@ port_fe_queues_start(struct port_fe *fe, struct rte_mempool *const *rx_mps, uint
 		struct vio_vnet_vq *vq;
 
 		snprintf(qname, sizeof(qname), "%s/%sq%u", fe->name, v & 1 ? "tx" : "rx", v / 2);
-		fe->kickfd[v] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-		fe->callfd[v] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-		if (fe->kickfd[v] < 0 || fe->callfd[v] < 0) {
-			ret = -errno;
-			goto err;
-		}
-		vc.kickfd = fe->kickfd[v];
+		r->kickfd[v] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		r->callfd[v] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (r->kickfd[v] < 0 || r->callfd[v] < 0)
+			return -errno;
+		vc.kickfd = r->kickfd[v];
 		vq = vio_vnet_vq_create(&vc);
-		if (vq == NULL) {
-			ret = -rte_errno;
-			goto err;
-		}
+		if (vq == NULL)
+			return -rte_errno;
 		if (v & 1)
-			fe->txq[v / 2] = vq;
+			r->txq[v / 2] = vq;
 		else
-			fe->rxq[v / 2] = vq;
+			r->rxq[v / 2] = vq;
 	}
+	return 0;
+}
+
+int
+port_fe_queues_start(struct port_fe *fe, struct rte_mempool *const *rx_mps, uint16_t nb_qp,
+		     int socket_id)
+{
+	struct fe_rings r = { .nb = 0 }, old = { .nb = 0 };
+	unsigned int v;
+	int ret;
+
+	/* Called by the application's thread alone: fe->active changes only here and at stop. */
+	if (fe->active != 0)
+		return 0;
+	ret = rings_make(fe, rx_mps, nb_qp, socket_id, &r);
+	if (ret < 0) {
+		PORT_LOG(ERR, "%s: queues not started: %s", fe->name, strerror(-ret));
+		rings_free(&r);
+		return ret;
+	}
+	/* The table is built under DPDK's memory hotplug lock (see the top). */
+	mem_lock(fe);
+	pthread_mutex_lock(&fe->lock);
+	for (v = 0; v < nb_qp; v++) {
+		fe->rxq[v] = r.rxq[v];
+		fe->txq[v] = r.txq[v];
+	}
+	for (v = 0; v < 2u * nb_qp; v++) {
+		fe->kickfd[v] = r.kickfd[v];
+		fe->callfd[v] = r.callfd[v];
+	}
+	fe->active = nb_qp;
 	/* Without a device now, the watcher programs the next one. */
 	if (fe_connected(fe)) {
 		ret = fe_program(fe);
-		if (ret < 0)
-			goto err;
+		if (ret < 0) {
+			PORT_LOG(ERR, "%s: queues not started: %s", fe->name, strerror(-ret));
+			queues_stop_locked(fe, &old);
+		}
 	}
-	PORT_LOG(INFO, "%s: %u queue pair%s of %u entries started%s", fe->name, nb_qp,
-		 nb_qp == 1 ? "" : "s", fe->cfg->queue_size,
-		 fe->programmed ? "" : "; the backend gets them when it is back");
-	goto out;
-
-err:
-	PORT_LOG(ERR, "%s: queues not started: %s", fe->name, strerror(-ret));
-	queues_stop_locked(fe);
-out:
+	if (ret == 0)
+		PORT_LOG(INFO, "%s: %u queue pair%s of %u entries started%s", fe->name, nb_qp,
+			 nb_qp == 1 ? "" : "s", fe->cfg->queue_size,
+			 fe->programmed ? "" : "; the backend gets them when it is back");
 	pthread_mutex_unlock(&fe->lock);
+	mem_unlock(fe);
+	rings_free(&old);
 	return ret;
 }
 
 void
 port_fe_close(struct port_fe *fe)
 {
+	struct fe_rings r = { .nb = 0 };
+
 	if (fe == NULL)
 		return;
 	atomic_store_explicit(&fe->stop, true, memory_order_release);
 	pthread_join(fe->watcher, NULL);
+	/* Waits for a callback that runs; not under fe->lock, which the callback takes. */
+	if (fe->mem_events)
+		rte_mem_event_callback_unregister(fe->mem_cb_name, fe);
 	pthread_mutex_lock(&fe->lock);
 	if (fe->active != 0)
-		queues_stop_locked(fe);
+		queues_stop_locked(fe, &r);
 	if (fe_connected(fe))
 		fe_lose(fe);
 	pthread_mutex_unlock(&fe->lock);
+	rings_free(&r);
 	pthread_mutex_destroy(&fe->lock);
-	free(fe);
+	fe_free(fe);
 }
 
 bool
@@ -493,10 +762,15 @@ port_fe_link_up(const struct port_fe *fe)
 	return fe != NULL && fe->programmed && fe_connected(fe);
 }
 
-unsigned int
-port_fe_connections(const struct port_fe *fe)
+void
+port_fe_info(struct port_fe *fe, struct vio_port_frontend_info *info)
 {
-	return fe != NULL ? fe->connections : 0;
+	pthread_mutex_lock(&fe->lock);
+	info->connections = fe->connections;
+	info->mem_regions = fe->programmed ? fe->nb_table : 0;
+	info->mem_updates = fe->mem_updates;
+	info->mem_missed = atomic_load_explicit(&fe->mem_missed, memory_order_relaxed);
+	pthread_mutex_unlock(&fe->lock);
 }
 
 int

@@ -40,6 +40,18 @@ struct port_fe {
 	void *link_arg;
 	int kickfd[2 * VIO_VHOST_MAX_QUEUE_PAIRS];
 	int callfd[2 * VIO_VHOST_MAX_QUEUE_PAIRS];
+	/*
+	 * DPDK's memory as the device has it, and what the memory event
+	 * callback works in (no allocation there): FE_MAX_REGIONS each.
+	 */
+	struct vio_mem_region_desc *table, *next;
+	struct vio_vnet_mem_region *walk;
+	unsigned int nb_table;
+	/* The memory event callback is registered (dynamic memory; not --no-huge, --legacy-mem). */
+	bool mem_events;
+	char mem_cb_name[80];
+	uint64_t mem_updates;             /* changes of DPDK's memory the device was told of */
+	atomic_uint_least64_t mem_missed; /* changes it could not be told of */
 };
 
 int port_fe_open(struct port_fe **out, const char *name, const struct vio_port_config *cfg,
@@ -49,7 +61,7 @@ int port_fe_queues_start(struct port_fe *fe, struct rte_mempool *const *rx_mps, 
 			 int socket_id);
 void port_fe_queues_stop(struct port_fe *fe);
 bool port_fe_link_up(const struct port_fe *fe);
-unsigned int port_fe_connections(const struct port_fe *fe);
+void port_fe_info(struct port_fe *fe, struct vio_port_frontend_info *info);
 int port_fe_queue_stats(const struct port_fe *fe, uint16_t qp, bool tx,
 			struct vio_vnet_vq_stats *st);
 

@@ -258,6 +258,29 @@ uint16_t vio_port_send(struct vio_port *port, uint16_t qp, struct rte_mbuf **pkt
 int vio_port_frontend_stats_get(const struct vio_port *port, uint16_t qp, bool tx,
 				struct vio_vnet_vq_stats *stats);
 
+/** Frontend role: how the device side has fared. */
+struct vio_port_frontend_info {
+	unsigned int connections; /**< devices the port has had (1, plus one per reconnect) */
+	unsigned int mem_regions; /**< regions in the memory table the device has (0: none) */
+	/** Changes of DPDK's memory (heap growth or shrinkage) the device was told of. */
+	uint64_t mem_updates;
+	/**
+	 * Changes it could not be told of: the device refused the new table
+	 * (then it is dropped and the next one gets the whole table), or
+	 * driver=local, which cannot be told while the rings run.
+	 */
+	uint64_t mem_missed;
+};
+
+/**
+ * Frontend role: @p info filled in.
+ *
+ * @return 0, -EINVAL, -ENODEV (a backend port).
+ *
+ * Thread safety: any thread but the one inside a DPDK memory event callback.
+ */
+int vio_port_frontend_info_get(const struct vio_port *port, struct vio_port_frontend_info *info);
+
 /** Frontend role: the features negotiated with the device; 0 otherwise. */
 uint64_t vio_port_features(const struct vio_port *port);
 

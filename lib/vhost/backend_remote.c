@@ -22,6 +22,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/un.h>
@@ -91,6 +92,18 @@ remote_set_features(struct vio_backend *be, uint64_t features)
 	return vio_vhost_frontend_set_features(r->fe, features);
 }
 
+static struct vio_vhost_frontend_region
+region_of(const struct vio_mem_region_desc *r)
+{
+	return (struct vio_vhost_frontend_region){
+		.gpa = r->gpa,
+		.size = r->size,
+		.uaddr = r->uaddr,
+		.mmap_offset = r->mmap_offset,
+		.fd = r->fd,
+	};
+}
+
 static int
 remote_set_mem_table(struct vio_backend *be, const struct vio_mem_region_desc *regions,
 		     unsigned int nb_regions)
@@ -104,16 +117,27 @@ remote_set_mem_table(struct vio_backend *be, const struct vio_mem_region_desc *r
 	if (fr == NULL)
 		return -ENOMEM;
 	for (i = 0; i < nb_regions; i++)
-		fr[i] = (struct vio_vhost_frontend_region){
-			.gpa = regions[i].gpa,
-			.size = regions[i].size,
-			.uaddr = regions[i].uaddr,
-			.mmap_offset = regions[i].mmap_offset,
-			.fd = regions[i].fd,
-		};
+		fr[i] = region_of(&regions[i]);
 	ret = vio_vhost_frontend_set_mem_table(remote(be)->fe, fr, nb_regions);
 	free(fr);
 	return ret;
+}
+
+/* -ENOTSUP unless CONFIGURE_MEM_SLOTS was negotiated (the generic API checks). */
+static int
+remote_mem_region_add(struct vio_backend *be, const struct vio_mem_region_desc *r)
+{
+	const struct vio_vhost_frontend_region fr = region_of(r);
+
+	return vio_vhost_frontend_add_mem_region(remote(be)->fe, &fr);
+}
+
+static int
+remote_mem_region_remove(struct vio_backend *be, const struct vio_mem_region_desc *r)
+{
+	const struct vio_vhost_frontend_region fr = region_of(r);
+
+	return vio_vhost_frontend_rem_mem_region(remote(be)->fe, &fr);
 }
 
 static int
@@ -193,18 +217,33 @@ remote_is_alive(struct vio_backend *be)
 	return vio_vhost_frontend_is_alive(remote(be)->fe);
 }
 
-/* The same ops whichever way the requests travel; the name says which. */
-#define REMOTE_OPS(driver_name)                                                             \
-	{                                                                                   \
-		.name = driver_name, .set_features = remote_set_features,                   \
-		.set_mem_table = remote_set_mem_table, .set_log_base = remote_set_log_base, \
-		.vring_start = remote_vring_start, .vring_stop = remote_vring_stop,         \
-		.vring_enable = remote_vring_enable, .reset = remote_reset,                 \
-		.destroy = remote_destroy, .get_features = remote_get_features,             \
-		.get_queue_num = remote_get_queue_num, .is_alive = remote_is_alive,         \
-	}
-static const struct vio_backend_ops remote_ops = REMOTE_OPS("remote");
-static const struct vio_backend_ops in_process_ops = REMOTE_OPS("local");
+static const struct vio_backend_ops remote_ops = {
+	.name = "remote",
+	.set_features = remote_set_features,
+	.set_mem_table = remote_set_mem_table,
+	.set_log_base = remote_set_log_base,
+	.vring_start = remote_vring_start,
+	.vring_stop = remote_vring_stop,
+	.vring_enable = remote_vring_enable,
+	.reset = remote_reset,
+	.destroy = remote_destroy,
+	.get_features = remote_get_features,
+	.get_queue_num = remote_get_queue_num,
+	.is_alive = remote_is_alive,
+	.mem_region_add = remote_mem_region_add,
+	.mem_region_remove = remote_mem_region_remove,
+};
+
+/* The same ops over the in-process link; only the name differs. */
+static struct vio_backend_ops in_process_ops;
+static pthread_once_t in_process_once = PTHREAD_ONCE_INIT;
+
+static void
+in_process_ops_init(void)
+{
+	in_process_ops = remote_ops;
+	in_process_ops.name = "local";
+}
 
 /* Features, protocol features, the owner, the queue count. */
 static int
@@ -287,6 +326,8 @@ remote_open(struct vio_backend *be, const struct vio_backend_target *t, bool in_
 		free(r);
 		return ret;
 	}
+	if (in_process)
+		pthread_once(&in_process_once, in_process_ops_init);
 	be->ops = in_process ? &in_process_ops : &remote_ops;
 	be->priv = r;
 	return 0;

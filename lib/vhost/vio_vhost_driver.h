@@ -109,6 +109,14 @@ struct vio_backend_ops {
 	 * its socket at any time). NULL: always.
 	 */
 	bool (*is_alive)(struct vio_backend *be);
+	/**
+	 * One memory region more, or one less, while the vrings run (the
+	 * frontend's memory grew or shrank): vhost-user ADD_MEM_REG and
+	 * REM_MEM_REG. The fd stays the caller's. -ENOTSUP (or NULL): the
+	 * device takes whole tables only (set_mem_table).
+	 */
+	int (*mem_region_add)(struct vio_backend *be, const struct vio_mem_region_desc *r);
+	int (*mem_region_remove)(struct vio_backend *be, const struct vio_mem_region_desc *r);
 };
 
 /**

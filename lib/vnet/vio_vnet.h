@@ -150,6 +150,13 @@ struct vio_vnet_mem_region {
  */
 int vio_vnet_mem_regions(struct vio_vnet_mem_region *regions, unsigned int max);
 
+/**
+ * vio_vnet_mem_regions() for a caller that holds DPDK's memory hotplug lock:
+ * inside a memory event callback (rte_mem_event_callback_register), or
+ * between rte_mcfg_mem_read_lock() and rte_mcfg_mem_read_unlock().
+ */
+int vio_vnet_mem_regions_locked(struct vio_vnet_mem_region *regions, unsigned int max);
+
 #ifdef __cplusplus
 }
 #endif

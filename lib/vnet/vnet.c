@@ -504,16 +504,31 @@ mem_walk_cb(const struct rte_memseg_list *msl, const struct rte_memseg *ms, size
 	return 0;
 }
 
-int
-vio_vnet_mem_regions(struct vio_vnet_mem_region *regions, unsigned int max)
+static int
+mem_regions(struct vio_vnet_mem_region *regions, unsigned int max, bool locked)
 {
 	struct mem_walk w = { regions, max, 0, 0 };
 
-	rte_memseg_contig_walk(mem_walk_cb, &w);
+	if (locked)
+		rte_memseg_contig_walk_thread_unsafe(mem_walk_cb, &w);
+	else
+		rte_memseg_contig_walk(mem_walk_cb, &w);
 	if (w.err < 0) {
 		VNET_LOG(ERR, "a DPDK memory segment has no fd: run with --single-file-segments "
 			      "(hugepages) or --no-huge, so that it can be shared");
 		return w.err;
 	}
 	return (int)w.n;
+}
+
+int
+vio_vnet_mem_regions(struct vio_vnet_mem_region *regions, unsigned int max)
+{
+	return mem_regions(regions, max, false);
+}
+
+int
+vio_vnet_mem_regions_locked(struct vio_vnet_mem_region *regions, unsigned int max)
+{
+	return mem_regions(regions, max, true);
 }

@@ -33,73 +33,17 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
+#include "port_frames.h"
 #include "vio_port.h"
 #include "vio_test.h"
 #include "vio_virtio.h"
 
 #define BURST    32
-#define MAX_LEN  4000
 #define WAIT_MS  5000
 #define NB_MBUFS 2047
 
 static struct rte_mempool *tx_mp, *rx_mp;
 static char sock_path[108];
-
-/* Length of frame @p seq: 60 to MAX_LEN, some of them larger than one 2 KiB mbuf. */
-static uint32_t
-frame_len(uint64_t seq)
-{
-	return 60 + (uint32_t)((seq * 389) % (MAX_LEN - 60 + 1));
-}
-
-static uint8_t
-frame_byte(uint64_t seq, uint32_t i)
-{
-	return (uint8_t)(seq * 31 + i * 3 + 5);
-}
-
-/* A frame: Ethernet addresses, then the sequence number, then the pattern. */
-static struct rte_mbuf *
-frame_make(uint64_t seq)
-{
-	struct rte_mbuf *m = rte_pktmbuf_alloc(tx_mp);
-	uint32_t len = frame_len(seq), i;
-	uint8_t *p;
-
-	if (m == NULL)
-		return NULL;
-	p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)len);
-	if (p == NULL) {
-		rte_pktmbuf_free(m);
-		return NULL;
-	}
-	memset(p, 0x02, 12);
-	memcpy(p + 12, &seq, sizeof(seq));
-	for (i = 12 + sizeof(seq); i < len; i++)
-		p[i] = frame_byte(seq, i);
-	return m;
-}
-
-/* The sequence number of an intact frame, or UINT64_MAX. */
-static uint64_t
-frame_seq(const struct rte_mbuf *m)
-{
-	static uint8_t buf[MAX_LEN];
-	const uint8_t *p;
-	uint64_t seq;
-	uint32_t i;
-
-	if (m->pkt_len < 12 + sizeof(seq) || m->pkt_len > MAX_LEN)
-		return UINT64_MAX;
-	p = rte_pktmbuf_read(m, 0, m->pkt_len, buf);
-	memcpy(&seq, p + 12, sizeof(seq));
-	if (m->pkt_len != frame_len(seq))
-		return UINT64_MAX;
-	for (i = 12 + sizeof(seq); i < m->pkt_len; i++)
-		if (p[i] != frame_byte(seq, i))
-			return UINT64_MAX;
-	return seq;
-}
 
 static uint64_t
 now_ms(void)
@@ -172,7 +116,7 @@ round_trip(struct vio_port *fe, struct vio_port *be, uint64_t first, uint64_t n)
 	while (back < n && bad == 0 && now_ms() < end) {
 		/* Frontend: post a burst, keeping at most 4 bursts outstanding. */
 		for (k = 0; k < BURST && sent < n && sent - back < 4 * BURST; k++, sent++) {
-			pkts[k] = frame_make(first + sent);
+			pkts[k] = frame_make(tx_mp, first + sent);
 			if (pkts[k] == NULL)
 				break;
 		}
@@ -353,8 +297,8 @@ main(int argc, char **argv)
 		return 1;
 	snprintf(sock_path, sizeof(sock_path), "/tmp/vio-test-local-%d.sock", (int)getpid());
 	/* Transmit mbufs hold a whole frame; receive ones are 2 KiB, so large frames chain. */
-	tx_mp = rte_pktmbuf_pool_create("local_tx", NB_MBUFS, 0, 0, MAX_LEN + RTE_PKTMBUF_HEADROOM,
-					SOCKET_ID_ANY);
+	tx_mp = rte_pktmbuf_pool_create("local_tx", NB_MBUFS, 0, 0,
+					FRAME_MAX_LEN + RTE_PKTMBUF_HEADROOM, SOCKET_ID_ANY);
 	rx_mp = rte_pktmbuf_pool_create("local_rx", 4 * NB_MBUFS, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 					SOCKET_ID_ANY);
 	if (tx_mp == NULL || rx_mp == NULL) {
