@@ -27,8 +27,11 @@
 #   VIO_HUGEPAGES  2 MiB pages to reserve when fewer are (default 512)
 set -euo pipefail
 
+# qemu-system-common: qemu-storage-daemon, the vhost-user-blk backend of test-frontend-blk.
+# openvswitch-switch-dpdk: ovs-vswitchd-dpdk, the stock switch of test peers/ovs-dpdk.sh.
 PKGS=(dpdk dpdk-dev libdpdk-dev meson ninja-build libnuma-dev pkg-config gcc clang-format gnuplot-nox doxygen
-	qemu-system-common) # qemu-storage-daemon: the vhost-user-blk backend of test-frontend-blk
+	qemu-system-common openvswitch-switch-dpdk)
+POLICY_RC=/usr/sbin/policy-rc.d
 HUGE_DIR=/dev/hugepages
 HUGE_NR=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
 
@@ -48,7 +51,21 @@ ensure_packages() {
 	[ "$(id -u)" = 0 ] || die "missing packages: ${missing[*]}; run as root (sudo $0) to install them"
 	log "installing: ${missing[*]}"
 	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+	# Debian's openvswitch-switch starts the system Open vSwitch (ovsdb-server,
+	# ovs-vswitchd) at install. The tests start their own and need none: a
+	# policy-rc.d that exits 101 (invoke-rc.d: "action forbidden") keeps every
+	# service stopped during the install. One already there is left alone.
+	local own_policy=0 rc=0
+	if [ ! -e "$POLICY_RC" ]; then
+		printf '#!/bin/sh\n# devtools/setup.sh: no service starts during its install\nexit 101\n' \
+			>"$POLICY_RC"
+		chmod 0755 "$POLICY_RC"
+		own_policy=1
+	fi
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" ||
+		rc=$?
+	[ "$own_policy" = 0 ] || rm -f "$POLICY_RC"
+	[ "$rc" = 0 ] || die "apt-get install failed ($rc)"
 }
 
 # Best effort: every failure is a warning and the function returns 0.
