@@ -369,7 +369,7 @@ test_inflight_crash_restart(void)
 	/* The last backend runs undisturbed: every transmit buffer must come back. */
 	T_EQ(backend_spawn(&b), 0);
 	T_EQ(backend_start(&b), 0);
-	T_EQ(traffic(10000, 200), 0);
+	T_EQ(traffic(4000, 200), 0); /* ends once every chain is back: the controls wait it out */
 	backend_kill(&b);
 	printf("%u backends killed mid-traffic; %u packets sent, %" PRIu64
 	       " transmit chains completed, %" PRIu64 " packets back (%u lost in dead backends "
