@@ -5,12 +5,15 @@
 # after `start tx_first`: packets loop between the two for a few seconds.
 #
 #   app-fwd.sh VIO_FWD [--mode io|mac|macswap] [--queues N] [--seconds S]
-#              [--port-driver NAME] [--pmd SO]
+#              [--port-driver NAME] [--pmd SO] [--role backend|frontend]
 #
 #   --port-driver NAME  vio-fwd's port is NAME0,iface=... (default net_vhost;
 #                       net_vio for vio's PMD, whose devargs are a superset)
 #   --pmd SO            load the PMD from SO (the EAL's -d), e.g. a build's
 #                       librte_net_vio.so
+#   --role frontend     the roles swapped: vio-fwd's port is net_vio0,path=...
+#                       (a frontend port, net_virtio_user's arguments) and
+#                       testpmd's is net_vhost0,iface=..., which listens
 #
 # Pass when
 # - vio-fwd exits 0 on SIGTERM with a summary, and its socket is gone;
@@ -29,7 +32,7 @@ set -euo pipefail
 
 fwd_bin=$1
 shift
-mode=io queues=1 secs=3 driver=net_vhost
+mode=io queues=1 secs=3 driver=net_vhost role=backend
 pmd=() pmd_so=
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -38,11 +41,14 @@ while [ $# -gt 0 ]; do
 	--mode) mode=$2 ;;
 	--queues) queues=$2 ;;
 	--seconds) secs=$2 ;;
+	--role) role=$2 ;;
 	*) echo "unknown option $1" >&2; exit 99 ;;
 	esac
 	shift 2
 done
 case "$mode" in io | mac | macswap) ;; *) echo "--mode io|mac|macswap" >&2; exit 99 ;; esac
+case "$role" in backend) ;; frontend) [ "$driver" = net_vio ] || { echo "--role frontend needs --port-driver net_vio" >&2; exit 99; } ;;
+*) echo "--role backend|frontend" >&2; exit 99 ;; esac
 
 here=$(cd "$(dirname "$0")" && pwd)
 PEERS=${PEERS:-$(cd "$here/../../../shared/peers" && pwd)}
@@ -76,17 +82,35 @@ tp_dst=02:00:00:00:00:00   # where testpmd's tx_first frames go (its peer addres
 eth_peer=02:11:22:33:44:55 # what vio-fwd writes as destination in mac mode
 
 # vio-fwd forwards on lcore 1 (its main lcore 0 prints), testpmd on lcore 0.
+fwd_port="${driver}0,iface=$sock,queues=$queues"
+tp_port="net_virtio_user0,path=$sock,queues=$queues,mac=$vu_mac"
+if [ "$role" = frontend ]; then
+	# testpmd's net_vhost listens first; vio-fwd's frontend port connects to it.
+	fwd_port="${driver}0,path=$sock,queues=$queues"
+	tp_port="net_vhost0,iface=$sock,queues=$queues"
+	tp_start fe -l 0,1 --main-lcore 1 -n 1 --no-pci --in-memory --single-file-segments \
+		--file-prefix="$prefix" --log-level 'lib.vhost.*:notice' --vdev "$tp_port" \
+		-- -i --total-num-mbufs=16384 --rxq="$queues" --txq="$queues" || exit 99
+	vu_mac=$(grep -o 'Port 0: [0-9A-Fa-f:]*' "$run/fe.log" | head -n 1 | cut -d' ' -f3)
+	[ -n "$vu_mac" ] || { echo "no MAC in testpmd's output"; exit 99; }
+fi
 "$fwd_bin" -l 0,1 --main-lcore 0 --no-huge -m 256 --no-pci --no-shconf \
-	--log-level lib.vhost.config:warning "${pmd[@]}" --vdev "${driver}0,iface=$sock,queues=$queues" \
+	--log-level lib.vhost.config:warning "${pmd[@]}" --vdev "$fwd_port" \
 	-- --fwd "$mode" --queues "$queues" --eth-peer "0,$eth_peer" >"$run/fwd.log" 2>&1 &
 fwd_pid=$!
 fwd_wait_sock "$sock" "$fwd_pid" "$run/fwd.log" || exit 99
 vio_mac=$(fwd_mac "$run/fwd.log" 0)
 [ -n "$vio_mac" ] || { echo "no MAC in vio-fwd's output"; cat "$run/fwd.log"; exit 99; }
 
-tp_start fe -l 0,1 --main-lcore 1 -n 1 --no-pci --in-memory --single-file-segments \
-	--file-prefix="$prefix" --vdev "net_virtio_user0,path=$sock,queues=$queues,mac=$vu_mac" \
-	-- -i --total-num-mbufs=16384 --rxq="$queues" --txq="$queues" || exit 99
+if [ "$role" = backend ]; then
+	tp_start fe -l 0,1 --main-lcore 1 -n 1 --no-pci --in-memory --single-file-segments \
+		--file-prefix="$prefix" --vdev "$tp_port" \
+		-- -i --total-num-mbufs=16384 --rxq="$queues" --txq="$queues" || exit 99
+else
+	grep -q 'frontend of the backend at path' "$run/fwd.log" ||
+		{ echo "vio-fwd's port is not a frontend port"; cat "$run/fwd.log"; exit 99; }
+	sleep 0.5 # net_vhost's link comes up when the rings are enabled
+fi
 tp_cmd fe set fwd io
 tp_cmd fe start tx_first
 sleep "$secs"
@@ -120,7 +144,7 @@ rx=$(fwd_stat "$run/fwd.log" "port 0" rx-packets)
 tx=$(fwd_stat "$run/fwd.log" "port 0" tx-packets)
 drop=$(fwd_stat "$run/fwd.log" "port 0" tx-dropped)
 echo "testpmd: rx=$fe_rx tx=$fe_tx  vio-fwd: rx=$rx tx=$tx tx-dropped=$drop" \
-	"(port ${driver}0, mode $mode, queues $queues, $secs s)"
+	"(port ${driver}0 $role, mode $mode, queues $queues, $secs s)"
 [ "$fe_rx" -gt 1000 ] && [ "$fe_tx" -gt 1000 ] || { echo "FAIL: too little traffic"; fail=1; }
 [ "$rx" = $((tx + drop)) ] || { echo "FAIL: vio-fwd received $rx, sent $tx, dropped $drop"; fail=1; }
 inflight=$((1024 * queues))
