@@ -445,6 +445,8 @@ vio_port_notify_fd(const struct vio_port *port, uint16_t qp)
 
 	if (qp >= port->cfg.nb_queue_pairs)
 		return -EINVAL;
+	if (port->cfg.role == VIO_PORT_ROLE_FRONTEND)
+		return port_fe_notify_fd(port->fe, qp);
 	vid = atomic_load_explicit(&port->vid, memory_order_acquire);
 	if (vid < 0)
 		return -ENODEV;
@@ -512,6 +514,8 @@ vio_port_notify_enable(struct vio_port *port, uint16_t qp, bool enable)
 
 	if (qp >= port->cfg.nb_queue_pairs)
 		return -EINVAL;
+	if (port->cfg.role == VIO_PORT_ROLE_FRONTEND)
+		return port_fe_notify_enable(port->fe, qp, enable);
 	busy = &port->lcore[VIO_PORT_DIR_FROM_GUEST][qp].busy;
 	vid = lcore_enter(port, busy);
 	if (vid >= 0)

@@ -53,6 +53,7 @@
  */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -771,6 +772,34 @@ port_fe_info(struct port_fe *fe, struct vio_port_frontend_info *info)
 	info->mem_updates = fe->mem_updates;
 	info->mem_missed = atomic_load_explicit(&fe->mem_missed, memory_order_relaxed);
 	pthread_mutex_unlock(&fe->lock);
+}
+
+int
+port_fe_notify_fd(struct port_fe *fe, uint16_t qp)
+{
+	int fd = -ENODEV;
+
+	pthread_mutex_lock(&fe->lock);
+	if (qp < fe->active) {
+		fd = fcntl(fe->callfd[2 * qp], F_DUPFD_CLOEXEC, 0);
+		if (fd < 0)
+			fd = -errno;
+	}
+	pthread_mutex_unlock(&fe->lock);
+	return fd;
+}
+
+int
+port_fe_notify_enable(struct port_fe *fe, uint16_t qp, bool enable)
+{
+	struct vio_vnet_vq *vq = fe->rxq[qp];
+
+	if (vq == NULL)
+		return -ENODEV;
+	/* What came before the request may not be signalled: signal it here. */
+	if (vio_vnet_vq_intr_set(vq, enable))
+		eventfd_write(fe->callfd[2 * qp], 1);
+	return 0;
 }
 
 int

@@ -62,6 +62,9 @@ int port_fe_queues_start(struct port_fe *fe, struct rte_mempool *const *rx_mps, 
 void port_fe_queues_stop(struct port_fe *fe);
 bool port_fe_link_up(const struct port_fe *fe);
 void port_fe_info(struct port_fe *fe, struct vio_port_frontend_info *info);
+/* Rx interrupts: a copy of receive queue @p qp's call eventfd; ask the device to use it. */
+int port_fe_notify_fd(struct port_fe *fe, uint16_t qp);
+int port_fe_notify_enable(struct port_fe *fe, uint16_t qp, bool enable);
 int port_fe_queue_stats(const struct port_fe *fe, uint16_t qp, bool tx,
 			struct vio_vnet_vq_stats *st);
 

@@ -350,7 +350,9 @@ int vio_port_offloads_set(struct vio_port *port, uint32_t offloads);
  * A copy of the guest's kick eventfd of the guest's transmit queue @p qp,
  * to sleep on (epoll) while the queue is empty. The frontend may replace it
  * when it restarts the ring: take a new one after every link_cb(up) and
- * queue_state_cb(enabled).
+ * queue_state_cb(enabled). Frontend role: a copy of the call eventfd of the
+ * receive queue of @p qp (the device signals it when it fills a buffer, once
+ * vio_port_notify_enable() asked), the same from queues start to stop.
  *
  * @return A new fd the caller must close, or -EINVAL, -ENODEV (no
  *   connection), -ENOENT (the frontend never kicks that queue).
@@ -362,7 +364,10 @@ int vio_port_notify_fd(const struct vio_port *port, uint16_t qp);
 /**
  * Ask the guest to kick the transmit queue of pair @p qp after it posts a
  * packet (@p enable true), or to stop kicking. A ring restart drops the
- * request (and is announced by link_cb or queue_state_cb).
+ * request (and is announced by link_cb or queue_state_cb). Frontend role:
+ * ask the device to signal the receive queue's call eventfd when it fills a
+ * buffer (it is signalled at once when buffers came before the request);
+ * the request survives reconnects (the rings stay the same).
  *
  * @return 0, -EINVAL, -ENODEV (no connection or the queue is not live).
  *

@@ -20,8 +20,9 @@
  * What it drives: split or packed rings (VIRTIO_F_RING_PACKED in the
  * features), VIRTIO_F_VERSION_1 with or without VIRTIO_NET_F_MRG_RXBUF,
  * event idx; no offloads negotiated (the device sends complete packets and
- * is sent complete packets); the device is polled (no interrupts asked),
- * kicked when its event suppression asks.
+ * is sent complete packets); the device is polled (no interrupts asked
+ * unless vio_vnet_vq_intr_set() asks), kicked when its event suppression
+ * asks.
  *
  * The device is untrusted: every used entry is checked (an id in flight, a
  * length within the buffer, num_buffers within the ring). A bad one stops the
@@ -92,6 +93,20 @@ uint32_t vio_vnet_vq_device_base(const struct vio_vnet_vq *vq);
 
 /** Whether a bad used entry stopped the queue. Thread safety: any thread. */
 bool vio_vnet_vq_is_broken(const struct vio_vnet_vq *vq);
+
+/**
+ * Ask the device to signal the queue's call eventfd when it uses a buffer
+ * (@p enable, e.g. a receive queue an application sleeps on), or not (the
+ * default: the queue is polled). Event suppression as the spec has it: the
+ * used event index with VIRTIO_F_RING_EVENT_IDX, the flags otherwise.
+ *
+ * @return true when used buffers arrived before the request took effect:
+ *   the device may not signal for them, so poll once more (or signal the
+ *   call eventfd yourself) instead of sleeping.
+ *
+ * Thread safety: the queue's lcore.
+ */
+bool vio_vnet_vq_intr_set(struct vio_vnet_vq *vq, bool enable);
 
 /**
  * Receive: take what the device filled, chained when it spans several

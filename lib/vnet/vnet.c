@@ -326,6 +326,13 @@ vio_vnet_vq_is_broken(const struct vio_vnet_vq *vq)
 	return atomic_load_explicit(&vq->broken, memory_order_relaxed);
 }
 
+bool
+vio_vnet_vq_intr_set(struct vio_vnet_vq *vq, bool enable)
+{
+	return vq->packed ? vio_packed_drv_set_intr(&vq->pdrv, enable)
+			  : vio_split_drv_set_intr(&vq->drv, enable);
+}
+
 void
 vio_vnet_vq_stats_get(const struct vio_vnet_vq *vq, struct vio_vnet_vq_stats *st)
 {

@@ -134,12 +134,6 @@ pmd_configure(struct rte_eth_dev *dev)
 	uint64_t rx = dev->data->dev_conf.rxmode.offloads;
 	uint32_t offloads = 0;
 
-	if (pmd->frontend && dev->data->dev_conf.intr_conf.rxq) {
-		PMD_LOG(ERR, "%s: Rx interrupts: not on a frontend port (path=) yet",
-			dev->data->name);
-		return -ENOTSUP;
-	}
-
 	if (rx & (RTE_ETH_RX_OFFLOAD_TCP_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM))
 		offloads |= VIO_VQ_OFFLOAD_RX_CSUM;
 	if (rx & RTE_ETH_RX_OFFLOAD_TCP_LRO)

@@ -14,6 +14,10 @@
  * the queue's fd, in the application's epoll set too (the registration is
  * moved), and the PMD writes the new fd once: the application wakes up,
  * polls, and arms the interrupt again (a restarted ring forgets it).
+ *
+ * A frontend port (path=): the event fd is a copy of the receive vring's call
+ * eventfd, which the port owns and gives every backend it connects to, so it
+ * does not change; enable asks the backend to signal it (vio_port_notify_*).
  */
 
 #include <errno.h>
