@@ -79,8 +79,15 @@ vring_publish(struct local_backend *lb, uint16_t idx)
 {
 	struct vhost_vring *vr = &lb->dev->vrings[idx];
 
-	if (lb->vq[idx] != NULL && lb->enabled[idx])
-		atomic_store_explicit(&vr->live, lb->vq[idx], memory_order_release);
+	if (lb->vq[idx] != NULL && lb->enabled[idx]) {
+		/*
+		 * A new engine queue starts with kicks off: the application's
+		 * request (Rx interrupts) survives the ring restart. No lcore uses
+		 * the queue before the store below.
+		 */
+		vio_vq_kick_enable(lb->vq[idx], atomic_load(&vr->notify_wanted));
+		atomic_store_explicit(&vr->live, lb->vq[idx], memory_order_seq_cst);
+	}
 }
 
 static void

@@ -43,6 +43,7 @@ vring_init(struct vhost_vring *vr)
 	vr->cfg.errfd = -1;
 	vr->started = false;
 	vr->enabled = false;
+	atomic_store(&vr->notify_wanted, false);
 	memset(&vr->saved, 0, sizeof(vr->saved));
 }
 
@@ -149,8 +150,18 @@ err_close:
 void
 vhost_dev_update_running(struct vhost_dev *dev)
 {
-	bool ready = atomic_load(&dev->vrings[0].live) != NULL &&
-		     atomic_load(&dev->vrings[1].live) != NULL;
+	/*
+	 * The device runs once queue pair 0 is live (started, enabled, its
+	 * memory mapped). From then on it runs while the frontend merely pauses
+	 * those rings (SET_VRING_ENABLE 0, a new memory table, an IOTLB miss:
+	 * DPDK's virtio_user pauses them around every growth of its heap), so
+	 * the link does not flap for that; the bursts move nothing meanwhile.
+	 * Only a stopped ring (GET_VRING_BASE, a failed start, a reset) or the
+	 * end of the connection stops it.
+	 */
+	bool ready = dev->running ? dev->vrings[0].started && dev->vrings[1].started
+				  : atomic_load(&dev->vrings[0].live) != NULL &&
+					    atomic_load(&dev->vrings[1].live) != NULL;
 
 	if (ready && !dev->running) {
 		dev->running = true;

@@ -92,6 +92,8 @@ struct vhost_vring {
 	/* Data path: the published engine queue and the lcore's busy flag. */
 	_Atomic(struct vio_vq *) live;
 	atomic_uint busy;
+	/* The application asked to be kicked (Rx interrupts): kept across ring restarts. */
+	atomic_bool notify_wanted;
 
 	/* Control thread. */
 	struct vhost_dev *dev;

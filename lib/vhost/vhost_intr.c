@@ -46,6 +46,15 @@ vio_vhost_notify_enable(int vid, uint16_t queue_id, bool enable)
 	if (dev == NULL)
 		return -ENODEV;
 	vr = &dev->vrings[queue_id];
+	/*
+	 * Remembered first, for the ring's next start (vring_publish() applies
+	 * it before it publishes the queue): a request made before a ring
+	 * restart survives it. One that races the restart itself (made between
+	 * that read and the publication) gets -ENODEV here; the caller then
+	 * waits for the ring's start, as before any connection (the PMD signals
+	 * the queue's fd once a ring starts).
+	 */
+	atomic_store(&vr->notify_wanted, enable);
 	vq = vhost_vring_enter(vr); /* the same handshake as a burst */
 	if (vq != NULL)
 		vio_vq_kick_enable(vq, enable);

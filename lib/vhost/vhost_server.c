@@ -744,6 +744,9 @@ vhost_server_handle(struct vhost_dev *dev, struct vhost_user_msg *msg)
 	uint64_t value;
 	int ret;
 
+	DEV_LOG(dev, DEBUG, "%s (size %u, %u fd%s%s)", vhost_user_req_name(msg->hdr.request),
+		msg->hdr.size, msg->nb_fds, msg->nb_fds == 1 ? "" : "s",
+		msg->hdr.flags & VHOST_USER_FLAG_NEED_REPLY ? ", reply asked" : "");
 	ret = vhost_user_msg_check(msg, &field, &value);
 	if (ret == -EINVAL) {
 		DEV_LOG(dev, ERR, "%s: bad %s %" PRIu64 ": closing the connection",

@@ -211,8 +211,10 @@ int vio_vhost_get_kick_fd(int vid, uint16_t queue_id);
 
 /**
  * Ask the guest to kick queue @p queue_id after it posts buffers (@p enable
- * true), or to stop kicking (the default: vio polls). The request lasts until
- * the ring is restarted (a new engine queue starts without kicks).
+ * true), or to stop kicking (the default: vio polls). The request lasts for
+ * the connection: a ring restarted (a new memory table, a pause, an IOTLB
+ * miss) starts with it. One made while the ring is not live is remembered
+ * for its start, and -ENODEV says the queue is not live now.
  *
  * @return 0, -EINVAL, or -ENODEV when the queue is not live.
  *

@@ -408,6 +408,59 @@ test_vhost_frontend_get_vring_base_stops_ring(void)
 	return 0;
 }
 
+/*
+ * A frontend that pauses its rings around a new memory table (DPDK's
+ * virtio_user does, at every growth of its heap) keeps its device running:
+ * no destroy_device (no link flap); and the application's kick request
+ * (Rx interrupts) survives the ring restart.
+ */
+static int
+test_vhost_frontend_pause_keeps_device_and_kick_request(void)
+{
+	struct vhost_user_mem_table mt = { .nregions = 1 };
+	struct vhost_user_vring_state st = { 0 };
+	int vid, before = atomic_load(&destroyed);
+	struct rte_mbuf *m[4];
+	struct frontend f;
+	uint64_t features;
+	unsigned int q;
+
+	T_EQ(frontend_connect(&f), 0);
+	vid = atomic_load(&ready_vid);
+	T_EQ(vio_vhost_get_negotiated_features(vid, &features), 0);
+	f.drv[1].event_idx = (features & VIO_BIT(VIO_F_RING_EVENT_IDX)) != 0;
+	T_EQ(vio_vhost_notify_enable(vid, 1, true), 0);
+	T_EQ(guest_send(&f, 60), 0);
+	T_ASSERT(vio_split_drv_need_kick(&f.drv[1]), "no kick asked after notify_enable");
+	T_EQ(vio_vhost_dequeue_burst(vid, 1, pool, m, 4), 1);
+	rte_pktmbuf_free(m[0]);
+	/* Pause, the same table again, resume. */
+	for (q = 0; q < 2; q++) {
+		st.index = q;
+		st.num = 0;
+		T_EQ(req(&f, VHOST_USER_SET_VRING_ENABLE, &st, sizeof(st), NULL, 0, NULL), 0);
+	}
+	mt.regions[0].gpa = TG_GPA_BASE;
+	mt.regions[0].size = f.g.size;
+	mt.regions[0].uaddr = (uint64_t)(uintptr_t)f.g.base;
+	T_EQ(req(&f, VHOST_USER_SET_MEM_TABLE, &mt, 8 + 32, &f.g.fd, 1, NULL), 0);
+	for (q = 0; q < 2; q++) {
+		st.index = q;
+		st.num = 1;
+		T_EQ(req(&f, VHOST_USER_SET_VRING_ENABLE, &st, sizeof(st), NULL, 0, NULL), 0);
+	}
+	usleep(50000); /* callbacks run on the control thread */
+	T_EQ(atomic_load(&destroyed), before);
+	T_EQ(atomic_load(&ready_vid), vid);
+	T_EQ(guest_send(&f, 60), 0);
+	T_ASSERT(vio_split_drv_need_kick(&f.drv[1]),
+		 "the kick request did not survive the restart");
+	T_EQ(vio_vhost_dequeue_burst(vid, 1, pool, m, 4), 1);
+	rte_pktmbuf_free(m[0]);
+	frontend_close(&f);
+	return 0;
+}
+
 static int
 test_vhost_frontend_unregister(void)
 {
@@ -421,6 +474,7 @@ static const struct vio_test_case cases[] = {
 	VIO_TEST(test_vhost_frontend_send_rarp),
 	VIO_TEST(test_vhost_frontend_hostile_ring_breaks_its_queue_only),
 	VIO_TEST(test_vhost_frontend_get_vring_base_stops_ring),
+	VIO_TEST(test_vhost_frontend_pause_keeps_device_and_kick_request),
 	VIO_TEST(test_vhost_frontend_unregister),
 };
 

@@ -13,7 +13,9 @@
  * When a frontend's ring starts (link up, queue enabled) its kick fd replaces
  * the queue's fd, in the application's epoll set too (the registration is
  * moved), and the PMD writes the new fd once: the application wakes up,
- * polls, and arms the interrupt again (a restarted ring forgets it).
+ * polls, and arms the interrupt again. A ring restarted within the same
+ * connection keeps the request (vio_vhost_notify_enable() remembers it); the
+ * signal covers a request that raced the restart.
  *
  * A frontend port (path=): the event fd is a copy of the receive vring's call
  * eventfd, which the port owns and gives every backend it connects to, so it
