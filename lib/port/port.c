@@ -399,14 +399,26 @@ int
 vio_port_queue_stats_get(const struct vio_port *port, uint16_t qp, enum vio_port_dir dir,
 			 struct vio_vq_stats *stats)
 {
-	int vid;
-
 	if (qp >= port->cfg.nb_queue_pairs || stats == NULL)
 		return -EINVAL;
-	vid = atomic_load_explicit(&port->vid, memory_order_acquire);
-	if (vid < 0)
+	if (port->cfg.role != VIO_PORT_ROLE_BACKEND)
 		return -ENODEV;
-	return vio_vhost_queue_stats_get(vid, 2 * qp + (dir == VIO_PORT_DIR_FROM_GUEST), stats);
+	return vio_vhost_socket_stats_get(port->cfg.iface,
+					  2 * qp + (dir == VIO_PORT_DIR_FROM_GUEST), stats, NULL);
+}
+
+unsigned int
+vio_port_connections(const struct vio_port *port)
+{
+	struct vio_port_frontend_info fi;
+	struct vio_vq_stats st;
+	unsigned int n = 0;
+
+	if (port->cfg.role == VIO_PORT_ROLE_FRONTEND)
+		return vio_port_frontend_info_get(port, &fi) == 0 ? fi.connections : 0;
+	if (vio_vhost_socket_stats_get(port->cfg.iface, 0, &st, &n) < 0)
+		return 0;
+	return n;
 }
 
 int

@@ -314,15 +314,24 @@ uint16_t vio_port_dequeue_burst(struct vio_port *port, uint16_t qp, struct rte_m
 				struct rte_mbuf **pkts, uint16_t nb_pkts);
 
 /**
- * vio's counters of one queue of the current connection (they start at 0
- * with every new frontend connection).
+ * Backend role: vio's counters of one queue over the port's life, every
+ * frontend connection it has had (the current one included): they never
+ * go back.
  *
- * @return 0, -EINVAL (@p qp out of range), -ENODEV (no connection).
+ * @return 0, -EINVAL (@p qp out of range), -ENODEV (a frontend port).
  *
  * Thread safety: any thread.
  */
 int vio_port_queue_stats_get(const struct vio_port *port, uint16_t qp, enum vio_port_dir dir,
 			     struct vio_vq_stats *stats);
+
+/**
+ * How many connections the port has had: frontends that connected to a
+ * backend port, devices a frontend port reached (1, plus one per reconnect).
+ *
+ * Thread safety: any thread but the one inside a DPDK memory event callback.
+ */
+unsigned int vio_port_connections(const struct vio_port *port);
 
 /**
  * MTU the frontend set (VIRTIO_NET_F_MTU), in @p mtu; 0 when it set none.

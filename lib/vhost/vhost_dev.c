@@ -135,6 +135,7 @@ vhost_dev_alloc(struct vhost_socket *s, int conn_fd)
 		goto err_unwatch;
 	}
 	dev->in_use = true;
+	s->connections++;
 	return dev;
 
 err_unwatch:
@@ -206,12 +207,27 @@ vhost_dev_reset(struct vhost_dev *dev)
 	vhost_dev_update_running(dev);
 }
 
+/* Add a's counters to sum's. */
+static void
+stats_sum(struct vio_vq_stats *sum, const struct vio_vq_stats *a)
+{
+	uint64_t *s = (uint64_t *)sum;
+	const uint64_t *b = (const uint64_t *)a;
+	size_t i;
+
+	for (i = 0; i < VIO_VQ_NB_STATS; i++)
+		s[i] += b[i];
+}
+
 void
 vhost_dev_close(struct vhost_dev *dev)
 {
 	int i;
 
 	vhost_dev_reset(dev);
+	/* The engine queues are gone, their counters in saved: the socket keeps them. */
+	for (i = 0; i < VHOST_MAX_VRINGS; i++)
+		stats_sum(&dev->sock->past[i], &dev->vrings[i].saved);
 	for (i = 0; i < VHOST_MAX_VRINGS; i++) {
 		vring_close_fds(&dev->vrings[i]);
 		vring_init(&dev->vrings[i]);
@@ -300,11 +316,23 @@ vio_vhost_get_path(int vid, char *buf, size_t len)
 	DEV_QUERY(vid, snprintf(buf, len, "%s", dev->sock->path));
 }
 
+/* A vring's counters in this connection: its past engine queues and the live one. */
+static void
+vring_stats(struct vhost_vring *vr, struct vio_vq_stats *stats)
+{
+	struct vio_vq_stats cur;
+	struct vio_vq *vq;
+
+	*stats = vr->saved;
+	vq = atomic_load(&vr->live);
+	if (vq != NULL && vio_vq_stats_get(vq, &cur) == 0)
+		stats_sum(stats, &cur);
+}
+
 int
 vio_vhost_queue_stats_get(int vid, uint16_t queue_id, struct vio_vq_stats *stats)
 {
 	struct vhost_dev *dev;
-	struct vio_vq *vq;
 	int ret = -ENODEV;
 
 	if (queue_id >= VHOST_MAX_VRINGS || stats == NULL)
@@ -312,19 +340,34 @@ vio_vhost_queue_stats_get(int vid, uint16_t queue_id, struct vio_vq_stats *stats
 	pthread_mutex_lock(&vhost_lock);
 	dev = dev_get(vid);
 	if (dev != NULL) {
-		struct vhost_vring *vr = &dev->vrings[queue_id];
-		uint64_t *a = (uint64_t *)stats;
-		const uint64_t *b;
-		struct vio_vq_stats cur;
-		size_t i;
+		vring_stats(&dev->vrings[queue_id], stats);
+		ret = 0;
+	}
+	pthread_mutex_unlock(&vhost_lock);
+	return ret;
+}
 
-		*stats = vr->saved;
-		vq = atomic_load(&vr->live);
-		if (vq != NULL && vio_vq_stats_get(vq, &cur) == 0) {
-			b = (const uint64_t *)&cur;
-			for (i = 0; i < VIO_VQ_NB_STATS; i++)
-				a[i] += b[i];
+int
+vio_vhost_socket_stats_get(const char *path, uint16_t queue_id, struct vio_vq_stats *stats,
+			   unsigned int *connections)
+{
+	struct vhost_socket *s;
+	int ret = -ENOENT;
+
+	if (path == NULL || queue_id >= VHOST_MAX_VRINGS || stats == NULL)
+		return -EINVAL;
+	pthread_mutex_lock(&vhost_lock);
+	s = vhost_ctl_socket_find(path);
+	if (s != NULL) {
+		*stats = s->past[queue_id];
+		if (s->dev != NULL) {
+			struct vio_vq_stats cur;
+
+			vring_stats(&s->dev->vrings[queue_id], &cur);
+			stats_sum(stats, &cur);
 		}
+		if (connections != NULL)
+			*connections = s->connections;
 		ret = 0;
 	}
 	pthread_mutex_unlock(&vhost_lock);

@@ -177,6 +177,9 @@ struct vhost_socket {
 	unsigned int backoff_ms;
 	uint64_t connected_at; /* timer cycles at the last connect (client mode) */
 	struct vhost_dev *dev; /* the connection, or NULL */
+	/* Over the socket's life: connections made, counters of the closed ones. */
+	unsigned int connections;
+	struct vio_vq_stats past[2 * VIO_VHOST_MAX_QUEUE_PAIRS];
 };
 
 /*

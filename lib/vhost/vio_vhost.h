@@ -190,6 +190,17 @@ uint16_t vio_vhost_dequeue_burst(int vid, uint16_t queue_id, struct rte_mempool 
  */
 int vio_vhost_queue_stats_get(int vid, uint16_t queue_id, struct vio_vq_stats *stats);
 
+/**
+ * Counters of queue @p queue_id over the life of the socket at @p path:
+ * every connection it has had, the current one included; and in
+ * @p connections (if not NULL) how many connections it has had.
+ * @return 0, -EINVAL, -ENOENT (no such socket).
+ *
+ * Thread safety: any thread.
+ */
+int vio_vhost_socket_stats_get(const char *path, uint16_t queue_id, struct vio_vq_stats *stats,
+			       unsigned int *connections);
+
 /*
  * Receive interrupts: an application that sleeps when the guest's transmit
  * queue is empty asks the guest to kick, waits on the kick eventfd, and

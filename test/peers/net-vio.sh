@@ -18,6 +18,9 @@
 #   local      net_vio1 (path=S,driver=local) driving net_vio0 (iface=S)
 #              in-process, in one testpmd, io forwarding between them: what
 #              each sent the other received, exactly; every queue pair busy
+#   reconnect  two frontends one after the other: vio's xstats add up over
+#              both connections, "connections" counts them, and only
+#              clear port xstats resets them
 #   unplug     with a frontend connected and traffic running: one port
 #              stopped and detached (rte_dev_remove), another stopped and
 #              closed; no socket file is left, testpmd goes on, and a port
@@ -231,6 +234,33 @@ case_local() {
 	[ ! -e "$s" ] || bad "socket file left behind"
 }
 
+# xstats across reconnects: two frontends one after the other on one port;
+# vio's counters add up over both (rx_q0_vio_packets equals the port's
+# RX-packets, which ethdev counts over the port's life), "connections" says
+# 2, and only `clear port xstats` sets them back to 0.
+case_reconnect() {
+	local sock=$run/vhost.sock round rx vrx conns
+	tp_start vio "${vio_eal[@]}" --vdev "net_vio0,iface=$sock" -- "${tp_args[@]}" || exit 99
+	wait_sock "$sock" || { echo "net_vio did not listen"; cat "$run/vio.log"; exit 99; }
+	for round in 1 2; do
+		tp_start fe "${fe_eal[@]}" --vdev "net_virtio_user0,path=$sock,packed_vq=$packed" \
+			-- "${tp_args[@]}" || exit 99
+		forward
+		tp_quit fe
+		rx=$(stat vio RX-packets 0)
+		vrx=$(xstat vio 0 rx_q0_vio_packets)
+		conns=$(xstat vio 0 connections)
+		echo "after frontend $round: RX-packets $rx, rx_q0_vio_packets $vrx, connections $conns"
+		[ "$rx" -gt 1000 ] || bad "round $round: too little traffic"
+		[ "$vrx" = "$rx" ] || bad "round $round: vio counted $vrx packets, ethdev $rx"
+		[ "$conns" = "$round" ] || bad "round $round: $conns connections"
+	done
+	tp_cmd vio clear port xstats 0
+	[ "$(xstat vio 0 rx_q0_vio_packets)" = 0 ] || bad "rx_q0_vio_packets not 0 after the reset"
+	[ "$(xstat vio 0 connections)" = 0 ] || bad "connections not 0 after the reset"
+	tp_quit vio
+}
+
 case_unplug() {
 	local s0=$run/vhost0.sock s1=$run/vhost1.sock n
 	tp_start vio "${vio_eal[@]}" --vdev "net_vio0,iface=$s0" --vdev "net_vio1,iface=$s1" \
@@ -318,6 +348,7 @@ traffic) case_traffic 0 ;;
 client) case_traffic 1 ;;
 two-ports) case_two_ports ;;
 local) case_local ;;
+reconnect) case_reconnect ;;
 unplug) case_unplug ;;
 bad-args) case_bad_args ;;
 *) echo "unknown case $case_name"; exit 99 ;;

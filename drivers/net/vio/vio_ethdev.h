@@ -68,6 +68,7 @@ struct vio_queue_base {
 struct vio_pmd {
 	struct rte_eth_dev *eth_dev;
 	struct vio_port *port;
+	uint64_t connections_base; /* vio_port_connections() at the last stats reset */
 	pthread_mutex_t lock;
 	bool started;
 	bool frontend;             /* path=: vio owns the rings, a backend is the device */

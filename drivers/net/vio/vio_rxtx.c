@@ -221,6 +221,7 @@ vio_pmd_stats_reset(struct rte_eth_dev *dev)
 	struct vio_pmd *pmd = dev->data->dev_private;
 	uint16_t i;
 
+	pmd->connections_base = vio_port_connections(pmd->port);
 	for (i = 0; i < dev->data->nb_rx_queues; i++) {
 		const struct vio_rxq *q = dev->data->rx_queues[i];
 
@@ -241,10 +242,14 @@ vio_pmd_stats_reset(struct rte_eth_dev *dev)
 }
 
 /*
- * Extended statistics, per queue: rx_qN_dropped_nonlinear (linear-buffer=1),
+ * Extended statistics: first "connections", how many connections the port
+ * has had (frontends connected to a backend port, devices a frontend port
+ * reached); then per queue: rx_qN_dropped_nonlinear (linear-buffer=1),
  * tx_qN_no_room, then every counter of vio's engine for the queue's vring,
  * named rx_qN_vio_<counter> / tx_qN_vio_<counter> (vio_vq_stat_name()). The basic
- * per-queue figures (rx_qN_packets, ...) come from ethdev itself.
+ * per-queue figures (rx_qN_packets, ...) come from ethdev itself. vio's
+ * counters of a backend port add up over every connection; all of them go
+ * back to 0 with xstats_reset (or stats_reset) only.
  */
 #define XSTATS_PER_QUEUE (1 + VIO_VQ_NB_STATS)
 
@@ -259,8 +264,8 @@ xstats_count(const struct rte_eth_dev *dev)
 {
 	const struct vio_pmd *pmd = dev->data->dev_private;
 
-	return (dev->data->nb_rx_queues + dev->data->nb_tx_queues) *
-	       (pmd->frontend ? XSTATS_PER_QUEUE_FE : XSTATS_PER_QUEUE);
+	return 1 + (dev->data->nb_rx_queues + dev->data->nb_tx_queues) *
+			   (pmd->frontend ? XSTATS_PER_QUEUE_FE : XSTATS_PER_QUEUE);
 }
 
 static const char *
@@ -280,6 +285,7 @@ vio_pmd_xstats_get_names(struct rte_eth_dev *dev, struct rte_eth_xstat_name *nam
 
 	if (names == NULL || size < n)
 		return (int)n;
+	snprintf(names[k++].name, RTE_ETH_XSTATS_NAME_SIZE, "connections");
 	for (q = 0; q < dev->data->nb_rx_queues; q++) {
 		snprintf(names[k++].name, RTE_ETH_XSTATS_NAME_SIZE, "rx_q%u_dropped_nonlinear", q);
 		for (i = 0; i < per; i++)
@@ -342,6 +348,9 @@ vio_pmd_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xstats, unsign
 
 	if (xstats == NULL || n < count)
 		return (int)count;
+	xstats[k].id = k;
+	xstats[k].value = since(vio_port_connections(pmd->port), pmd->connections_base);
+	k++;
 	for (q = 0; q < dev->data->nb_rx_queues; q++) {
 		const struct vio_rxq *rxq = dev->data->rx_queues[q];
 
