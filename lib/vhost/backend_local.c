@@ -90,17 +90,6 @@ vring_publish(struct local_backend *lb, uint16_t idx)
 	}
 }
 
-static void
-stats_add(struct vio_vq_stats *sum, const struct vio_vq_stats *s)
-{
-	uint64_t *a = (uint64_t *)sum;
-	const uint64_t *b = (const uint64_t *)s;
-	size_t i;
-
-	for (i = 0; i < VIO_VQ_NB_STATS; i++)
-		a[i] += b[i];
-}
-
 /* Free the engine queue of @p idx, keeping where it stands and its counters. */
 static uint32_t
 vq_destroy(struct local_backend *lb, uint16_t idx)
@@ -112,7 +101,7 @@ vq_destroy(struct local_backend *lb, uint16_t idx)
 	vring_unpublish(vr);
 	base = vio_vq_base(lb->vq[idx]);
 	vio_vq_stats_get(lb->vq[idx], &st);
-	stats_add(&vr->saved, &st);
+	vhost_stats_add(&vr->saved, &st);
 	vio_vq_free(lb->vq[idx]);
 	lb->vq[idx] = NULL;
 	return base;

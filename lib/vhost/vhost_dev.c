@@ -207,18 +207,6 @@ vhost_dev_reset(struct vhost_dev *dev)
 	vhost_dev_update_running(dev);
 }
 
-/* Add a's counters to sum's. */
-static void
-stats_sum(struct vio_vq_stats *sum, const struct vio_vq_stats *a)
-{
-	uint64_t *s = (uint64_t *)sum;
-	const uint64_t *b = (const uint64_t *)a;
-	size_t i;
-
-	for (i = 0; i < VIO_VQ_NB_STATS; i++)
-		s[i] += b[i];
-}
-
 void
 vhost_dev_close(struct vhost_dev *dev)
 {
@@ -227,7 +215,7 @@ vhost_dev_close(struct vhost_dev *dev)
 	vhost_dev_reset(dev);
 	/* The engine queues are gone, their counters in saved: the socket keeps them. */
 	for (i = 0; i < VHOST_MAX_VRINGS; i++)
-		stats_sum(&dev->sock->past[i], &dev->vrings[i].saved);
+		vhost_stats_add(&dev->sock->past[i], &dev->vrings[i].saved);
 	for (i = 0; i < VHOST_MAX_VRINGS; i++) {
 		vring_close_fds(&dev->vrings[i]);
 		vring_init(&dev->vrings[i]);
@@ -326,7 +314,7 @@ vring_stats(struct vhost_vring *vr, struct vio_vq_stats *stats)
 	*stats = vr->saved;
 	vq = atomic_load(&vr->live);
 	if (vq != NULL && vio_vq_stats_get(vq, &cur) == 0)
-		stats_sum(stats, &cur);
+		vhost_stats_add(stats, &cur);
 }
 
 int
@@ -364,7 +352,7 @@ vio_vhost_socket_stats_get(const char *path, uint16_t queue_id, struct vio_vq_st
 			struct vio_vq_stats cur;
 
 			vring_stats(&s->dev->vrings[queue_id], &cur);
-			stats_sum(stats, &cur);
+			vhost_stats_add(stats, &cur);
 		}
 		if (connections != NULL)
 			*connections = s->connections;

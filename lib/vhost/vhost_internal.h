@@ -201,6 +201,18 @@ vhost_vring_leave(struct vhost_vring *vr)
 	atomic_store_explicit(&vr->busy, 0, memory_order_release);
 }
 
+/* Add the counters of @p s to those of @p sum. */
+static inline void
+vhost_stats_add(struct vio_vq_stats *sum, const struct vio_vq_stats *s)
+{
+	uint64_t *a = (uint64_t *)sum;
+	const uint64_t *b = (const uint64_t *)s;
+	size_t i;
+
+	for (i = 0; i < VIO_VQ_NB_STATS; i++)
+		a[i] += b[i];
+}
+
 /* vhost_drivers.c: a driver, by name, and how to make an instance of it for a device. */
 struct vhost_driver {
 	const char *name;
