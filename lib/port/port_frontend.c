@@ -538,8 +538,12 @@ port_fe_open(struct port_fe **out, const char *name, const struct vio_port_confi
 		goto err;
 	atomic_store_explicit(&fe->connected, true, memory_order_release);
 	fe->connections = 1;
-	/* Dynamic memory only: with --no-huge or --legacy-mem it never changes (ENOTSUP). */
-	snprintf(fe->mem_cb_name, sizeof(fe->mem_cb_name), "vio-fe-%s-%p", name, (void *)fe);
+	/*
+	 * Dynamic memory only: with --no-huge or --legacy-mem it never changes
+	 * (ENOTSUP). The name is unique by the pointer, which comes first: DPDK
+	 * takes 63 characters at most.
+	 */
+	snprintf(fe->mem_cb_name, sizeof(fe->mem_cb_name), "vio-fe-%p-%s", (void *)fe, name);
 	if (rte_mem_event_callback_register(fe->mem_cb_name, fe_mem_event, fe) == 0) {
 		fe->mem_events = true;
 		if (cfg->driver == VIO_PORT_DRIVER_LOCAL)

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include <rte_log.h>
+#include <rte_memory.h>
 #include <rte_mempool.h>
 
 #include "vio_port.h"
@@ -49,7 +50,7 @@ struct port_fe {
 	unsigned int nb_table;
 	/* The memory event callback is registered (dynamic memory; not --no-huge, --legacy-mem). */
 	bool mem_events;
-	char mem_cb_name[80];
+	char mem_cb_name[RTE_MEM_EVENT_CALLBACK_NAME_LEN];
 	uint64_t mem_updates;             /* changes of DPDK's memory the device was told of */
 	atomic_uint_least64_t mem_missed; /* changes it could not be told of */
 };
