@@ -15,6 +15,7 @@
 #include <rte_tcp.h>
 #include <rte_udp.h>
 
+#include "net_csum.h"
 #include "offload.h"
 #include "vq_internal.h"
 
@@ -35,43 +36,6 @@ csum_fold(uint32_t sum)
 	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);
 	return (uint16_t)sum;
-}
-
-/* Write @p len bytes at offset @p off of the packet, across segments. */
-static int
-mbuf_write(struct rte_mbuf *m, uint32_t off, const void *src, uint32_t len)
-{
-	const uint8_t *s = src;
-
-	while (m != NULL && off >= m->data_len) {
-		off -= m->data_len;
-		m = m->next;
-	}
-	while (len > 0 && m != NULL) {
-		uint32_t n = RTE_MIN(len, (uint32_t)m->data_len - off);
-
-		memcpy(rte_pktmbuf_mtod_offset(m, uint8_t *, off), s, n);
-		s += n;
-		len -= n;
-		off = 0;
-		m = m->next;
-	}
-	return len == 0 ? 0 : -EINVAL;
-}
-
-int
-vq_csum_complete(struct rte_mbuf *m, uint32_t start, uint32_t offset, bool udp)
-{
-	uint16_t sum, csum;
-
-	if (start + offset + 2 > m->pkt_len || start > m->pkt_len)
-		return -EINVAL;
-	if (rte_raw_cksum_mbuf(m, start, m->pkt_len - start, &sum) != 0)
-		return -EINVAL;
-	csum = (uint16_t)~sum;
-	if (udp && csum == 0)
-		csum = 0xffff; /* RFC 768: a computed 0 is sent as all ones */
-	return mbuf_write(m, start + offset, &csum, sizeof(csum));
 }
 
 /* The one's complement sum of the TCP/UDP pseudo-header (RFC 793, RFC 8200 8.1). */
@@ -260,9 +224,9 @@ vq_rx_offload(struct vio_vq *vq, struct rte_mbuf *m, const struct vio_net_hdr *h
 		if (h->flags & VIO_NET_HDR_F_DATA_VALID)
 			m->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_GOOD;
 		if ((h->flags & VIO_NET_HDR_F_NEEDS_CSUM) &&
-		    vq_csum_complete(m, h->csum_start, h->csum_offset,
-				     h->csum_offset == offsetof(struct rte_udp_hdr, dgram_cksum)) ==
-			    0)
+		    vio_net_csum_complete(m, h->csum_start, h->csum_offset,
+					  h->csum_offset ==
+						  offsetof(struct rte_udp_hdr, dgram_cksum)) == 0)
 			vq->stats.csum_sw++;
 		return VQ_RX_OL_DELIVER;
 	}
@@ -305,7 +269,7 @@ vq_rx_offload(struct vio_vq *vq, struct rte_mbuf *m, const struct vio_net_hdr *h
 		return VQ_RX_OL_DELIVER;
 	}
 	/* Bounds checked before the copy: the field lies inside the packet. */
-	if (vq_csum_complete(m, h->csum_start, h->csum_offset, udp && layout) == 0)
+	if (vio_net_csum_complete(m, h->csum_start, h->csum_offset, udp && layout) == 0)
 		vq->stats.csum_sw++;
 	if (ol & VIO_VQ_OFFLOAD_RX_CSUM)
 		m->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_GOOD;
@@ -331,8 +295,8 @@ ipv4_csum_sw(struct rte_mbuf *m)
 	}
 	ip->hdr_checksum = 0;
 	csum = rte_ipv4_cksum(ip);
-	return mbuf_write(m, m->l2_len + offsetof(struct rte_ipv4_hdr, hdr_checksum), &csum,
-			  sizeof(csum));
+	return vio_mbuf_write(m, m->l2_len + offsetof(struct rte_ipv4_hdr, hdr_checksum), &csum,
+			      sizeof(csum));
 }
 
 int
@@ -379,7 +343,7 @@ vq_tx_offload(struct vio_vq *vq, struct rte_mbuf *m, struct vio_net_hdr *h)
 		h->csum_offset = (uint16_t)offset;
 		return 0;
 	}
-	if (vq_csum_complete(m, start, offset, udp) == 0)
+	if (vio_net_csum_complete(m, start, offset, udp) == 0)
 		vq->stats.csum_sw++;
 	m->ol_flags &= ~RTE_MBUF_F_TX_L4_MASK;
 	return 0;
