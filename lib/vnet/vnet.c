@@ -19,6 +19,7 @@
 #include <rte_malloc.h>
 #include <rte_memory.h>
 
+#include "net_offload.h"
 #include "packed_ring.h"
 #include "split_ring.h"
 #include "vio_virtio.h"
@@ -32,6 +33,10 @@ RTE_LOG_REGISTER(vio_vnet_logtype, lib.vio.vnet, INFO);
 #define TX_SEGS_MAX 64
 /* The ring parts start on pages of their own (virtio 1.2, 2.7: 16, 2 and 4 bytes suffice). */
 #define RING_ALIGN 4096
+/* The mbuf transmit flags that ask for work in the net header. */
+#define TX_OL_MASK (RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_TCP_SEG)
+/* Receive header flags VIRTIO_NET_F_GUEST_CSUM allows (RSC_INFO needs RSC_EXT). */
+#define RX_HDR_FLAGS (VIO_NET_HDR_F_NEEDS_CSUM | VIO_NET_HDR_F_DATA_VALID)
 
 struct vio_vnet_vq {
 	/* Read-mostly. */
@@ -42,6 +47,10 @@ struct vio_vnet_vq {
 	bool rx;
 	uint32_t hdr_len;
 	bool mrg;
+	bool csum;            /* tx: VIRTIO_NET_F_CSUM, partial checksums go to the device */
+	bool tso4, tso6;      /* tx: HOST_TSO4/6 (CSUM too) */
+	bool guest_csum;      /* rx: VIRTIO_NET_F_GUEST_CSUM, the device may flag checksums */
+	atomic_uint offloads; /* rx: VIO_VNET_OFFLOAD_*, what the application finishes */
 	int kickfd;
 	struct rte_mempool *mp;
 	uint8_t *ring_mem;
@@ -53,6 +62,7 @@ struct vio_vnet_vq {
 	struct rte_mbuf *pend_head;      /* rx: a mergeable packet still arriving */
 	struct rte_mbuf *pend_tail;
 	uint16_t pend_left;
+	struct vio_net_hdr pend_hdr; /* rx: its header, read once (flags 0: no offload) */
 	atomic_bool broken;
 	struct vio_vnet_vq_stats stats;
 };
@@ -76,11 +86,12 @@ rx_buf_len(const struct vio_vnet_vq *vq, const struct rte_mbuf *m)
 	return (uint32_t)m->buf_len - m->data_off + vq->hdr_len;
 }
 
+/* @p counter: the one that names the reason (err_used, err_hdr). */
 static __rte_cold void
-vq_break(struct vio_vnet_vq *vq, const char *what, uint64_t value)
+vq_break(struct vio_vnet_vq *vq, uint64_t *counter, const char *what, uint64_t value)
 {
 	atomic_store_explicit(&vq->broken, true, memory_order_relaxed);
-	vq->stats.err_used++;
+	(*counter)++;
 	/* Once: the queue moves nothing from now on. */
 	VNET_LOG(ERR, "%s: the device returned %s 0x%" PRIx64 "; queue stopped", vq->name, what,
 		 value);
@@ -196,6 +207,11 @@ vio_vnet_vq_create(const struct vio_vnet_vq_config *cfg)
 	vq->size = size;
 	vq->hdr_len = vio_net_hdr_len(cfg->features);
 	vq->mrg = cfg->features & VIO_BIT(VIO_NET_F_MRG_RXBUF);
+	vq->csum = cfg->features & VIO_BIT(VIO_NET_F_CSUM);
+	vq->tso4 = vq->csum && (cfg->features & VIO_BIT(VIO_NET_F_HOST_TSO4));
+	vq->tso6 = vq->csum && (cfg->features & VIO_BIT(VIO_NET_F_HOST_TSO6));
+	vq->guest_csum = cfg->features & VIO_BIT(VIO_NET_F_GUEST_CSUM);
+	atomic_init(&vq->offloads, cfg->offloads);
 	vq->kickfd = cfg->kickfd;
 	vq->mp = cfg->mp;
 	if (vq->packed) {
@@ -320,6 +336,12 @@ vio_vnet_vq_addrs(const struct vio_vnet_vq *vq, uint64_t *desc, uint64_t *avail,
 	*used = vq->packed ? va(vq->pdrv.r.device_event) : va(vq->drv.r.used);
 }
 
+void
+vio_vnet_vq_offloads_set(struct vio_vnet_vq *vq, uint32_t offloads)
+{
+	atomic_store_explicit(&vq->offloads, offloads, memory_order_relaxed);
+}
+
 bool
 vio_vnet_vq_is_broken(const struct vio_vnet_vq *vq)
 {
@@ -333,6 +355,84 @@ vio_vnet_vq_stats_get(const struct vio_vnet_vq *vq, struct vio_vnet_vq_stats *st
 }
 
 /*
+ * The first buffer of a packet carries its header: read it once into
+ * vq->pend_hdr and check what the features allow (virtio 1.2, 5.1.6.4.1:
+ * without GUEST_CSUM the device sets no flag; GUEST_TSO4/6 are not
+ * negotiated, so no gso_type). Returns 0, or -EINVAL after breaking the queue.
+ */
+static int
+rx_hdr_read(struct vio_vnet_vq *vq, const struct vio_net_hdr *h)
+{
+	vq->pend_hdr = *h;
+	rte_compiler_barrier(); /* use the local copy only */
+	if (likely(vq->pend_hdr.flags == 0 && vq->pend_hdr.gso_type == VIO_NET_HDR_GSO_NONE))
+		return 0;
+	if (vq->pend_hdr.gso_type != VIO_NET_HDR_GSO_NONE) {
+		vq_break(vq, &vq->stats.err_hdr, "a receive header with gso_type (not negotiated)",
+			 vq->pend_hdr.gso_type);
+		return -EINVAL;
+	}
+	if (!vq->guest_csum || (vq->pend_hdr.flags & ~RX_HDR_FLAGS) != 0) {
+		vq_break(vq, &vq->stats.err_hdr, "receive header flags not negotiated",
+			 vq->pend_hdr.flags);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * A whole packet whose header has flags (rx_hdr_read passed them): what the
+ * device says of its checksum becomes mbuf flags, or work done here
+ * (doc/pmd.md, "Offloads of frontend ports"). Returns 0, or -EINVAL when the
+ * checksum field is not inside the packet (the caller breaks the queue).
+ */
+static __rte_noinline int
+rx_offload(struct vio_vnet_vq *vq, struct rte_mbuf *m, const struct vio_net_hdr *h)
+{
+	uint32_t ol = atomic_load_explicit(&vq->offloads, memory_order_relaxed);
+	bool at_l4;
+
+	if (!(h->flags & VIO_NET_HDR_F_NEEDS_CSUM)) {
+		/* DATA_VALID: the device checked the checksum (virtio 1.2, 5.1.6.4.1). */
+		m->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+		return 0;
+	}
+	if ((uint32_t)h->csum_start + h->csum_offset + 2 > m->pkt_len)
+		return -EINVAL;
+	if (!(ol & VIO_VNET_OFFLOAD_RX_CSUM)) {
+		/* Nobody reads the flags: finished where the device says, without parsing. */
+		if (vio_net_csum_complete_hdr(m, h) == 0)
+			vq->stats.csum_sw++;
+		return 0;
+	}
+	vio_net_rx_parse(m, h, &at_l4);
+	if (at_l4) {
+		m->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_NONE; /* the application finishes it */
+		return 0;
+	}
+	/* Anywhere else (a tunnel, SCTP, an odd csum_start): done here, and said so. */
+	if (vio_net_csum_complete(m, h->csum_start, h->csum_offset, false) == 0)
+		vq->stats.csum_sw++;
+	m->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+	return 0;
+}
+
+/* A received packet is whole: its header's flags, if any, applied. NULL when it broke the queue. */
+static struct rte_mbuf *
+rx_done(struct vio_vnet_vq *vq, struct rte_mbuf *m)
+{
+	if (likely(vq->pend_hdr.flags == 0))
+		return m;
+	if (unlikely(rx_offload(vq, m, &vq->pend_hdr) < 0)) {
+		vq_break(vq, &vq->stats.err_hdr, "csum_start + csum_offset beyond the packet",
+			 (uint64_t)vq->pend_hdr.csum_start + vq->pend_hdr.csum_offset);
+		rte_pktmbuf_free(m);
+		return NULL;
+	}
+	return m;
+}
+
+/*
  * One used receive buffer, @p len bytes written: the start of a packet, or
  * the next piece of a mergeable one. Returns the packet when it is whole,
  * NULL otherwise (or when the entry broke the queue).
@@ -342,7 +442,7 @@ rx_one(struct vio_vnet_vq *vq, struct rte_mbuf *m, uint32_t len)
 {
 	if (unlikely(len > rx_buf_len(vq, m))) {
 		rte_pktmbuf_free(m);
-		vq_break(vq, "a used length beyond the buffer", len);
+		vq_break(vq, &vq->stats.err_used, "a used length beyond the buffer", len);
 		return NULL;
 	}
 	if (vq->pend_left == 0) {
@@ -351,16 +451,20 @@ rx_one(struct vio_vnet_vq *vq, struct rte_mbuf *m, uint32_t len)
 
 		if (unlikely(len < vq->hdr_len || nb_bufs == 0 || nb_bufs > vq->size)) {
 			rte_pktmbuf_free(m);
-			vq_break(vq,
+			vq_break(vq, &vq->stats.err_used,
 				 len < vq->hdr_len ? "a used length shorter than the header"
 						   : "num_buffers",
 				 len < vq->hdr_len ? len : nb_bufs);
 			return NULL;
 		}
+		if (unlikely(rx_hdr_read(vq, &h->hdr) < 0)) {
+			rte_pktmbuf_free(m);
+			return NULL;
+		}
 		m->data_len = (uint16_t)(len - vq->hdr_len);
 		m->pkt_len = m->data_len;
 		if (nb_bufs == 1)
-			return m;
+			return rx_done(vq, m);
 		vq->pend_head = vq->pend_tail = m;
 		vq->pend_left = (uint16_t)(nb_bufs - 1);
 		return NULL;
@@ -376,7 +480,7 @@ rx_one(struct vio_vnet_vq *vq, struct rte_mbuf *m, uint32_t len)
 		return NULL;
 	m = vq->pend_head;
 	vq->pend_head = vq->pend_tail = NULL;
-	return m;
+	return rx_done(vq, m);
 }
 
 uint16_t
@@ -394,7 +498,8 @@ vio_vnet_rx_burst(struct vio_vnet_vq *vq, struct rte_mbuf **pkts, uint16_t nb_pk
 		if (ret == -EAGAIN)
 			break;
 		if (unlikely(ret < 0)) {
-			vq_break(vq, "a used id not in flight", ring_used_id(vq));
+			vq_break(vq, &vq->stats.err_used, "a used id not in flight",
+				 ring_used_id(vq));
 			break;
 		}
 		used++;
@@ -427,7 +532,45 @@ tx_reclaim(struct vio_vnet_vq *vq)
 		vq->mbufs[id] = NULL;
 	}
 	if (unlikely(ret != -EAGAIN))
-		vq_break(vq, "a used id not in flight", ring_used_id(vq));
+		vq_break(vq, &vq->stats.err_used, "a used id not in flight", ring_used_id(vq));
+}
+
+/*
+ * A transmit packet's offload requests as its net header @p h (zeroed), as
+ * ethdev's transmit offloads describe them: l2_len, l3_len, l4_len,
+ * tso_segsz, the pseudo-header sum in the L4 checksum field, which is what
+ * NEEDS_CSUM expects there too (virtio 1.2, 5.1.6.2). Returns 0, or -EINVAL
+ * for what the device cannot take (TSO it did not negotiate, lengths that do
+ * not fit the packet).
+ */
+static __rte_noinline int
+tx_offload(struct vio_vnet_vq *vq, struct rte_mbuf *m, struct vio_net_hdr *h)
+{
+	uint32_t start = (uint32_t)m->l2_len + m->l3_len;
+	bool udp;
+
+	switch (vio_net_tx_hdr(m, h, &udp)) {
+	case VIO_NET_TX_ASK_TSO:
+		/* virtio 1.2, 5.1.6.2: GSO needs HOST_TSO4/6 (and CSUM) and a gso_size. */
+		if (!(m->ol_flags & RTE_MBUF_F_TX_IPV6 ? vq->tso6 : vq->tso4) ||
+		    m->tso_segsz == 0 || m->l4_len < sizeof(struct rte_tcp_hdr) ||
+		    start + m->l4_len > m->pkt_len)
+			return -EINVAL;
+		return 0;
+	case VIO_NET_TX_ASK_CSUM:
+		if (start + h->csum_offset + 2 > m->pkt_len)
+			return -EINVAL;
+		if (vq->csum)
+			return 0;
+		break;
+	default:
+		return 0;
+	}
+	/* The device takes complete packets only: finished here. */
+	if (vio_net_tx_csum_sw(m, h, udp) < 0)
+		return -EINVAL;
+	vq->stats.csum_sw++;
+	return 0;
 }
 
 uint16_t
@@ -442,14 +585,19 @@ vio_vnet_tx_burst(struct vio_vnet_vq *vq, struct rte_mbuf **pkts, uint16_t nb_pk
 	for (n = 0; n < nb_pkts; n++) {
 		struct rte_mbuf *m = pkts[n], *s;
 		uint16_t head = ring_next_id(vq), k = 1;
+		struct vio_net_hdr_mrg *h = &vq->tx_hdrs[head];
 
 		if (unlikely(m->nb_segs + 1u > TX_SEGS_MAX || m->nb_segs + 1u > ring_nb_free(vq))) {
 			vq->stats.no_room += nb_pkts - n;
 			break;
 		}
 		/* Each chain's header is the entry of its head id. */
-		memset(&vq->tx_hdrs[head], 0, sizeof(vq->tx_hdrs[head]));
-		b[0] = (struct vio_ring_buf){ va(&vq->tx_hdrs[head]), vq->hdr_len, 0 };
+		memset(h, 0, sizeof(*h));
+		if (unlikely(m->ol_flags & TX_OL_MASK) && tx_offload(vq, m, &h->hdr) < 0) {
+			vq->stats.offload_refused++;
+			break;
+		}
+		b[0] = (struct vio_ring_buf){ va(h), vq->hdr_len, 0 };
 		for (s = m; s != NULL; s = s->next)
 			if (s->data_len > 0)
 				b[k++] = (struct vio_ring_buf){ va(rte_pktmbuf_mtod(s, void *)),
