@@ -15,9 +15,22 @@
  * once. Prints "sent N received N" and exits 0 when all came back intact.
  *
  *   vio-frontend-net EAL... -- SOCK [--packets N] [--size BYTES] [--mrg 0|1]
- *                                   [--packed 0|1]
+ *                                   [--packed 0|1] [--csum none|tx|rx]
  *
  * --packed 1 asks for packed rings and fails unless the backend agrees.
+ *
+ * --csum: the frames carry a UDP checksum, checked on every frame that comes
+ * back, and one side leaves it partial (virtio's NEEDS_CSUM):
+ *   tx  vio sends it partial (RTE_MBUF_F_TX_UDP_CKSUM, the pseudo-header sum
+ *       in the field: VIRTIO_NET_F_CSUM, which must be negotiated) and the
+ *       backend completes it (net_vhost and vio's backend do when their
+ *       application did not enable Rx checksum offload) before it sends the
+ *       frame back complete;
+ *   rx  the backend sends it partial (testpmd's csum engine, "csum set udp
+ *       hw": VIRTIO_NET_F_GUEST_CSUM, which must be negotiated); vio completes
+ *       it for the first half of the frames, and leaves it to the test with
+ *       VIO_VNET_OFFLOAD_RX_CSUM for the rest, which must come flagged
+ *       RTE_MBUF_F_RX_L4_CKSUM_NONE, the pseudo-header sum in the field.
  */
 
 #include <errno.h>
@@ -34,6 +47,7 @@
 #include <rte_ether.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
+#include <rte_net.h>
 #include <rte_udp.h>
 
 #include "vio_vhost_frontend.h"
@@ -47,12 +61,19 @@
 #define MAX_SIZE    9000
 #define TIMEOUT_S   20
 
+enum csum_mode {
+	CSUM_NONE,
+	CSUM_TX, /* vio leaves the checksum partial, the backend completes it */
+	CSUM_RX, /* the backend leaves it partial, vio completes it or flags it */
+};
+
 struct opts {
 	const char *sock;
 	uint64_t packets;
 	uint32_t size;
 	bool mrg;
 	bool packed;
+	enum csum_mode csum;
 };
 
 static uint8_t
@@ -61,9 +82,12 @@ pattern(uint64_t seq, uint32_t i)
 	return (uint8_t)(seq * 13 + i * 7 + 1);
 }
 
-/* A UDP/IPv4 frame with @p seq in its first payload bytes, then the pattern. */
+/*
+ * A UDP/IPv4 frame with @p seq in its first payload bytes, then the pattern;
+ * with --csum a complete UDP checksum (none otherwise: 0).
+ */
 static void
-frame_build(uint8_t *p, uint32_t size, uint64_t seq)
+frame_build(uint8_t *p, uint32_t size, uint64_t seq, bool csum)
 {
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(p + RTE_ETHER_HDR_LEN);
 	struct rte_udp_hdr *u = (struct rte_udp_hdr *)(ip + 1);
@@ -89,11 +113,44 @@ frame_build(uint8_t *p, uint32_t size, uint64_t seq)
 	memcpy(pl, &seq, sizeof(seq));
 	for (i = sizeof(seq); i < size - HDRS; i++)
 		pl[i] = pattern(seq, i);
+	if (csum)
+		u->dgram_cksum = rte_ipv4_udptcp_cksum(ip, u);
 }
 
-/* Check a frame that came back; returns its sequence number, or UINT64_MAX. */
+/* Frames that came back with a partial checksum (RTE_MBUF_F_RX_L4_CKSUM_NONE), as asked. */
+static uint64_t partial;
+
+/*
+ * With --csum: the frame's UDP checksum must be right; or, when vio left it
+ * partial (--csum rx, VIO_VNET_OFFLOAD_RX_CSUM), flagged so, with the headers
+ * parsed and the pseudo-header sum in the field. Returns 0 or -1.
+ */
+static int
+frame_csum_check(const struct rte_mbuf *m, const uint8_t *p, bool partial_asked)
+{
+	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(p + RTE_ETHER_HDR_LEN);
+	const struct rte_udp_hdr *u = (const struct rte_udp_hdr *)(ip + 1);
+	uint64_t l4 = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+
+	if (!partial_asked)
+		return l4 == 0 && rte_ipv4_udptcp_cksum_mbuf_verify(m, ip, HDRS - sizeof(*u)) == 0
+			       ? 0
+			       : -1;
+	if (l4 != RTE_MBUF_F_RX_L4_CKSUM_NONE || m->l2_len != RTE_ETHER_HDR_LEN ||
+	    m->l3_len != sizeof(*ip) || m->l4_len != sizeof(*u) ||
+	    (m->packet_type & RTE_PTYPE_L4_MASK) != RTE_PTYPE_L4_UDP ||
+	    u->dgram_cksum != rte_ipv4_phdr_cksum(ip, 0))
+		return -1;
+	partial++;
+	return 0;
+}
+
+/*
+ * Check a frame that came back (with --csum its checksum too, frame_csum_check);
+ * returns its sequence number, or UINT64_MAX.
+ */
 static uint64_t
-frame_check(const struct rte_mbuf *m, uint32_t size)
+frame_check(const struct rte_mbuf *m, uint32_t size, bool csum, bool partial_asked)
 {
 	uint8_t buf[MAX_SIZE];
 	const uint8_t *p;
@@ -107,6 +164,8 @@ frame_check(const struct rte_mbuf *m, uint32_t size)
 	for (i = sizeof(seq); i < size - HDRS; i++)
 		if (p[HDRS + i] != pattern(seq, i))
 			return UINT64_MAX;
+	if (csum && frame_csum_check(m, p, partial_asked) < 0)
+		return UINT64_MAX;
 	return seq;
 }
 
@@ -119,6 +178,7 @@ parse(int argc, char **argv, struct opts *o)
 	o->size = 64;
 	o->mrg = true;
 	o->packed = false;
+	o->csum = CSUM_NONE;
 	if (argc < 1)
 		return -1;
 	o->sock = argv[0];
@@ -131,6 +191,12 @@ parse(int argc, char **argv, struct opts *o)
 			o->mrg = atoi(argv[i + 1]) != 0;
 		else if (strcmp(argv[i], "--packed") == 0)
 			o->packed = atoi(argv[i + 1]) != 0;
+		else if (strcmp(argv[i], "--csum") == 0 && strcmp(argv[i + 1], "none") == 0)
+			o->csum = CSUM_NONE;
+		else if (strcmp(argv[i], "--csum") == 0 && strcmp(argv[i + 1], "tx") == 0)
+			o->csum = CSUM_TX;
+		else if (strcmp(argv[i], "--csum") == 0 && strcmp(argv[i + 1], "rx") == 0)
+			o->csum = CSUM_RX;
 		else
 			return -1;
 	}
@@ -152,7 +218,12 @@ dev_setup(struct dev *d, const struct opts *o, struct rte_mempool *mp)
 	const uint64_t want = VIO_BIT(VIO_F_VERSION_1) | VIO_BIT(VIO_F_RING_EVENT_IDX) |
 			      VIO_BIT(VIO_VHOST_USER_F_PROTOCOL_FEATURES) |
 			      (o->mrg ? VIO_BIT(VIO_NET_F_MRG_RXBUF) : 0) |
-			      (o->packed ? VIO_BIT(VIO_F_RING_PACKED) : 0);
+			      (o->packed ? VIO_BIT(VIO_F_RING_PACKED) : 0) |
+			      (o->csum == CSUM_TX ? VIO_BIT(VIO_NET_F_CSUM) : 0) |
+			      (o->csum == CSUM_RX ? VIO_BIT(VIO_NET_F_GUEST_CSUM) : 0);
+	/* What the options ask for must be negotiated: a test of it must not pass without. */
+	const uint64_t need = want & (VIO_BIT(VIO_F_RING_PACKED) | VIO_BIT(VIO_NET_F_CSUM) |
+				      VIO_BIT(VIO_NET_F_GUEST_CSUM));
 	struct vio_vhost_frontend_region fr[MAX_REGIONS];
 	struct vio_vnet_mem_region mr[MAX_REGIONS];
 	uint64_t offer, pf;
@@ -169,8 +240,9 @@ dev_setup(struct dev *d, const struct opts *o, struct rte_mempool *mp)
 		return -EPROTO;
 	d->features = offer & want;
 	printf("features offered 0x%" PRIx64 ", negotiated 0x%" PRIx64 "\n", offer, d->features);
-	if (o->packed && !(d->features & VIO_BIT(VIO_F_RING_PACKED))) {
-		fprintf(stderr, "packed rings asked, the backend offers none\n");
+	if ((need & ~d->features) != 0) {
+		fprintf(stderr, "features 0x%" PRIx64 " asked, the backend does not offer them\n",
+			need & ~d->features);
 		return -ENOTSUP;
 	}
 	if (vio_vhost_frontend_set_features(d->fe, d->features) < 0)
@@ -218,6 +290,22 @@ dev_setup(struct dev *d, const struct opts *o, struct rte_mempool *mp)
 	return 0;
 }
 
+/*
+ * --csum tx: ask the frontend to leave the UDP checksum of @p m (frame at @p p)
+ * to the device: ethdev's transmit contract, the pseudo-header sum in the field.
+ */
+static void
+tx_partial(struct rte_mbuf *m, uint8_t *p)
+{
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(p + RTE_ETHER_HDR_LEN);
+	struct rte_udp_hdr *u = (struct rte_udp_hdr *)(ip + 1);
+
+	m->ol_flags = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_UDP_CKSUM;
+	m->l2_len = RTE_ETHER_HDR_LEN;
+	m->l3_len = sizeof(*ip);
+	u->dgram_cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
+}
+
 /* The data path: send, receive, check; a window of a ring's worth in flight. */
 /* Received frames that came in several buffers (mergeable): the chaining path ran. */
 static uint64_t multi_seg;
@@ -228,6 +316,7 @@ traffic(struct dev *d, const struct opts *o, struct rte_mempool *mp)
 	uint8_t *seen = calloc(o->packets, 1);
 	uint64_t sent = 0, got = 0, bad = 0, dup = 0, deadline;
 	struct rte_mbuf *pkts[BURST];
+	bool partial_asked = false;
 	uint16_t i, n;
 
 	if (seen == NULL)
@@ -248,16 +337,24 @@ traffic(struct dev *d, const struct opts *o, struct rte_mempool *mp)
 					free(seen);
 					return -ENOMEM;
 				}
-				frame_build(p, o->size, sent + i);
+				frame_build(p, o->size, sent + i, o->csum != CSUM_NONE);
+				if (o->csum == CSUM_TX)
+					tx_partial(pkts[i], p);
 			}
 			n = vio_vnet_tx_burst(d->txq, pkts, k);
 			if (n < k)
 				rte_pktmbuf_free_bulk(&pkts[n], k - n);
 			sent += n;
 		}
+		/* --csum rx: the second half of the frames left partial by vio. */
+		if (o->csum == CSUM_RX && !partial_asked && got >= o->packets / 2) {
+			vio_vnet_vq_offloads_set(d->rxq, VIO_VNET_OFFLOAD_RX_CSUM);
+			partial_asked = true;
+		}
 		n = vio_vnet_rx_burst(d->rxq, pkts, BURST);
 		for (i = 0; i < n; i++) {
-			uint64_t seq = frame_check(pkts[i], o->size);
+			uint64_t seq = frame_check(pkts[i], o->size, o->csum != CSUM_NONE,
+						   partial_asked);
 
 			multi_seg += pkts[i]->nb_segs > 1;
 			if (seq >= o->packets)
@@ -317,6 +414,16 @@ main(int argc, char **argv)
 	       " err; txq0: %" PRIu64 " packets, %" PRIu64 " kicks, %" PRIu64 " no room\n",
 	       rs.packets, rs.bytes, rs.kicks, rs.err_used, ts.packets, ts.kicks, ts.no_room);
 	printf("received frames of several buffers: %" PRIu64 "\n", multi_seg);
+	if (o.csum != CSUM_NONE)
+		printf("UDP checksums: tx %" PRIu64 " completed by vio; rx %" PRIu64
+		       " completed by vio, %" PRIu64 " left partial as asked\n",
+		       ts.csum_sw, rs.csum_sw, partial);
+	/* tx: every checksum went to the device; rx: every one came partial. */
+	if (o.csum == CSUM_TX && ts.csum_sw != 0)
+		ret = -1;
+	if (o.csum == CSUM_RX &&
+	    (rs.csum_sw == 0 || partial == 0 || rs.csum_sw + partial != o.packets))
+		ret = -1;
 	/* A frame larger than a 2 KiB receive buffer must have come in pieces. */
 	if ((d.features & VIO_BIT(VIO_NET_F_MRG_RXBUF)) &&
 	    o.size + 12 > RTE_MBUF_DEFAULT_DATAROOM && multi_seg == 0) {
@@ -333,7 +440,8 @@ main(int argc, char **argv)
 		uint32_t want = (uint32_t)(slots % RING) | (uint32_t)(((slots / RING) & 1) == 0)
 								   << 15;
 
-		if (base != want)
+		/* vio's backend adds the used half in bits 16-31 (the vhost-user spec's packed form). */
+		if ((base & 0xffff) != want || (base >> 16 != 0 && base >> 16 != want))
 			ret = -1;
 	} else if (base != (uint16_t)ts.packets) {
 		ret = -1;
