@@ -158,6 +158,15 @@ fe_open_driver(struct port_fe *fe, int timeout_ms, bool quiet, struct vio_backen
 	}
 	if (cfg->mrg_rxbuf)
 		want |= VIO_BIT(VIO_NET_F_MRG_RXBUF);
+	if (cfg->in_order) {
+		/* net_virtio_user's in_order=1: asked for, negotiated when offered. */
+		want |= VIO_BIT(VIO_F_IN_ORDER);
+		if (!(offer & VIO_BIT(VIO_F_IN_ORDER)) && fe->features == 0)
+			PORT_LOG(WARNING,
+				 "%s: in_order=1: the backend offers no VIRTIO_F_IN_ORDER; "
+				 "buffers in any order",
+				 fe->name);
+	}
 	if (cfg->packed_vq) {
 		want |= VIO_BIT(VIO_F_RING_PACKED);
 		if (!(offer & VIO_BIT(VIO_F_RING_PACKED)) && fe->features == 0)
@@ -187,8 +196,7 @@ fe_open_driver(struct port_fe *fe, int timeout_ms, bool quiet, struct vio_backen
 			 "%s: path=%s: features 0x%" PRIx64 " negotiated of 0x%" PRIx64
 			 " offered%s",
 			 fe->name, cfg->path, features, offer,
-			 cfg->in_order ? "; in_order=1: VIRTIO_F_IN_ORDER is not negotiated yet"
-				       : "");
+			 features & VIO_BIT(VIO_F_IN_ORDER) ? " (VIRTIO_F_IN_ORDER)" : "");
 	fe->features = features;
 	return 0;
 

@@ -111,7 +111,7 @@ struct vio_port_config {
 	bool server;         /**< server: listen on path and wait for the backend */
 	uint16_t queue_size; /**< queue_size: ring entries, a power of two (default 256) */
 	bool mrg_rxbuf;      /**< mrg_rxbuf: offer VIRTIO_NET_F_MRG_RXBUF (default 1) */
-	bool in_order;       /**< in_order: asked for; not negotiated yet (any order works) */
+	bool in_order;       /**< in_order: negotiate VIRTIO_F_IN_ORDER when offered */
 	bool packed_vq;      /**< packed_vq: negotiate VIRTIO_F_RING_PACKED when offered */
 	bool cq;             /**< cq: queue pairs enabled by vio itself either way */
 	bool mac_set;        /**< mac given */

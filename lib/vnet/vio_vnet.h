@@ -19,8 +19,9 @@
  *
  * What it drives: split or packed rings (VIRTIO_F_RING_PACKED in the
  * features), VIRTIO_F_VERSION_1 with or without VIRTIO_NET_F_MRG_RXBUF,
- * event idx; the device is polled (no interrupts asked), kicked when its
- * event suppression asks.
+ * event idx, VIRTIO_F_IN_ORDER (descriptors taken in ring order; a used
+ * entry may return a batch of buffers); the device is polled (no interrupts
+ * asked), kicked when its event suppression asks.
  *
  * Offloads, the mirror of the engine's contract (doc/pmd.md, "Offloads of
  * frontend ports"). Transmit: an mbuf's RTE_MBUF_F_TX_TCP_CKSUM /
@@ -166,6 +167,8 @@ struct vio_vnet_vq_stats {
 	/** rx: a net header that broke the queue (flags or gso_type not negotiated, a
 	 *  checksum field outside the packet) */
 	uint64_t err_hdr;
+	/** buffers returned by the used entry of a later one (VIRTIO_F_IN_ORDER batches) */
+	uint64_t batched;
 };
 
 /** Read the counters. Thread safety: any thread (values may be a burst old). */

@@ -43,6 +43,7 @@ struct vio_vnet_vq {
 	struct vio_split_drv drv;   /* split rings */
 	struct vio_packed_drv pdrv; /* packed rings */
 	bool packed;
+	bool in_order; /* VIRTIO_F_IN_ORDER: the _in_order ring primitives */
 	uint16_t size;
 	bool rx;
 	uint32_t hdr_len;
@@ -97,12 +98,15 @@ vq_break(struct vio_vnet_vq *vq, uint64_t *counter, const char *what, uint64_t v
 		 value);
 }
 
-/* The ring, whichever its layout. */
+/* The ring, whichever its layout and order. */
 static __rte_always_inline int
 ring_post(struct vio_vnet_vq *vq, const struct vio_ring_buf *b, uint16_t n)
 {
-	return vq->packed ? vio_packed_drv_post(&vq->pdrv, b, n, false)
-			  : vio_split_drv_post(&vq->drv, b, n, false);
+	if (vq->packed)
+		return vq->in_order ? vio_packed_drv_post_in_order(&vq->pdrv, b, n, false)
+				    : vio_packed_drv_post(&vq->pdrv, b, n, false);
+	return vq->in_order ? vio_split_drv_post_in_order(&vq->drv, b, n, false)
+			    : vio_split_drv_post(&vq->drv, b, n, false);
 }
 
 static __rte_always_inline void
@@ -114,11 +118,19 @@ ring_publish(struct vio_vnet_vq *vq)
 		vio_split_drv_publish(&vq->drv);
 }
 
+/*
+ * 0: a buffer and the length the device wrote; 1 (in order only): a buffer
+ * of a batch whose used entry named a later one, used completely, @p len not
+ * set; -EAGAIN; -EPROTO.
+ */
 static __rte_always_inline int
 ring_reap(struct vio_vnet_vq *vq, uint16_t *id, uint32_t *len)
 {
-	return vq->packed ? vio_packed_drv_reap(&vq->pdrv, id, len)
-			  : vio_split_drv_reap(&vq->drv, id, len);
+	if (vq->packed)
+		return vq->in_order ? vio_packed_drv_reap_in_order(&vq->pdrv, id, len)
+				    : vio_packed_drv_reap(&vq->pdrv, id, len);
+	return vq->in_order ? vio_split_drv_reap_in_order(&vq->drv, id, len)
+			    : vio_split_drv_reap(&vq->drv, id, len);
 }
 
 static __rte_always_inline uint16_t
@@ -140,6 +152,17 @@ ring_used_id(const struct vio_vnet_vq *vq)
 {
 	return vq->packed ? vq->pdrv.r.desc[vq->pdrv.last_used_idx].id
 			  : vq->drv.r.used->ring[vq->drv.last_used_idx & vq->drv.r.mask].id;
+}
+
+/* A used entry the ring refused (-EPROTO): the queue stops. */
+static __rte_cold void
+used_refused(struct vio_vnet_vq *vq)
+{
+	vq_break(vq, &vq->stats.err_used,
+		 vq->in_order ? "a used entry that names no buffer in flight, or a batch past "
+				"used->idx (in order), at id"
+			      : "a used id not in flight",
+		 ring_used_id(vq));
 }
 
 static void
@@ -204,6 +227,7 @@ vio_vnet_vq_create(const struct vio_vnet_vq_config *cfg)
 	snprintf(vq->name, sizeof(vq->name), "%s", cfg->name != NULL ? cfg->name : "vq");
 	vq->rx = cfg->rx;
 	vq->packed = cfg->features & VIO_BIT(VIO_F_RING_PACKED);
+	vq->in_order = cfg->features & VIO_BIT(VIO_F_IN_ORDER);
 	vq->size = size;
 	vq->hdr_len = vio_net_hdr_len(cfg->features);
 	vq->mrg = cfg->features & VIO_BIT(VIO_NET_F_MRG_RXBUF);
@@ -275,6 +299,34 @@ err_nomem:
 	return NULL;
 }
 
+/*
+ * Packed, in order: past the chains from (@p pos, @p wrap) through the one
+ * whose id (its head slot) is @p last, a batch a used entry returned. False,
+ * and the position unchanged, when @p last is not among the chains in flight.
+ */
+static bool
+packed_skip_batch(const struct vio_packed_drv *d, uint16_t *pos, bool *wrap, uint16_t last,
+		  uint16_t *steps)
+{
+	uint16_t p = *pos, n = *steps;
+	bool w = *wrap;
+
+	for (;;) {
+		uint16_t head = p, len = d->chain_len[head];
+
+		if (len == 0 || n + len > d->r.size)
+			return false;
+		vio_packed_advance(d->r.size, &p, &w, len);
+		n = (uint16_t)(n + len);
+		if (head == last)
+			break;
+	}
+	*pos = p;
+	*wrap = w;
+	*steps = n;
+	return true;
+}
+
 uint32_t
 vio_vnet_vq_device_base(const struct vio_vnet_vq *vq)
 {
@@ -285,12 +337,15 @@ vio_vnet_vq_device_base(const struct vio_vnet_vq *vq)
 	if (!vq->packed)
 		return __atomic_load_n(&vq->drv.r.used->idx, __ATOMIC_ACQUIRE);
 	/*
-	 * Packed: past the used entries not reaped yet, chain by chain, as the
+	 * Packed: past the used entries not reaped yet, chain by chain (in
+	 * order: batch by batch, first the rest of one the reap is in), as the
 	 * reap walks them. The ids are checked: a device that wrote a bad one
 	 * gets the position of the bad entry, which the reap will refuse.
 	 */
 	pos = d->last_used_idx;
 	wrap = d->used_wrap;
+	if (vq->in_order && d->batch && !packed_skip_batch(d, &pos, &wrap, d->batch_id, &steps))
+		return (uint32_t)pos | (uint32_t)wrap << 15;
 	while (steps < d->r.size) {
 		uint16_t flags = __atomic_load_n(&d->r.desc[pos].flags, __ATOMIC_ACQUIRE);
 		uint16_t id = d->r.desc[pos].id;
@@ -299,12 +354,13 @@ vio_vnet_vq_device_base(const struct vio_vnet_vq *vq)
 		    !!(flags & VIO_VRING_PACKED_DESC_F_AVAIL) != wrap || id >= d->r.size ||
 		    d->chain_len[id] == 0)
 			break;
-		steps = (uint16_t)(steps + d->chain_len[id]);
-		pos = (uint16_t)(pos + d->chain_len[id]);
-		if (pos >= d->r.size) {
-			pos = (uint16_t)(pos - d->r.size);
-			wrap = !wrap;
+		if (vq->in_order) {
+			if (!packed_skip_batch(d, &pos, &wrap, id, &steps))
+				break;
+			continue;
 		}
+		steps = (uint16_t)(steps + d->chain_len[id]);
+		vio_packed_advance(d->r.size, &pos, &wrap, d->chain_len[id]);
 	}
 	return (uint32_t)pos | (uint32_t)wrap << 15;
 }
@@ -498,13 +554,17 @@ vio_vnet_rx_burst(struct vio_vnet_vq *vq, struct rte_mbuf **pkts, uint16_t nb_pk
 		if (ret == -EAGAIN)
 			break;
 		if (unlikely(ret < 0)) {
-			vq_break(vq, &vq->stats.err_used, "a used id not in flight",
-				 ring_used_id(vq));
+			used_refused(vq);
 			break;
 		}
 		used++;
 		m = vq->mbufs[id];
 		vq->mbufs[id] = NULL;
+		if (ret > 0) {
+			/* virtio 1.2, 2.7.9: a skipped buffer was written completely. */
+			len = rx_buf_len(vq, m);
+			vq->stats.batched++;
+		}
 		m = rx_one(vq, m, len);
 		if (unlikely(vio_vnet_vq_is_broken(vq)))
 			break;
@@ -527,12 +587,13 @@ tx_reclaim(struct vio_vnet_vq *vq)
 	uint32_t len;
 	int ret;
 
-	while ((ret = ring_reap(vq, &id, &len)) == 0) {
+	while ((ret = ring_reap(vq, &id, &len)) >= 0) {
 		rte_pktmbuf_free(vq->mbufs[id]);
 		vq->mbufs[id] = NULL;
+		vq->stats.batched += (unsigned int)ret;
 	}
 	if (unlikely(ret != -EAGAIN))
-		vq_break(vq, &vq->stats.err_used, "a used id not in flight", ring_used_id(vq));
+		used_refused(vq);
 }
 
 /*

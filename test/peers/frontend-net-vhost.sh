@@ -9,7 +9,12 @@
 #
 #   frontend-net-vhost.sh VIO_FRONTEND_NET [--packets N] [--size BYTES]
 #                         [--mrg 0|1] [--mem huge|memfd] [--packed 0|1]
-#                         [--csum none|tx|rx] [--backend vhost|vio --pmd PMD_SO]
+#                         [--csum none|tx|rx] [--in-order 0|1|batched]
+#                         [--backend vhost|vio --pmd PMD_SO]
+#
+# --in-order (vio-frontend-net's): VIRTIO_F_IN_ORDER must be negotiated;
+# batched: and the backend must have returned some buffers with the used
+# entry of a later one (net_vhost does on packed rings).
 #
 # --csum (vio-frontend-net's): the frames carry UDP checksums, which vio
 # checks; tx: vio leaves them partial (NEEDS_CSUM) and the backend, in
@@ -22,7 +27,7 @@ set -euo pipefail
 
 fe_bin=$1
 shift
-packets=100000 size=64 mrg=1 mem=memfd packed=0 csum=none backend=vhost pmd=
+packets=100000 size=64 mrg=1 mem=memfd packed=0 csum=none backend=vhost pmd= in_order=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--packets) packets=$2 ;;
@@ -31,6 +36,7 @@ while [ $# -gt 0 ]; do
 	--mem) mem=$2 ;;
 	--packed) packed=$2 ;;
 	--csum) csum=$2 ;;
+	--in-order) in_order=$2 ;;
 	--backend) backend=$2 ;;
 	--pmd) pmd=$(realpath "$2") ;;
 	*) echo "unknown option $1" >&2; exit 99 ;;
@@ -98,7 +104,7 @@ for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
 rc=0
 timeout 60 "$fe_bin" -l 1 "${mem_args[@]}" --no-pci --file-prefix "$prefix-fe" \
 	--log-level 'lib.vio.*:info' -- "$sock" --packets "$packets" --size "$size" \
-	--mrg "$mrg" --packed "$packed" --csum "$csum" || rc=$?
+	--mrg "$mrg" --packed "$packed" --csum "$csum" --in-order "$in_order" || rc=$?
 tp_cmd be stop
 tp_cmd be "show port stats 0"
 rx=$(tp_stat be RX-packets 0)

@@ -16,8 +16,12 @@
  *
  *   vio-frontend-net EAL... -- SOCK [--packets N] [--size BYTES] [--mrg 0|1]
  *                                   [--packed 0|1] [--csum none|tx|rx]
+ *                                   [--in-order 0|1|batched]
  *
- * --packed 1 asks for packed rings and fails unless the backend agrees.
+ * --packed 1 asks for packed rings and fails unless the backend agrees;
+ * --in-order 1 the same for VIRTIO_F_IN_ORDER, and --in-order batched
+ * moreover fails unless the backend returned some buffers with the used
+ * entry of a later one (net_vhost does on packed rings).
  *
  * --csum: the frames carry a UDP checksum, checked on every frame that comes
  * back, and one side leaves it partial (virtio's NEEDS_CSUM):
@@ -74,6 +78,7 @@ struct opts {
 	bool mrg;
 	bool packed;
 	enum csum_mode csum;
+	int in_order; /* 0, 1, or 2: batched */
 };
 
 static uint8_t
@@ -179,6 +184,7 @@ parse(int argc, char **argv, struct opts *o)
 	o->mrg = true;
 	o->packed = false;
 	o->csum = CSUM_NONE;
+	o->in_order = 0;
 	if (argc < 1)
 		return -1;
 	o->sock = argv[0];
@@ -191,6 +197,9 @@ parse(int argc, char **argv, struct opts *o)
 			o->mrg = atoi(argv[i + 1]) != 0;
 		else if (strcmp(argv[i], "--packed") == 0)
 			o->packed = atoi(argv[i + 1]) != 0;
+		else if (strcmp(argv[i], "--in-order") == 0)
+			o->in_order = strcmp(argv[i + 1], "batched") == 0 ? 2
+									  : atoi(argv[i + 1]) != 0;
 		else if (strcmp(argv[i], "--csum") == 0 && strcmp(argv[i + 1], "none") == 0)
 			o->csum = CSUM_NONE;
 		else if (strcmp(argv[i], "--csum") == 0 && strcmp(argv[i + 1], "tx") == 0)
@@ -220,10 +229,11 @@ dev_setup(struct dev *d, const struct opts *o, struct rte_mempool *mp)
 			      (o->mrg ? VIO_BIT(VIO_NET_F_MRG_RXBUF) : 0) |
 			      (o->packed ? VIO_BIT(VIO_F_RING_PACKED) : 0) |
 			      (o->csum == CSUM_TX ? VIO_BIT(VIO_NET_F_CSUM) : 0) |
-			      (o->csum == CSUM_RX ? VIO_BIT(VIO_NET_F_GUEST_CSUM) : 0);
+			      (o->csum == CSUM_RX ? VIO_BIT(VIO_NET_F_GUEST_CSUM) : 0) |
+			      (o->in_order ? VIO_BIT(VIO_F_IN_ORDER) : 0);
 	/* What the options ask for must be negotiated: a test of it must not pass without. */
 	const uint64_t need = want & (VIO_BIT(VIO_F_RING_PACKED) | VIO_BIT(VIO_NET_F_CSUM) |
-				      VIO_BIT(VIO_NET_F_GUEST_CSUM));
+				      VIO_BIT(VIO_NET_F_GUEST_CSUM) | VIO_BIT(VIO_F_IN_ORDER));
 	struct vio_vhost_frontend_region fr[MAX_REGIONS];
 	struct vio_vnet_mem_region mr[MAX_REGIONS];
 	uint64_t offer, pf;
@@ -414,6 +424,12 @@ main(int argc, char **argv)
 	       " err; txq0: %" PRIu64 " packets, %" PRIu64 " kicks, %" PRIu64 " no room\n",
 	       rs.packets, rs.bytes, rs.kicks, rs.err_used, ts.packets, ts.kicks, ts.no_room);
 	printf("received frames of several buffers: %" PRIu64 "\n", multi_seg);
+	if (o.in_order)
+		printf("in order: %" PRIu64 " rx and %" PRIu64
+		       " tx buffers came back with the used entry of a later one\n",
+		       rs.batched, ts.batched);
+	if (o.in_order == 2 && rs.batched + ts.batched == 0)
+		ret = -1;
 	if (o.csum != CSUM_NONE)
 		printf("UDP checksums: tx %" PRIu64 " completed by vio; rx %" PRIu64
 		       " completed by vio, %" PRIu64 " left partial as asked\n",

@@ -599,8 +599,13 @@ rx_expect(struct vio_vnet_vq *vq, const uint8_t *frame, uint32_t len, uint32_t f
 	bool ok;
 
 	T_EQ(vio_vnet_rx_burst(vq, &m, 1), 1);
+	if (m->pkt_len != len) {
+		fprintf(stderr, "received %u bytes, sent %u\n", m->pkt_len, len);
+		rte_pktmbuf_free(m);
+		return -1;
+	}
 	p = rte_pktmbuf_read(m, 0, len, buf);
-	for (i = 0; m->pkt_len == len && i < len; i++)
+	for (i = 0; i < len; i++)
 		if (p[i] != frame[i] && i != field && i != field + 1)
 			break;
 	ok = frame_csum_ok(p, false);
@@ -768,6 +773,187 @@ test_vnet_rx_rejects_csum_beyond_packet(void)
 			  100);
 }
 
+/* ------------------------------------------------------------------------ */
+/* VIRTIO_F_IN_ORDER                                                         */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Receive, in order, one used entry for several buffers: a mergeable frame
+ * over two buffers (the first, skipped, written completely), then three
+ * frames that fill their buffers exactly, as one batch, then one entry each.
+ */
+static int
+rx_in_order(bool packed)
+{
+	static uint8_t frame[FRAME];
+	const uint64_t f = BASE | VIO_BIT(VIO_F_IN_ORDER) | VIO_BIT(VIO_NET_F_MRG_RXBUF) |
+			   (packed ? VIO_BIT(VIO_F_RING_PACKED) : 0);
+	const struct vio_net_hdr h = { 0 };
+	/* What a 2 KiB-class receive buffer holds after the header: the frame that fills it. */
+	const uint32_t full = RTE_MBUF_DEFAULT_DATAROOM;
+	struct rte_mbuf *m[4];
+	struct chain c[3];
+	struct dev d;
+	uint32_t lens[3];
+	uint16_t i, round;
+	VQ(vq, true, f, 0);
+
+	dev_init(&d, vq, packed);
+	for (round = 0; round < 3 * RING; round++) {
+		frame_build(frame, 3000, false, true, round);
+		T_EQ(dev_send(&d, frame, 3000, &h, true), 2);
+		T_EQ(rx_expect(vq, frame, 3000, 0, true, 0, NULL), 0);
+	}
+	T_EQ(stats_of(vq).batched, 3 * RING);
+	/* Three frames that fill one buffer each, returned by one entry. */
+	for (i = 0; i < 3; i++) {
+		static uint8_t buf[FRAME + 64];
+		struct vio_net_hdr_mrg mh = { .num_buffers = 1 };
+
+		T_EQ(dev_take(&d, &c[i]), 0);
+		memcpy(buf, &mh, HDR_LEN);
+		frame_build(buf + HDR_LEN, full, false, true, i);
+		T_EQ(chain_write(&c[i], buf, HDR_LEN + full), HDR_LEN + full);
+		lens[i] = HDR_LEN + full;
+	}
+	dev_used(&d, c, lens, 3, true);
+	T_EQ(vio_vnet_rx_burst(vq, m, 4), 3);
+	for (i = 0; i < 3; i++) {
+		frame_build(frame, full, false, true, i);
+		T_EQ(m[i]->pkt_len, full);
+		T_ASSERT(memcmp(rte_pktmbuf_mtod(m[i], void *), frame, full) == 0, "frame %u", i);
+	}
+	rte_pktmbuf_free_bulk(m, 3);
+	T_EQ(stats_of(vq).batched, 3 * RING + 2);
+	/* One entry each: nothing batched. */
+	for (round = 0; round < RING; round++) {
+		frame_build(frame, 3000, false, true, round);
+		T_EQ(dev_send(&d, frame, 3000, &h, false), 2);
+		T_EQ(rx_expect(vq, frame, 3000, 0, true, 0, NULL), 0);
+	}
+	T_EQ(stats_of(vq).batched, 3 * RING + 2);
+	T_ASSERT(!vio_vnet_vq_is_broken(vq), "broken");
+	return 0;
+}
+
+static int
+test_vnet_rx_in_order_batches_split(void)
+{
+	return rx_in_order(false);
+}
+
+static int
+test_vnet_rx_in_order_batches_packed(void)
+{
+	return rx_in_order(true);
+}
+
+/* Transmit, in order: one used entry frees the whole batch, lap after lap. */
+static int
+tx_in_order(bool packed)
+{
+	static uint8_t frame[FRAME], out[FRAME + 64];
+	const uint64_t f = BASE | VIO_BIT(VIO_F_IN_ORDER) |
+			   (packed ? VIO_BIT(VIO_F_RING_PACKED) : 0);
+	struct vio_net_hdr_mrg h;
+	struct chain c[RING];
+	uint32_t lens[RING] = { 0 }, len, round;
+	unsigned int free_before = rte_mempool_avail_count(pool);
+	struct dev d;
+	VQ(vq, false, f, 0);
+
+	dev_init(&d, vq, packed);
+	for (round = 0; round < 10; round++) {
+		uint16_t i,
+			n = (uint16_t)(round % 3 + 2); /* chains of 2 descriptors: n <= RING / 2 */
+
+		for (i = 0; i < n; i++) {
+			frame_build(frame, 200 + i, false, true, round);
+			T_EQ(tx_one(vq, &d, frame, 200 + i, false, true, 0, 2048, &h, out, &len,
+				    &c[i]),
+			     1);
+			T_EQ(len, 200 + i);
+			T_ASSERT(memcmp(out, frame, len) == 0, "round %u frame %u", round, i);
+		}
+		dev_used(&d, c, lens, n, true);
+	}
+	/* The next burst reclaims the last batch: every mbuf back. */
+	T_EQ(vio_vnet_tx_burst(vq, NULL, 0), 0);
+	T_EQ(rte_mempool_avail_count(pool), free_before);
+	T_EQ(stats_of(vq).batched, 1 + 2 + 3 + 1 + 2 + 3 + 1 + 2 + 3 + 1);
+	T_ASSERT(!vio_vnet_vq_is_broken(vq), "broken");
+	return 0;
+}
+
+static int
+test_vnet_tx_in_order_batches_split(void)
+{
+	return tx_in_order(false);
+}
+
+static int
+test_vnet_tx_in_order_batches_packed(void)
+{
+	return tx_in_order(true);
+}
+
+/*
+ * An in-order entry that names a buffer not in flight breaks the queue
+ * (err_used); so does, on a split ring, a batch larger than used->idx moved,
+ * after the buffers it did count.
+ */
+static int
+in_order_bad_entry(bool packed)
+{
+	static uint8_t buf[FRAME + 64];
+	const uint64_t f = BASE | VIO_BIT(VIO_F_IN_ORDER) |
+			   (packed ? VIO_BIT(VIO_F_RING_PACKED) : 0);
+	const uint32_t full = RTE_MBUF_DEFAULT_DATAROOM;
+	struct rte_mbuf *m[4];
+	struct chain c[4];
+	struct dev d;
+	uint16_t i;
+	VQ(vq, true, f, 0);
+	VQ(vq2, true, f, 0);
+
+	dev_init(&d, vq, packed);
+	T_EQ(dev_take(&d, &c[0]), 0);
+	c[0].id = RING + 1;
+	dev_used(&d, c, (uint32_t[]){ 112 }, 1, true);
+	T_EQ(vio_vnet_rx_burst(vq, m, 1), 0);
+	T_ASSERT(vio_vnet_vq_is_broken(vq), "not broken");
+	T_EQ(stats_of(vq).err_used, 1);
+	if (packed)
+		return 0;
+	/* Four full buffers, the entry names the fourth, used->idx moves by two. */
+	dev_init(&d, vq2, false);
+	memset(buf, 0, HDR_LEN);
+	frame_build(buf + HDR_LEN, full, false, true, 0);
+	for (i = 0; i < 4; i++) {
+		T_EQ(dev_take(&d, &c[i]), 0);
+		T_EQ(chain_write(&c[i], buf, HDR_LEN + full), HDR_LEN + full);
+	}
+	vio_split_dev_put_used(&d.r, 0, c[3].id, HDR_LEN + full);
+	vio_split_dev_publish_used(&d.r, 2);
+	T_EQ(vio_vnet_rx_burst(vq2, m, 4), 2);
+	rte_pktmbuf_free_bulk(m, 2);
+	T_ASSERT(vio_vnet_vq_is_broken(vq2), "not broken");
+	T_EQ(stats_of(vq2).err_used, 1);
+	return 0;
+}
+
+static int
+test_vnet_in_order_rejects_bad_entry_split(void)
+{
+	return in_order_bad_entry(false);
+}
+
+static int
+test_vnet_in_order_rejects_bad_entry_packed(void)
+{
+	return in_order_bad_entry(true);
+}
+
 /* Last: every queue freed every mbuf it held, and every case its own. */
 static int
 test_vnet_no_mbuf_leaked(void)
@@ -792,6 +978,12 @@ static const struct vio_test_case cases[] = {
 	VIO_TEST(test_vnet_rx_rejects_unknown_flags),
 	VIO_TEST(test_vnet_rx_rejects_gso),
 	VIO_TEST(test_vnet_rx_rejects_csum_beyond_packet),
+	VIO_TEST(test_vnet_rx_in_order_batches_split),
+	VIO_TEST(test_vnet_rx_in_order_batches_packed),
+	VIO_TEST(test_vnet_tx_in_order_batches_split),
+	VIO_TEST(test_vnet_tx_in_order_batches_packed),
+	VIO_TEST(test_vnet_in_order_rejects_bad_entry_split),
+	VIO_TEST(test_vnet_in_order_rejects_bad_entry_packed),
 	VIO_TEST(test_vnet_no_mbuf_leaked),
 };
 
