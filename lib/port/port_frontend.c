@@ -52,16 +52,18 @@
 #include "vio_vnet.h"
 
 /*
- * The features a frontend port negotiates when the device offers them. The
+ * The features a frontend port negotiates when the device offers them:
+ * indirect tables for chained transmit mbufs, as DPDK's virtio PMD does. The
  * offloads: transmit checksums and TSO in the net header (HOST_TSO4/6 need
  * CSUM: virtio 1.2, 5.1.3.1), partial checksums received (GUEST_CSUM). Not
  * GUEST_TSO4/6: the features are fixed when the port is opened, before the
  * application says whether it takes whole GSO packets (ethdev's TCP_LRO),
  * and one it does not take would have to be segmented on the data path.
  */
-#define FE_FEATURES                                                                           \
-	(VIO_BIT(VIO_F_VERSION_1) | VIO_BIT(VIO_F_RING_EVENT_IDX) | VIO_BIT(VIO_NET_F_CSUM) | \
-	 VIO_BIT(VIO_NET_F_HOST_TSO4) | VIO_BIT(VIO_NET_F_HOST_TSO6) |                        \
+#define FE_FEATURES                                                    \
+	(VIO_BIT(VIO_F_VERSION_1) | VIO_BIT(VIO_F_RING_EVENT_IDX) |    \
+	 VIO_BIT(VIO_F_RING_INDIRECT_DESC) | VIO_BIT(VIO_NET_F_CSUM) | \
+	 VIO_BIT(VIO_NET_F_HOST_TSO4) | VIO_BIT(VIO_NET_F_HOST_TSO6) | \
 	 VIO_BIT(VIO_NET_F_GUEST_CSUM))
 #define FE_TSO (VIO_BIT(VIO_NET_F_HOST_TSO4) | VIO_BIT(VIO_NET_F_HOST_TSO6))
 

@@ -20,8 +20,10 @@
  * What it drives: split or packed rings (VIRTIO_F_RING_PACKED in the
  * features), VIRTIO_F_VERSION_1 with or without VIRTIO_NET_F_MRG_RXBUF,
  * event idx, VIRTIO_F_IN_ORDER (descriptors taken in ring order; a used
- * entry may return a batch of buffers); the device is polled (no interrupts
- * asked), kicked when its event suppression asks.
+ * entry may return a batch of buffers), VIRTIO_F_RING_INDIRECT_DESC (a
+ * transmit chain of several mbuf segments takes one ring slot, through an
+ * indirect table of its own made with the queue); the device is polled (no
+ * interrupts asked), kicked when its event suppression asks.
  *
  * Offloads, the mirror of the engine's contract (doc/pmd.md, "Offloads of
  * frontend ports"). Transmit: an mbuf's RTE_MBUF_F_TX_TCP_CKSUM /
@@ -169,6 +171,8 @@ struct vio_vnet_vq_stats {
 	uint64_t err_hdr;
 	/** buffers returned by the used entry of a later one (VIRTIO_F_IN_ORDER batches) */
 	uint64_t batched;
+	/** tx: chains posted through an indirect table (VIRTIO_F_RING_INDIRECT_DESC) */
+	uint64_t indirect;
 };
 
 /** Read the counters. Thread safety: any thread (values may be a burst old). */

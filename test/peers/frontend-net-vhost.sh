@@ -10,11 +10,14 @@
 #   frontend-net-vhost.sh VIO_FRONTEND_NET [--packets N] [--size BYTES]
 #                         [--mrg 0|1] [--mem huge|memfd] [--packed 0|1]
 #                         [--csum none|tx|rx] [--in-order 0|1|batched]
+#                         [--segs N] [--indirect 0|1]
 #                         [--backend vhost|vio --pmd PMD_SO]
 #
 # --in-order (vio-frontend-net's): VIRTIO_F_IN_ORDER must be negotiated;
 # batched: and the backend must have returned some buffers with the used
 # entry of a later one (net_vhost does on packed rings).
+# --segs N: frames sent as chains of N mbufs; --indirect 1: through indirect
+# tables, which must be negotiated and used (vio-frontend-net's).
 #
 # --csum (vio-frontend-net's): the frames carry UDP checksums, which vio
 # checks; tx: vio leaves them partial (NEEDS_CSUM) and the backend, in
@@ -28,6 +31,7 @@ set -euo pipefail
 fe_bin=$1
 shift
 packets=100000 size=64 mrg=1 mem=memfd packed=0 csum=none backend=vhost pmd= in_order=0
+segs=1 indirect=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--packets) packets=$2 ;;
@@ -37,6 +41,8 @@ while [ $# -gt 0 ]; do
 	--packed) packed=$2 ;;
 	--csum) csum=$2 ;;
 	--in-order) in_order=$2 ;;
+	--segs) segs=$2 ;;
+	--indirect) indirect=$2 ;;
 	--backend) backend=$2 ;;
 	--pmd) pmd=$(realpath "$2") ;;
 	*) echo "unknown option $1" >&2; exit 99 ;;
@@ -104,7 +110,8 @@ for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
 rc=0
 timeout 60 "$fe_bin" -l 1 "${mem_args[@]}" --no-pci --file-prefix "$prefix-fe" \
 	--log-level 'lib.vio.*:info' -- "$sock" --packets "$packets" --size "$size" \
-	--mrg "$mrg" --packed "$packed" --csum "$csum" --in-order "$in_order" || rc=$?
+	--mrg "$mrg" --packed "$packed" --csum "$csum" --in-order "$in_order" --segs "$segs" \
+	--indirect "$indirect" || rc=$?
 tp_cmd be stop
 tp_cmd be "show port stats 0"
 rx=$(tp_stat be RX-packets 0)

@@ -30,7 +30,10 @@
 #
 # Always: the offloads both backends offer must be negotiated (CSUM,
 # GUEST_CSUM) and shown as the port's capabilities (Rx and Tx TCP_CKSUM and
-# UDP_CKSUM; no TCP_TSO, which neither offers without tso=1).
+# UDP_CKSUM; no TCP_TSO, which neither offers without tso=1), and so must
+# VIRTIO_F_RING_INDIRECT_DESC: with --size above 2000 (frames of 2 or 3
+# segments) every chain the frontend sends must go through an indirect
+# table (xstats tx_qN_vio_indirect).
 #   --server   the frontend listens (server=1) and the backend connects
 #              (client=1); otherwise the backend listens
 #   --size     txonly frame length (default 64; above 2000 bytes the frames
@@ -180,6 +183,16 @@ phase() {
 		END { for (k in v) t += v[k]; print t + 0 }' "$run/fe.log")
 	echo "  fe xstats: ${dir}_qN_vio_packets sum to $x"
 	if [ "$dir" = tx ]; then [ "$x" = "$s" ] || bad "fe xstats: $x packets posted, $s sent"; fi
+	if [ "$dir" = tx ]; then
+		ind=$(awk '$1 ~ "^tx_q[0-9]+_vio_indirect:$" { v[$1] = $2 }
+			END { for (k in v) t += v[k]; print t + 0 }' "$run/fe.log")
+		echo "  fe xstats: tx_qN_vio_indirect sum to $ind"
+		if [ "$size" -gt 2000 ]; then
+			[ "$ind" = "$s" ] || bad "fe: $ind of $s chained frames through indirect tables"
+		else
+			[ "$ind" = 0 ] || bad "fe: $ind single-segment frames through indirect tables"
+		fi
+	fi
 	if [ "$dir" = tx ] && [ "$in_order" = 1 ]; then
 		batched=$(awk '$1 ~ "^tx_q[0-9]+_vio_batched:$" { v[$1] = $2 }
 			END { for (k in v) t += v[k]; print t + 0 }' "$run/fe.log")
@@ -208,6 +221,8 @@ elif [ $(((0x$neg >> 35) & 1)) != "$in_order" ]; then
 	bad "features 0x$neg negotiated: IN_ORDER is not $in_order"
 elif [ $((0x$neg & 3)) != 3 ]; then
 	bad "features 0x$neg negotiated: no CSUM and GUEST_CSUM"
+elif [ $(((0x$neg >> 28) & 1)) != 1 ]; then
+	bad "features 0x$neg negotiated: no RING_INDIRECT_DESC"
 fi
 # The capabilities are what was negotiated.
 for dir in rx tx; do

@@ -16,12 +16,18 @@
  *
  *   vio-frontend-net EAL... -- SOCK [--packets N] [--size BYTES] [--mrg 0|1]
  *                                   [--packed 0|1] [--csum none|tx|rx]
- *                                   [--in-order 0|1|batched]
+ *                                   [--in-order 0|1|batched] [--segs N]
+ *                                   [--indirect 0|1]
  *
  * --packed 1 asks for packed rings and fails unless the backend agrees;
  * --in-order 1 the same for VIRTIO_F_IN_ORDER, and --in-order batched
  * moreover fails unless the backend returned some buffers with the used
  * entry of a later one (net_vhost does on packed rings).
+ *
+ * --segs N sends each frame as a chain of N mbufs; --indirect 1 asks for
+ * VIRTIO_F_RING_INDIRECT_DESC, fails unless it is negotiated, and with 2 to 7
+ * segments every chain must have gone through an indirect table (on packed
+ * rings GET_VRING_BASE must then show one slot a chain).
  *
  * --csum: the frames carry a UDP checksum, checked on every frame that comes
  * back, and one side leaves it partial (virtio's NEEDS_CSUM):
@@ -79,6 +85,8 @@ struct opts {
 	bool packed;
 	enum csum_mode csum;
 	int in_order; /* 0, 1, or 2: batched */
+	uint16_t segs;
+	bool indirect;
 };
 
 static uint8_t
@@ -185,6 +193,8 @@ parse(int argc, char **argv, struct opts *o)
 	o->packed = false;
 	o->csum = CSUM_NONE;
 	o->in_order = 0;
+	o->segs = 1;
+	o->indirect = false;
 	if (argc < 1)
 		return -1;
 	o->sock = argv[0];
@@ -197,6 +207,10 @@ parse(int argc, char **argv, struct opts *o)
 			o->mrg = atoi(argv[i + 1]) != 0;
 		else if (strcmp(argv[i], "--packed") == 0)
 			o->packed = atoi(argv[i + 1]) != 0;
+		else if (strcmp(argv[i], "--segs") == 0)
+			o->segs = (uint16_t)strtoul(argv[i + 1], NULL, 0);
+		else if (strcmp(argv[i], "--indirect") == 0)
+			o->indirect = atoi(argv[i + 1]) != 0;
 		else if (strcmp(argv[i], "--in-order") == 0)
 			o->in_order = strcmp(argv[i + 1], "batched") == 0 ? 2
 									  : atoi(argv[i + 1]) != 0;
@@ -209,7 +223,10 @@ parse(int argc, char **argv, struct opts *o)
 		else
 			return -1;
 	}
-	return o->size >= HDRS + 8 && o->size <= MAX_SIZE && o->packets > 0 ? 0 : -1;
+	return o->size >= HDRS + 8 && o->size <= MAX_SIZE && o->packets > 0 && o->segs >= 1 &&
+			       o->segs <= 32 && o->size / o->segs > 0
+		       ? 0
+		       : -1;
 }
 
 struct dev {
@@ -230,10 +247,12 @@ dev_setup(struct dev *d, const struct opts *o, struct rte_mempool *mp)
 			      (o->packed ? VIO_BIT(VIO_F_RING_PACKED) : 0) |
 			      (o->csum == CSUM_TX ? VIO_BIT(VIO_NET_F_CSUM) : 0) |
 			      (o->csum == CSUM_RX ? VIO_BIT(VIO_NET_F_GUEST_CSUM) : 0) |
-			      (o->in_order ? VIO_BIT(VIO_F_IN_ORDER) : 0);
+			      (o->in_order ? VIO_BIT(VIO_F_IN_ORDER) : 0) |
+			      (o->indirect ? VIO_BIT(VIO_F_RING_INDIRECT_DESC) : 0);
 	/* What the options ask for must be negotiated: a test of it must not pass without. */
 	const uint64_t need = want & (VIO_BIT(VIO_F_RING_PACKED) | VIO_BIT(VIO_NET_F_CSUM) |
-				      VIO_BIT(VIO_NET_F_GUEST_CSUM) | VIO_BIT(VIO_F_IN_ORDER));
+				      VIO_BIT(VIO_NET_F_GUEST_CSUM) | VIO_BIT(VIO_F_IN_ORDER) |
+				      VIO_BIT(VIO_F_RING_INDIRECT_DESC));
 	struct vio_vhost_frontend_region fr[MAX_REGIONS];
 	struct vio_vnet_mem_region mr[MAX_REGIONS];
 	uint64_t offer, pf;
@@ -316,6 +335,30 @@ tx_partial(struct rte_mbuf *m, uint8_t *p)
 	u->dgram_cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
 }
 
+/* --segs: the frame in @p m as a chain of @p segs mbufs of @p mp; 0 or -ENOMEM. */
+static int
+frame_split(struct rte_mbuf *m, uint16_t segs, struct rte_mempool *mp)
+{
+	uint32_t len = m->pkt_len, per = (len + segs - 1) / segs, off = per;
+	struct rte_mbuf *tail = m;
+
+	while (off < len) {
+		struct rte_mbuf *s = rte_pktmbuf_alloc(mp);
+		uint32_t n = RTE_MIN(per, len - off);
+
+		if (s == NULL)
+			return -ENOMEM;
+		memcpy(rte_pktmbuf_append(s, (uint16_t)n), rte_pktmbuf_mtod_offset(m, void *, off),
+		       n);
+		tail->next = s;
+		tail = s;
+		m->nb_segs++;
+		off += n;
+	}
+	m->data_len = (uint16_t)RTE_MIN(per, len);
+	return 0;
+}
+
 /* The data path: send, receive, check; a window of a ring's worth in flight. */
 /* Received frames that came in several buffers (mergeable): the chaining path ran. */
 static uint64_t multi_seg;
@@ -350,6 +393,11 @@ traffic(struct dev *d, const struct opts *o, struct rte_mempool *mp)
 				frame_build(p, o->size, sent + i, o->csum != CSUM_NONE);
 				if (o->csum == CSUM_TX)
 					tx_partial(pkts[i], p);
+				if (o->segs > 1 && frame_split(pkts[i], o->segs, mp) < 0) {
+					rte_pktmbuf_free_bulk(pkts, k);
+					free(seen);
+					return -ENOMEM;
+				}
 			}
 			n = vio_vnet_tx_burst(d->txq, pkts, k);
 			if (n < k)
@@ -393,6 +441,7 @@ main(int argc, char **argv)
 	struct dev d = { 0 };
 	struct opts o;
 	uint32_t base;
+	bool ind;
 	int n, ret;
 
 	n = rte_eal_init(argc, argv);
@@ -430,6 +479,13 @@ main(int argc, char **argv)
 		       rs.batched, ts.batched);
 	if (o.in_order == 2 && rs.batched + ts.batched == 0)
 		ret = -1;
+	/* Indirect: a chain of the header and 2 to 7 segments takes one slot through its table. */
+	ind = o.indirect && o.segs + 1 >= 3 && o.segs + 1 <= 8;
+	if (o.indirect)
+		printf("indirect: %" PRIu64 " of %" PRIu64 " chains through a table\n", ts.indirect,
+		       ts.packets);
+	if (ind != (ts.indirect == ts.packets) || (!ind && ts.indirect != 0))
+		ret = -1;
 	if (o.csum != CSUM_NONE)
 		printf("UDP checksums: tx %" PRIu64 " completed by vio; rx %" PRIu64
 		       " completed by vio, %" PRIu64 " left partial as asked\n",
@@ -451,8 +507,8 @@ main(int argc, char **argv)
 	if (vio_vhost_frontend_get_vring_base(d.fe, 1, &base) == 0)
 		printf("txq0 stopped at %u (%" PRIu64 " chains posted)\n", base, ts.packets);
 	if (d.features & VIO_BIT(VIO_F_RING_PACKED)) {
-		/* Packed: the slot past the last chain (header and one segment each) and the wrap. */
-		uint64_t slots = 2 * ts.packets;
+		/* Packed: the slot past the last chain (header and segments, or one) and the wrap. */
+		uint64_t slots = (ind ? 1 : 1u + o.segs) * ts.packets;
 		uint32_t want = (uint32_t)(slots % RING) | (uint32_t)(((slots / RING) & 1) == 0)
 								   << 15;
 

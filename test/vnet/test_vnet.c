@@ -31,7 +31,7 @@
 #include "vio_virtio.h"
 #include "vio_vnet.h"
 
-#define RING     8
+#define RING     16
 #define HDR_LEN  ((uint32_t)sizeof(struct vio_net_hdr_mrg))
 #define MAX_SEGS 64
 #define FRAME    9100 /* the longest frame a test builds */
@@ -954,6 +954,132 @@ test_vnet_in_order_rejects_bad_entry_packed(void)
 	return in_order_bad_entry(true);
 }
 
+/* ------------------------------------------------------------------------ */
+/* VIRTIO_F_RING_INDIRECT_DESC                                               */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Transmit with indirect tables: a chained mbuf (the header and 2 to 7
+ * segments) takes one ring slot through its table, so the ring holds as
+ * many of them as it has slots; the header and one segment, and chains of
+ * more than 8 descriptors, go direct. Lap after lap, so the tables are
+ * reused; every frame checked where the device reads it.
+ */
+static int
+tx_indirect(bool packed, bool in_order)
+{
+	static uint8_t frame[FRAME], out[FRAME + 64];
+	const uint64_t f = BASE | VIO_BIT(VIO_F_RING_INDIRECT_DESC) |
+			   (packed ? VIO_BIT(VIO_F_RING_PACKED) : 0) |
+			   (in_order ? VIO_BIT(VIO_F_IN_ORDER) : 0);
+	struct chain c[RING], spare;
+	uint32_t lens[RING] = { 0 }, round, n;
+	struct dev d;
+	VQ(vq, false, f, 0);
+
+	dev_init(&d, vq, packed);
+	for (round = 0; round < 5; round++) {
+		struct rte_mbuf *m[RING];
+		uint16_t i;
+
+		/* A full ring of 4-segment frames: one slot each. */
+		for (i = 0; i < RING; i++) {
+			frame_build(frame, 1000, false, true, round * RING + i);
+			m[i] = mbuf_from(frame, 1000, 250);
+			T_ASSERT(m[i] != NULL, "no mbuf");
+		}
+		T_EQ(vio_vnet_tx_burst(vq, m, RING), RING);
+		for (i = 0; i < RING; i++) {
+			T_EQ(dev_take(&d, &c[i]), 0);
+			T_EQ(c[i].nb_map, 1);
+			T_EQ(c[i].nb_desc, 1);
+			T_EQ(c[i].nb_segs, 5);
+			n = chain_read(&c[i], out, sizeof(out));
+			frame_build(frame, 1000, false, true, round * RING + i);
+			T_EQ(n, HDR_LEN + 1000);
+			T_ASSERT(memcmp(out + HDR_LEN, frame, 1000) == 0, "round %u frame %u",
+				 round, i);
+		}
+		T_EQ(dev_take(&d, &spare), -1);
+		dev_used(&d, c, lens, RING, in_order);
+		/* One segment: direct, two descriptors; nine segments: direct too. */
+		for (i = 0; i < 2; i++) {
+			uint32_t seg = i == 0 ? 2048 : 112;
+
+			frame_build(frame, 1000, false, true, i);
+			m[0] = mbuf_from(frame, 1000, seg);
+			T_ASSERT(m[0] != NULL, "no mbuf");
+			T_EQ(vio_vnet_tx_burst(vq, m, 1), 1);
+			T_EQ(dev_take(&d, &c[0]), 0);
+			T_EQ(c[0].nb_map, 0);
+			T_EQ(c[0].nb_segs, i == 0 ? 2 : 10);
+			T_EQ(c[0].nb_desc, packed ? c[0].nb_segs : 1);
+			n = chain_read(&c[0], out, sizeof(out));
+			T_EQ(n, HDR_LEN + 1000);
+			T_ASSERT(memcmp(out + HDR_LEN, frame, 1000) == 0, "round %u direct %u",
+				 round, i);
+			dev_used(&d, c, lens, 1, false);
+		}
+	}
+	T_EQ(stats_of(vq).indirect, 5 * RING);
+	T_EQ(stats_of(vq).packets, 5 * (RING + 2));
+	T_ASSERT(!vio_vnet_vq_is_broken(vq), "broken");
+	return 0;
+}
+
+static int
+test_vnet_tx_indirect_split(void)
+{
+	return tx_indirect(false, false);
+}
+
+static int
+test_vnet_tx_indirect_packed(void)
+{
+	return tx_indirect(true, false);
+}
+
+static int
+test_vnet_tx_indirect_in_order_split(void)
+{
+	return tx_indirect(false, true);
+}
+
+static int
+test_vnet_tx_indirect_in_order_packed(void)
+{
+	return tx_indirect(true, true);
+}
+
+/* Without the feature every chain is direct, and the ring holds what its slots hold. */
+static int
+test_vnet_tx_no_indirect_without_feature(void)
+{
+	static uint8_t frame[FRAME];
+	struct rte_mbuf *m[4];
+	struct chain c;
+	struct dev d;
+	uint16_t i;
+	VQ(vq, false, BASE | VIO_BIT(VIO_F_RING_PACKED), 0);
+
+	dev_init(&d, vq, true);
+	frame_build(frame, 1000, false, true, 0);
+	for (i = 0; i < 4; i++) {
+		m[i] = mbuf_from(frame, 1000, 250);
+		T_ASSERT(m[i] != NULL, "no mbuf");
+	}
+	T_EQ(vio_vnet_tx_burst(vq, m, 4), 3); /* 5 slots each, 16 in the ring */
+	T_EQ(stats_of(vq).no_room, 1);
+	rte_pktmbuf_free(m[3]);
+	for (i = 0; i < 3; i++) {
+		T_EQ(dev_take(&d, &c), 0);
+		T_EQ(c.nb_map, 0);
+		T_EQ(c.nb_desc, 5);
+	}
+	T_EQ(stats_of(vq).indirect, 0);
+	return 0;
+}
+
 /* Last: every queue freed every mbuf it held, and every case its own. */
 static int
 test_vnet_no_mbuf_leaked(void)
@@ -984,6 +1110,11 @@ static const struct vio_test_case cases[] = {
 	VIO_TEST(test_vnet_tx_in_order_batches_packed),
 	VIO_TEST(test_vnet_in_order_rejects_bad_entry_split),
 	VIO_TEST(test_vnet_in_order_rejects_bad_entry_packed),
+	VIO_TEST(test_vnet_tx_indirect_split),
+	VIO_TEST(test_vnet_tx_indirect_packed),
+	VIO_TEST(test_vnet_tx_indirect_in_order_split),
+	VIO_TEST(test_vnet_tx_indirect_in_order_packed),
+	VIO_TEST(test_vnet_tx_no_indirect_without_feature),
 	VIO_TEST(test_vnet_no_mbuf_leaked),
 };
 

@@ -186,8 +186,8 @@ vnet_read(const struct vio_pmd *pmd, uint16_t qp, bool tx, struct vio_vnet_vq_st
 
 /* The counters of struct vio_vnet_vq_stats, in order, as xstats name them. */
 static const char *const vnet_stat_names[] = {
-	"packets",  "bytes",   "kicks",           "no_room", "mbuf_alloc_failed",
-	"err_used", "csum_sw", "offload_refused", "err_hdr", "batched",
+	"packets", "bytes",           "kicks",   "no_room", "mbuf_alloc_failed", "err_used",
+	"csum_sw", "offload_refused", "err_hdr", "batched", "indirect",
 };
 #define VNET_NB_STATS RTE_DIM(vnet_stat_names)
 _Static_assert(sizeof(struct vio_vnet_vq_stats) == VNET_NB_STATS * sizeof(uint64_t),
