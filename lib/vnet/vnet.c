@@ -629,12 +629,33 @@ tx_reclaim(struct vio_vnet_vq *vq)
 }
 
 /*
+ * TSO: ethdev's pseudo-header sum leaves the length out (the NIC adds each
+ * segment's); virtio's is the sum of the whole TCP pseudo-header (virtio 1.2,
+ * 5.1.6.2), length included, which the device adjusts per segment, or, if it
+ * hands the packet on whole, completes as it is: add the TCP length to it.
+ */
+static int
+tso_phdr_add_len(struct rte_mbuf *m)
+{
+	uint32_t field = (uint32_t)m->l2_len + m->l3_len + VIO_NET_CSUM_OFF_TCP;
+	uint16_t raw;
+	const uint16_t *p = rte_pktmbuf_read(m, field, sizeof(raw), &raw);
+	uint32_t sum;
+
+	if (p == NULL)
+		return -EINVAL;
+	sum = (uint32_t)*p + rte_cpu_to_be_16((uint16_t)(m->pkt_len - m->l2_len - m->l3_len));
+	raw = (uint16_t)((sum & 0xffff) + (sum >> 16));
+	return vio_mbuf_write(m, field, &raw, sizeof(raw));
+}
+
+/*
  * A transmit packet's offload requests as its net header @p h (zeroed), as
  * ethdev's transmit offloads describe them: l2_len, l3_len, l4_len,
  * tso_segsz, the pseudo-header sum in the L4 checksum field, which is what
- * NEEDS_CSUM expects there too (virtio 1.2, 5.1.6.2). Returns 0, or -EINVAL
- * for what the device cannot take (TSO it did not negotiate, lengths that do
- * not fit the packet).
+ * NEEDS_CSUM expects there too (virtio 1.2, 5.1.6.2; TSO: tso_phdr_add_len).
+ * Returns 0, or -EINVAL for what the device cannot take (TSO it did not
+ * negotiate, lengths that do not fit the packet).
  */
 static __rte_noinline int
 tx_offload(struct vio_vnet_vq *vq, struct rte_mbuf *m, struct vio_net_hdr *h)
@@ -649,7 +670,7 @@ tx_offload(struct vio_vnet_vq *vq, struct rte_mbuf *m, struct vio_net_hdr *h)
 		    m->tso_segsz == 0 || m->l4_len < sizeof(struct rte_tcp_hdr) ||
 		    start + m->l4_len > m->pkt_len)
 			return -EINVAL;
-		return 0;
+		return tso_phdr_add_len(m);
 	case VIO_NET_TX_ASK_CSUM:
 		if (start + h->csum_offset + 2 > m->pkt_len)
 			return -EINVAL;

@@ -20,17 +20,18 @@
 #
 #   net-vio-frontend.sh PMD_SO [--backend vhost|vio] [--queues N]
 #                       [--mrg 0|1] [--size BYTES] [--server] [--seconds S]
-#                       [--restarts N] [--packed] [--in-order]
+#                       [--restarts N] [--packed] [--in-order] [--tso]
 #
 #   --backend  vhost: net_vhost (default); vio: net_vio iface= (vio's engine)
 #   --packed   packed_vq=1: the frontend must negotiate packed rings
+#   --tso      the backend's tso=1: the frontend must show Tx TCP_TSO
 #   --in-order in_order=1: the frontend must negotiate VIRTIO_F_IN_ORDER; on
 #              packed rings against net_vhost some buffers must come back
 #              with the used entry of a later one (xstats tx_qN_vio_batched)
 #
 # Always: the offloads both backends offer must be negotiated (CSUM,
 # GUEST_CSUM) and shown as the port's capabilities (Rx and Tx TCP_CKSUM and
-# UDP_CKSUM; no TCP_TSO, which neither offers without tso=1), and so must
+# UDP_CKSUM; TCP_TSO with --tso only, TCP_LRO never), and so must
 # VIRTIO_F_RING_INDIRECT_DESC: with --size above 2000 (frames of 2 or 3
 # segments) every chain the frontend sends must go through an indirect
 # table (xstats tx_qN_vio_indirect).
@@ -45,7 +46,7 @@ set -euo pipefail
 
 pmd=$(realpath "$1")
 shift
-backend=vhost queues=1 mrg=1 size=64 server=0 secs=1 restarts=0 packed=0 in_order=0
+backend=vhost queues=1 mrg=1 size=64 server=0 secs=1 restarts=0 packed=0 in_order=0 tso=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--backend) backend=$2; shift ;;
@@ -56,6 +57,7 @@ while [ $# -gt 0 ]; do
 	--server) server=1 ;;
 	--packed) packed=1 ;;
 	--in-order) in_order=1 ;;
+	--tso) tso=1 ;;
 	--restarts) restarts=$2; shift ;;
 	*) echo "unknown option $1" >&2; exit 99 ;;
 	esac
@@ -107,10 +109,12 @@ tp=(-i --disable-link-check --total-num-mbufs=16384 --nb-cores=1 --rxq="$queues"
 if [ "$backend" = vhost ]; then
 	be_dev="net_vhost0,iface=$sock,queues=$queues"
 	[ "$server" = 1 ] && be_dev="$be_dev,client=1"
+	[ "$tso" = 1 ] && be_dev="$be_dev,tso=1"
 	be_eal=(-l 0,1 --main-lcore 1 "${eal[@]}" --vdev "$be_dev" --log-level 'lib.vhost.*:notice')
 else
 	be_dev="net_vio0,iface=$sock,queues=$queues"
 	[ "$server" = 1 ] && be_dev="$be_dev,client=1"
+	[ "$tso" = 1 ] && be_dev="$be_dev,tso=1"
 	be_eal=(-l 0,1 --main-lcore 1 "${eal[@]}" -d "$pmd" --vdev "$be_dev"
 		--log-level 'lib.vio.*:notice' --log-level 'pmd.net.vio:notice')
 fi
@@ -232,7 +236,13 @@ for dir in rx tx; do
 	echo "fe $dir capabilities: $caps"
 	case "$caps" in *TCP_CKSUM*UDP_CKSUM* | *UDP_CKSUM*TCP_CKSUM*) ;;
 	*) bad "fe $dir capabilities lack TCP_CKSUM and UDP_CKSUM: $caps" ;; esac
-	case "$caps" in *TCP_TSO* | *TCP_LRO*) bad "fe $dir capabilities: TSO or LRO not negotiated: $caps" ;; esac
+	case "$caps" in *TCP_LRO*) bad "fe $dir capabilities: LRO, never negotiated: $caps" ;; esac
+	if [ "$dir" = tx ]; then
+		case "$caps" in
+		*TCP_TSO*) [ "$tso" = 1 ] || bad "fe tx capabilities: TCP_TSO not negotiated: $caps" ;;
+		*) [ "$tso" = 0 ] || bad "fe tx capabilities: no TCP_TSO with the backend's tso=1: $caps" ;;
+		esac
+	fi
 done
 
 phase fe be

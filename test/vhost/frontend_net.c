@@ -17,7 +17,7 @@
  *   vio-frontend-net EAL... -- SOCK [--packets N] [--size BYTES] [--mrg 0|1]
  *                                   [--packed 0|1] [--csum none|tx|rx]
  *                                   [--in-order 0|1|batched] [--segs N]
- *                                   [--indirect 0|1]
+ *                                   [--indirect 0|1] [--tso MSS]
  *
  * --packed 1 asks for packed rings and fails unless the backend agrees;
  * --in-order 1 the same for VIRTIO_F_IN_ORDER, and --in-order batched
@@ -28,6 +28,15 @@
  * VIRTIO_F_RING_INDIRECT_DESC, fails unless it is negotiated, and with 2 to 7
  * segments every chain must have gone through an indirect table (on packed
  * rings GET_VRING_BASE must then show one slot a chain).
+ *
+ * --tso MSS: the frames are TCP/IPv4 instead, each sent as one TSO packet
+ * (RTE_MBUF_F_TX_TCP_SEG, tso_segsz MSS: a GSO header; VIRTIO_NET_F_CSUM and
+ * HOST_TSO4 must be negotiated, the backend's tso=1). What comes back is
+ * checked whether the backend segmented it (vio's backend does, in
+ * software, when its application takes no LRO) or not (net_vhost hands it on
+ * whole): every frame's IPv4 and TCP checksums, its payload at the offset
+ * its sequence number says, no frame above MSS bytes of payload when
+ * segmented, and every byte of every packet back once.
  *
  * --csum: the frames carry a UDP checksum, checked on every frame that comes
  * back, and one side leaves it partial (virtio's NEEDS_CSUM):
@@ -58,6 +67,7 @@
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 #include <rte_net.h>
+#include <rte_tcp.h>
 #include <rte_udp.h>
 
 #include "vio_vhost_frontend.h"
@@ -87,12 +97,34 @@ struct opts {
 	int in_order; /* 0, 1, or 2: batched */
 	uint16_t segs;
 	bool indirect;
+	uint16_t tso; /* MSS, 0: no TSO */
 };
 
 static uint8_t
 pattern(uint64_t seq, uint32_t i)
 {
 	return (uint8_t)(seq * 13 + i * 7 + 1);
+}
+
+/* The Ethernet and IPv4 headers of a @p size-byte frame of protocol @p proto. */
+static void
+eth_ipv4_build(uint8_t *p, uint32_t size, uint8_t proto, uint16_t id)
+{
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(p + RTE_ETHER_HDR_LEN);
+
+	memset(p, 0x02, 6);
+	memset(p + 6, 0x04, 6);
+	p[12] = 0x08;
+	p[13] = 0x00;
+	memset(ip, 0, sizeof(*ip));
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(size - RTE_ETHER_HDR_LEN));
+	ip->packet_id = rte_cpu_to_be_16(id);
+	ip->time_to_live = 64;
+	ip->next_proto_id = proto;
+	ip->src_addr = rte_cpu_to_be_32(VIO_IPV4(192, 0, 2, 1));
+	ip->dst_addr = rte_cpu_to_be_32(VIO_IPV4(192, 0, 2, 2));
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
 }
 
 /*
@@ -107,18 +139,7 @@ frame_build(uint8_t *p, uint32_t size, uint64_t seq, bool csum)
 	uint8_t *pl = (uint8_t *)(u + 1);
 	uint32_t i;
 
-	memset(p, 0x02, 6);
-	memset(p + 6, 0x04, 6);
-	p[12] = 0x08;
-	p[13] = 0x00;
-	memset(ip, 0, sizeof(*ip));
-	ip->version_ihl = RTE_IPV4_VHL_DEF;
-	ip->total_length = rte_cpu_to_be_16((uint16_t)(size - RTE_ETHER_HDR_LEN));
-	ip->time_to_live = 64;
-	ip->next_proto_id = IPPROTO_UDP;
-	ip->src_addr = rte_cpu_to_be_32(VIO_IPV4(192, 0, 2, 1));
-	ip->dst_addr = rte_cpu_to_be_32(VIO_IPV4(192, 0, 2, 2));
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	eth_ipv4_build(p, size, IPPROTO_UDP, 0);
 	u->src_port = rte_cpu_to_be_16(9);
 	u->dst_port = rte_cpu_to_be_16(9);
 	u->dgram_len = rte_cpu_to_be_16((uint16_t)(size - RTE_ETHER_HDR_LEN - sizeof(*ip)));
@@ -195,6 +216,7 @@ parse(int argc, char **argv, struct opts *o)
 	o->in_order = 0;
 	o->segs = 1;
 	o->indirect = false;
+	o->tso = 0;
 	if (argc < 1)
 		return -1;
 	o->sock = argv[0];
@@ -209,6 +231,8 @@ parse(int argc, char **argv, struct opts *o)
 			o->packed = atoi(argv[i + 1]) != 0;
 		else if (strcmp(argv[i], "--segs") == 0)
 			o->segs = (uint16_t)strtoul(argv[i + 1], NULL, 0);
+		else if (strcmp(argv[i], "--tso") == 0)
+			o->tso = (uint16_t)strtoul(argv[i + 1], NULL, 0);
 		else if (strcmp(argv[i], "--indirect") == 0)
 			o->indirect = atoi(argv[i + 1]) != 0;
 		else if (strcmp(argv[i], "--in-order") == 0)
@@ -248,11 +272,13 @@ dev_setup(struct dev *d, const struct opts *o, struct rte_mempool *mp)
 			      (o->csum == CSUM_TX ? VIO_BIT(VIO_NET_F_CSUM) : 0) |
 			      (o->csum == CSUM_RX ? VIO_BIT(VIO_NET_F_GUEST_CSUM) : 0) |
 			      (o->in_order ? VIO_BIT(VIO_F_IN_ORDER) : 0) |
-			      (o->indirect ? VIO_BIT(VIO_F_RING_INDIRECT_DESC) : 0);
+			      (o->indirect ? VIO_BIT(VIO_F_RING_INDIRECT_DESC) : 0) |
+			      (o->tso ? VIO_BIT(VIO_NET_F_CSUM) | VIO_BIT(VIO_NET_F_HOST_TSO4) : 0);
 	/* What the options ask for must be negotiated: a test of it must not pass without. */
-	const uint64_t need = want & (VIO_BIT(VIO_F_RING_PACKED) | VIO_BIT(VIO_NET_F_CSUM) |
-				      VIO_BIT(VIO_NET_F_GUEST_CSUM) | VIO_BIT(VIO_F_IN_ORDER) |
-				      VIO_BIT(VIO_F_RING_INDIRECT_DESC));
+	const uint64_t need = want &
+			      (VIO_BIT(VIO_F_RING_PACKED) | VIO_BIT(VIO_NET_F_CSUM) |
+			       VIO_BIT(VIO_NET_F_GUEST_CSUM) | VIO_BIT(VIO_F_IN_ORDER) |
+			       VIO_BIT(VIO_F_RING_INDIRECT_DESC) | VIO_BIT(VIO_NET_F_HOST_TSO4));
 	struct vio_vhost_frontend_region fr[MAX_REGIONS];
 	struct vio_vnet_mem_region mr[MAX_REGIONS];
 	uint64_t offer, pf;
@@ -335,6 +361,84 @@ tx_partial(struct rte_mbuf *m, uint8_t *p)
 	u->dgram_cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
 }
 
+/* --tso: the TCP/IPv4 headers before the payload. */
+#define TSO_HDRS (RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_tcp_hdr))
+
+/*
+ * --tso: packet @p seq as one TSO packet in @p m (frame at @p p): its
+ * sequence number is seq << 16, so that a segment's says both the packet and
+ * the payload offset; the L4 checksum field holds the pseudo-header sum
+ * without the length, as ethdev's TSO wants.
+ */
+static void
+tso_build(struct rte_mbuf *m, uint8_t *p, uint32_t size, uint64_t seq, uint16_t mss)
+{
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(p + RTE_ETHER_HDR_LEN);
+	struct rte_tcp_hdr *t = (struct rte_tcp_hdr *)(ip + 1);
+	uint32_t i;
+
+	eth_ipv4_build(p, size, IPPROTO_TCP, (uint16_t)seq);
+	memset(t, 0, sizeof(*t));
+	t->src_port = rte_cpu_to_be_16(1000);
+	t->dst_port = rte_cpu_to_be_16(2000);
+	t->sent_seq = rte_cpu_to_be_32((uint32_t)seq << 16);
+	t->data_off = (sizeof(*t) / 4) << 4;
+	t->tcp_flags = RTE_TCP_ACK_FLAG;
+	t->rx_win = rte_cpu_to_be_16(65535);
+	for (i = 0; i < size - TSO_HDRS; i++)
+		p[TSO_HDRS + i] = pattern(seq, i);
+	m->ol_flags = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_TCP_SEG;
+	m->l2_len = RTE_ETHER_HDR_LEN;
+	m->l3_len = sizeof(*ip);
+	m->l4_len = sizeof(*t);
+	m->tso_segsz = mss;
+	t->cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
+}
+
+/* --tso: frames back, and those with less payload than the whole packet (segments). */
+static uint64_t tso_frames, tso_segments;
+
+/*
+ * --tso: check a frame that came back, a whole packet or a segment of one,
+ * and count its payload in @p bytes. Returns 1 when its packet is complete,
+ * 0 when more is to come, -1 for a bad frame.
+ */
+static int
+tso_check(const struct rte_mbuf *m, const struct opts *o, uint32_t *bytes)
+{
+	uint8_t buf[MAX_SIZE];
+	const uint32_t payload = o->size - TSO_HDRS;
+	const struct rte_ipv4_hdr *ip;
+	const struct rte_tcp_hdr *t;
+	const uint8_t *p;
+	uint32_t seq, off, len, i;
+	uint64_t pkt;
+
+	if (m->pkt_len < TSO_HDRS || m->pkt_len > o->size)
+		return -1;
+	p = rte_pktmbuf_read(m, 0, m->pkt_len, buf);
+	ip = (const struct rte_ipv4_hdr *)(p + RTE_ETHER_HDR_LEN);
+	t = (const struct rte_tcp_hdr *)(ip + 1);
+	len = m->pkt_len - TSO_HDRS;
+	seq = rte_be_to_cpu_32(t->sent_seq);
+	pkt = seq >> 16;
+	off = seq & 0xffff;
+	if (ip->next_proto_id != IPPROTO_TCP || rte_ipv4_cksum(ip) != 0 ||
+	    rte_be_to_cpu_16(ip->total_length) != m->pkt_len - RTE_ETHER_HDR_LEN ||
+	    rte_ipv4_udptcp_cksum_verify(ip, t) != 0 || pkt >= o->packets || off + len > payload ||
+	    (len < payload && len > o->tso))
+		return -1;
+	for (i = 0; i < len; i++)
+		if (p[TSO_HDRS + i] != pattern(pkt, off + i))
+			return -1;
+	tso_frames++;
+	tso_segments += len < payload;
+	bytes[pkt] += len;
+	if (bytes[pkt] > payload)
+		return -1;
+	return bytes[pkt] == payload;
+}
+
 /* --segs: the frame in @p m as a chain of @p segs mbufs of @p mp; 0 or -ENOMEM. */
 static int
 frame_split(struct rte_mbuf *m, uint16_t segs, struct rte_mempool *mp)
@@ -367,19 +471,25 @@ static int
 traffic(struct dev *d, const struct opts *o, struct rte_mempool *mp)
 {
 	uint8_t *seen = calloc(o->packets, 1);
+	uint32_t *bytes = calloc(o->packets, sizeof(*bytes));
 	uint64_t sent = 0, got = 0, bad = 0, dup = 0, deadline;
+	/* --tso: each packet may come back as this many frames, which the ring must hold. */
+	uint32_t per = o->tso ? (o->size - TSO_HDRS + o->tso - 1) / o->tso : 1;
 	struct rte_mbuf *pkts[BURST];
 	bool partial_asked = false;
 	uint16_t i, n;
 
-	if (seen == NULL)
+	if (seen == NULL || bytes == NULL) {
+		free(seen);
+		free(bytes);
 		return -ENOMEM;
+	}
 	deadline = rte_get_timer_cycles() + TIMEOUT_S * rte_get_timer_hz();
 	while (got + bad < o->packets && rte_get_timer_cycles() < deadline) {
 		uint16_t k = (uint16_t)RTE_MIN((uint64_t)BURST, o->packets - sent);
 
-		if (sent - got - bad + k > RING / 2)
-			k = 0;
+		if ((sent - got - bad + k) * per > RING / 2)
+			k = (uint16_t)(sent - got - bad < RING / 2 / per ? 1 : 0);
 		if (k > 0 && rte_pktmbuf_alloc_bulk(mp, pkts, k) == 0) {
 			for (i = 0; i < k; i++) {
 				uint8_t *p = (uint8_t *)rte_pktmbuf_append(pkts[i],
@@ -388,14 +498,19 @@ traffic(struct dev *d, const struct opts *o, struct rte_mempool *mp)
 				if (p == NULL) { /* the pool's data room is sized for it */
 					rte_pktmbuf_free_bulk(pkts, k);
 					free(seen);
+					free(bytes);
 					return -ENOMEM;
 				}
-				frame_build(p, o->size, sent + i, o->csum != CSUM_NONE);
+				if (o->tso)
+					tso_build(pkts[i], p, o->size, sent + i, o->tso);
+				else
+					frame_build(p, o->size, sent + i, o->csum != CSUM_NONE);
 				if (o->csum == CSUM_TX)
 					tx_partial(pkts[i], p);
 				if (o->segs > 1 && frame_split(pkts[i], o->segs, mp) < 0) {
 					rte_pktmbuf_free_bulk(pkts, k);
 					free(seen);
+					free(bytes);
 					return -ENOMEM;
 				}
 			}
@@ -410,7 +525,14 @@ traffic(struct dev *d, const struct opts *o, struct rte_mempool *mp)
 			partial_asked = true;
 		}
 		n = vio_vnet_rx_burst(d->rxq, pkts, BURST);
-		for (i = 0; i < n; i++) {
+		for (i = 0; i < n && o->tso; i++) {
+			int r = tso_check(pkts[i], o, bytes);
+
+			multi_seg += pkts[i]->nb_segs > 1;
+			got += r > 0;
+			bad += r < 0;
+		}
+		for (i = 0; i < n && !o->tso; i++) {
 			uint64_t seq = frame_check(pkts[i], o->size, o->csum != CSUM_NONE,
 						   partial_asked);
 
@@ -427,6 +549,11 @@ traffic(struct dev *d, const struct opts *o, struct rte_mempool *mp)
 			break;
 	}
 	free(seen);
+	free(bytes);
+	if (o->tso)
+		printf("TSO: %" PRIu64 " frames back, %" PRIu64 " of them segments of at most %u "
+		       "payload bytes\n",
+		       tso_frames, tso_segments, o->tso);
 	printf("sent %" PRIu64 " received %" PRIu64 " (bad %" PRIu64 ", duplicates %" PRIu64
 	       ") of %u bytes\n",
 	       sent, got, bad, dup, o->size);
@@ -496,8 +623,8 @@ main(int argc, char **argv)
 	if (o.csum == CSUM_RX &&
 	    (rs.csum_sw == 0 || partial == 0 || rs.csum_sw + partial != o.packets))
 		ret = -1;
-	/* A frame larger than a 2 KiB receive buffer must have come in pieces. */
-	if ((d.features & VIO_BIT(VIO_NET_F_MRG_RXBUF)) &&
+	/* A frame larger than a 2 KiB receive buffer must have come in pieces (not a segment). */
+	if ((d.features & VIO_BIT(VIO_NET_F_MRG_RXBUF)) && tso_segments == 0 &&
 	    o.size + 12 > RTE_MBUF_DEFAULT_DATAROOM && multi_seg == 0) {
 		printf("mergeable buffers negotiated, %u-byte frames, none in several buffers\n",
 		       o.size);
