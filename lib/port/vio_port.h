@@ -313,7 +313,10 @@ int vio_port_mtu_get(const struct vio_port *port, uint16_t *mtu);
  * port: VIO_VQ_OFFLOAD_* bits of vio_engine.h (partial checksums left to it,
  * GSO packets taken whole). Without them (the default) vio completes partial
  * checksums and segments GSO packets in software. Applies to the current
- * connection's queues at their next burst and to every later connection.
+ * connection's queues at their next burst and to every later connection. A
+ * frontend port takes VIO_VQ_OFFLOAD_RX_CSUM for its receive queues, started
+ * or not (VIO_VNET_OFFLOAD_RX_CSUM), and accepts VIO_VQ_OFFLOAD_RX_LRO
+ * without effect: it negotiates no GUEST_TSO4/6, so no GSO packet comes.
  *
  * @return 0, or -EINVAL (an unknown bit).
  *
