@@ -15,6 +15,7 @@
 #include <rte_tcp.h>
 #include <rte_udp.h>
 
+#include "net_offload.h"
 #include "offload.h"
 #include "vq_internal.h"
 
@@ -35,43 +36,6 @@ csum_fold(uint32_t sum)
 	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);
 	return (uint16_t)sum;
-}
-
-/* Write @p len bytes at offset @p off of the packet, across segments. */
-static int
-mbuf_write(struct rte_mbuf *m, uint32_t off, const void *src, uint32_t len)
-{
-	const uint8_t *s = src;
-
-	while (m != NULL && off >= m->data_len) {
-		off -= m->data_len;
-		m = m->next;
-	}
-	while (len > 0 && m != NULL) {
-		uint32_t n = RTE_MIN(len, (uint32_t)m->data_len - off);
-
-		memcpy(rte_pktmbuf_mtod_offset(m, uint8_t *, off), s, n);
-		s += n;
-		len -= n;
-		off = 0;
-		m = m->next;
-	}
-	return len == 0 ? 0 : -EINVAL;
-}
-
-int
-vq_csum_complete(struct rte_mbuf *m, uint32_t start, uint32_t offset, bool udp)
-{
-	uint16_t sum, csum;
-
-	if (start + offset + 2 > m->pkt_len || start > m->pkt_len)
-		return -EINVAL;
-	if (rte_raw_cksum_mbuf(m, start, m->pkt_len - start, &sum) != 0)
-		return -EINVAL;
-	csum = (uint16_t)~sum;
-	if (udp && csum == 0)
-		csum = 0xffff; /* RFC 768: a computed 0 is sent as all ones */
-	return mbuf_write(m, start + offset, &csum, sizeof(csum));
 }
 
 /* The one's complement sum of the TCP/UDP pseudo-header (RFC 793, RFC 8200 8.1). */
@@ -247,45 +211,29 @@ enum vq_rx_ol
 vq_rx_offload(struct vio_vq *vq, struct rte_mbuf *m, const struct vio_net_hdr *h)
 {
 	uint32_t ol = atomic_load_explicit(&vq->offloads, memory_order_relaxed);
-	struct rte_net_hdr_lens hl;
-	uint32_t ptype, l4;
-	bool tcp, udp, layout;
+	uint32_t ptype;
+	bool layout;
 
 	if (h->gso_type == VIO_NET_HDR_GSO_NONE && !(ol & VIO_VQ_OFFLOAD_RX_CSUM)) {
 		/*
 		 * Nobody reads the flags or the lengths: finish the checksum where
 		 * the guest says, without parsing (it halves the cost of a 64-byte
-		 * packet). Offset 6 is UDP's field, whose 0 is sent as 0xffff.
+		 * packet).
 		 */
 		if (h->flags & VIO_NET_HDR_F_DATA_VALID)
 			m->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_GOOD;
-		if ((h->flags & VIO_NET_HDR_F_NEEDS_CSUM) &&
-		    vq_csum_complete(m, h->csum_start, h->csum_offset,
-				     h->csum_offset == offsetof(struct rte_udp_hdr, dgram_cksum)) ==
-			    0)
+		if ((h->flags & VIO_NET_HDR_F_NEEDS_CSUM) && vio_net_csum_complete_hdr(m, h) == 0)
 			vq->stats.csum_sw++;
 		return VQ_RX_OL_DELIVER;
 	}
-	ptype = rte_net_get_ptype(m, &hl,
-				  RTE_PTYPE_L2_MASK | RTE_PTYPE_L3_MASK | RTE_PTYPE_L4_MASK);
-	l4 = ptype & RTE_PTYPE_L4_MASK;
-	tcp = l4 == RTE_PTYPE_L4_TCP;
-	udp = l4 == RTE_PTYPE_L4_UDP;
-	m->packet_type = ptype;
-	m->l2_len = hl.l2_len;
-	m->l3_len = hl.l3_len;
-	m->l4_len = tcp || udp ? hl.l4_len : 0;
-	/* The checksum is where the parsed TCP or UDP header has it: a consumer can finish it. */
-	layout = (h->flags & VIO_NET_HDR_F_NEEDS_CSUM) &&
-		 h->csum_start == (uint32_t)hl.l2_len + hl.l3_len &&
-		 ((tcp && h->csum_offset == offsetof(struct rte_tcp_hdr, cksum)) ||
-		  (udp && h->csum_offset == offsetof(struct rte_udp_hdr, dgram_cksum)));
+	/* layout: the checksum is where the parsed TCP or UDP header has it. */
+	ptype = vio_net_rx_parse(m, h, &layout);
 
 	if (h->gso_type != VIO_NET_HDR_GSO_NONE) {
 		bool v6 = (h->gso_type & ~VIO_NET_HDR_GSO_ECN) == VIO_NET_HDR_GSO_TCPV6;
 
 		/* Only TCP GSO is negotiated (HOST_TSO4/6); the caller refused the rest. */
-		if (!tcp || !layout ||
+		if ((ptype & RTE_PTYPE_L4_MASK) != RTE_PTYPE_L4_TCP || !layout ||
 		    (v6 ? !RTE_ETH_IS_IPV6_HDR(ptype) : !RTE_ETH_IS_IPV4_HDR(ptype))) {
 			vq->stats.gso_dropped++;
 			return VQ_RX_OL_DROP;
@@ -305,7 +253,8 @@ vq_rx_offload(struct vio_vq *vq, struct rte_mbuf *m, const struct vio_net_hdr *h
 		return VQ_RX_OL_DELIVER;
 	}
 	/* Bounds checked before the copy: the field lies inside the packet. */
-	if (vq_csum_complete(m, h->csum_start, h->csum_offset, udp && layout) == 0)
+	if (vio_net_csum_complete(m, h->csum_start, h->csum_offset,
+				  layout && (ptype & RTE_PTYPE_L4_MASK) == RTE_PTYPE_L4_UDP) == 0)
 		vq->stats.csum_sw++;
 	if (ol & VIO_VQ_OFFLOAD_RX_CSUM)
 		m->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_GOOD;
@@ -331,56 +280,36 @@ ipv4_csum_sw(struct rte_mbuf *m)
 	}
 	ip->hdr_checksum = 0;
 	csum = rte_ipv4_cksum(ip);
-	return mbuf_write(m, m->l2_len + offsetof(struct rte_ipv4_hdr, hdr_checksum), &csum,
-			  sizeof(csum));
+	return vio_mbuf_write(m, m->l2_len + offsetof(struct rte_ipv4_hdr, hdr_checksum), &csum,
+			      sizeof(csum));
 }
 
 int
 vq_tx_offload(struct vio_vq *vq, struct rte_mbuf *m, struct vio_net_hdr *h)
 {
-	uint64_t ol = m->ol_flags;
-	uint32_t start = (uint32_t)m->l2_len + m->l3_len;
-	uint32_t offset;
-	bool udp = false;
+	bool udp;
 
-	if (ol & RTE_MBUF_F_TX_IP_CKSUM) {
+	if (m->ol_flags & RTE_MBUF_F_TX_IP_CKSUM) {
 		if (ipv4_csum_sw(m) == 0)
 			vq->stats.csum_sw++;
 		m->ol_flags &= ~RTE_MBUF_F_TX_IP_CKSUM; /* done: a retried packet is not redone */
 	}
-	if (ol & RTE_MBUF_F_TX_TCP_SEG) {
-		bool v6 = ol & RTE_MBUF_F_TX_IPV6;
-
-		if (!vq->guest_csum || !(v6 ? vq->guest_tso6 : vq->guest_tso4))
-			return 1;
-		h->flags = VIO_NET_HDR_F_NEEDS_CSUM;
-		h->csum_start = (uint16_t)start;
-		h->csum_offset = offsetof(struct rte_tcp_hdr, cksum);
-		h->gso_type = v6 ? VIO_NET_HDR_GSO_TCPV6 : VIO_NET_HDR_GSO_TCPV4;
-		h->gso_size = m->tso_segsz;
-		h->hdr_len = (uint16_t)(start + m->l4_len);
-		return 0;
-	}
-	switch (ol & RTE_MBUF_F_TX_L4_MASK) {
-	case RTE_MBUF_F_TX_TCP_CKSUM:
-		offset = offsetof(struct rte_tcp_hdr, cksum);
-		break;
-	case RTE_MBUF_F_TX_UDP_CKSUM:
-		offset = offsetof(struct rte_udp_hdr, dgram_cksum);
-		udp = true;
+	switch (vio_net_tx_hdr(m, h, &udp)) {
+	case VIO_NET_TX_ASK_TSO:
+		if (vq->guest_csum &&
+		    (m->ol_flags & RTE_MBUF_F_TX_IPV6 ? vq->guest_tso6 : vq->guest_tso4))
+			return 0;
+		memset(h, 0, sizeof(*h));
+		return 1;
+	case VIO_NET_TX_ASK_CSUM:
+		if (vq->guest_csum)
+			return 0;
 		break;
 	default:
-		/* SCTP's CRC32c is no Internet checksum: virtio has no offload for it. */
 		return 0;
 	}
-	if (vq->guest_csum) {
-		h->flags = VIO_NET_HDR_F_NEEDS_CSUM;
-		h->csum_start = (uint16_t)start;
-		h->csum_offset = (uint16_t)offset;
-		return 0;
-	}
-	if (vq_csum_complete(m, start, offset, udp) == 0)
+	/* No GUEST_CSUM: the guest gets the checksum complete. */
+	if (vio_net_tx_csum_sw(m, h, udp) == 0)
 		vq->stats.csum_sw++;
-	m->ol_flags &= ~RTE_MBUF_F_TX_L4_MASK;
 	return 0;
 }

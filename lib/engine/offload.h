@@ -60,13 +60,4 @@ int vq_tx_offload(struct vio_vq *vq, struct rte_mbuf *m, struct vio_net_hdr *h);
 int vq_tso_segment(const struct rte_mbuf *m, bool v6, uint16_t mss, struct rte_mempool *mp,
 		   struct rte_mbuf **out, unsigned int max);
 
-/*
- * Complete the Internet checksum of bytes @p start to the end of @p m into the
- * 16 bits at @p start + @p offset, which hold the pseudo-header sum (virtio's
- * NEEDS_CSUM and ethdev's TX checksum offload alike). @p udp: a sum of 0 is
- * sent as 0xffff (RFC 768). Returns 0, or -EINVAL when the field is not inside
- * the packet.
- */
-int vq_csum_complete(struct rte_mbuf *m, uint32_t start, uint32_t offset, bool udp);
-
 #endif /* VIO_ENGINE_OFFLOAD_H */

@@ -45,6 +45,7 @@ struct vio_port {
 	alignas(RTE_CACHE_LINE_SIZE) atomic_int vid;
 	/* Frontend role: the device and its queues (NULL before vio_port_start). */
 	struct port_fe *fe;
+	uint32_t fe_offloads; /* VIO_VNET_OFFLOAD_*, kept for the fe to come */
 
 	/* Written by the lcores, one line each: [direction][queue pair]. */
 	struct port_lcore lcore[2][VIO_VHOST_MAX_QUEUE_PAIRS];
@@ -281,10 +282,14 @@ vio_port_start(struct vio_port *port)
 
 	if (port == NULL)
 		return -EINVAL;
-	if (port->cfg.role == VIO_PORT_ROLE_FRONTEND)
-		return port->fe != NULL ? 0
-					: port_fe_open(&port->fe, port->name, &port->cfg,
-						       port_fe_link, port);
+	if (port->cfg.role == VIO_PORT_ROLE_FRONTEND) {
+		if (port->fe != NULL)
+			return 0;
+		ret = port_fe_open(&port->fe, port->name, &port->cfg, port_fe_link, port);
+		if (ret == 0)
+			port_fe_offloads_set(port->fe, port->fe_offloads);
+		return ret;
+	}
 	ret = vio_vhost_start(port->cfg.iface);
 	if (ret < 0)
 		PORT_LOG(ERR, "%s: iface=%s: cannot %s: %s", port->name, port->cfg.iface,
@@ -425,13 +430,19 @@ int
 vio_port_offloads_set(struct vio_port *port, uint32_t offloads)
 {
 	/*
-	 * A frontend port negotiates no offload: the device sends it complete
-	 * packets, whatever the application finishes itself.
+	 * A frontend port: partial checksums from the device left to the
+	 * application, or completed. LRO is accepted and changes nothing: no GSO
+	 * packet comes (GUEST_TSO4/6 are not negotiated).
 	 */
-	if (port->cfg.role == VIO_PORT_ROLE_FRONTEND)
-		return (offloads & ~(uint32_t)(VIO_VQ_OFFLOAD_RX_CSUM | VIO_VQ_OFFLOAD_RX_LRO)) != 0
-			       ? -EINVAL
-			       : 0;
+	if (port->cfg.role == VIO_PORT_ROLE_FRONTEND) {
+		if ((offloads & ~(uint32_t)(VIO_VQ_OFFLOAD_RX_CSUM | VIO_VQ_OFFLOAD_RX_LRO)) != 0)
+			return -EINVAL;
+		port->fe_offloads = offloads & VIO_VQ_OFFLOAD_RX_CSUM ? VIO_VNET_OFFLOAD_RX_CSUM
+								      : 0;
+		if (port->fe != NULL)
+			port_fe_offloads_set(port->fe, port->fe_offloads);
+		return 0;
+	}
 	return vio_vhost_set_offloads(port->cfg.iface, offloads);
 }
 

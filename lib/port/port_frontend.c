@@ -71,8 +71,21 @@
 #include "vio_virtio.h"
 #include "vio_vnet.h"
 
-/* The features a frontend port negotiates when the device offers them. */
-#define FE_FEATURES (VIO_BIT(VIO_F_VERSION_1) | VIO_BIT(VIO_F_RING_EVENT_IDX))
+/*
+ * The features a frontend port negotiates when the device offers them:
+ * indirect tables for chained transmit mbufs, as DPDK's virtio PMD does. The
+ * offloads: transmit checksums and TSO in the net header (HOST_TSO4/6 need
+ * CSUM: virtio 1.2, 5.1.3.1), partial checksums received (GUEST_CSUM). Not
+ * GUEST_TSO4/6: the features are fixed when the port is opened, before the
+ * application says whether it takes whole GSO packets (ethdev's TCP_LRO),
+ * and one it does not take would have to be segmented on the data path.
+ */
+#define FE_FEATURES                                                    \
+	(VIO_BIT(VIO_F_VERSION_1) | VIO_BIT(VIO_F_RING_EVENT_IDX) |    \
+	 VIO_BIT(VIO_F_RING_INDIRECT_DESC) | VIO_BIT(VIO_NET_F_CSUM) | \
+	 VIO_BIT(VIO_NET_F_HOST_TSO4) | VIO_BIT(VIO_NET_F_HOST_TSO6) | \
+	 VIO_BIT(VIO_NET_F_GUEST_CSUM))
+#define FE_TSO (VIO_BIT(VIO_NET_F_HOST_TSO4) | VIO_BIT(VIO_NET_F_HOST_TSO6))
 
 /* The first connection: at probe, with these limits. */
 #define FE_CONNECT_TIMEOUT_MS 5000
@@ -152,6 +165,15 @@ fe_open_driver(struct port_fe *fe, int timeout_ms, bool quiet, struct vio_backen
 	}
 	if (cfg->mrg_rxbuf)
 		want |= VIO_BIT(VIO_NET_F_MRG_RXBUF);
+	if (cfg->in_order) {
+		/* net_virtio_user's in_order=1: asked for, negotiated when offered. */
+		want |= VIO_BIT(VIO_F_IN_ORDER);
+		if (!(offer & VIO_BIT(VIO_F_IN_ORDER)) && fe->features == 0)
+			PORT_LOG(WARNING,
+				 "%s: in_order=1: the backend offers no VIRTIO_F_IN_ORDER; "
+				 "buffers in any order",
+				 fe->name);
+	}
 	if (cfg->packed_vq) {
 		want |= VIO_BIT(VIO_F_RING_PACKED);
 		if (!(offer & VIO_BIT(VIO_F_RING_PACKED)) && fe->features == 0)
@@ -161,6 +183,8 @@ fe_open_driver(struct port_fe *fe, int timeout_ms, bool quiet, struct vio_backen
 				 fe->name);
 	}
 	features = offer & want;
+	if (!(features & VIO_BIT(VIO_NET_F_CSUM)))
+		features &= ~FE_TSO;
 	if (fe->features != 0 && (offer & fe->features) != fe->features) {
 		PORT_LOG(ERR,
 			 "%s: the new backend offers 0x%" PRIx64 ", without 0x%" PRIx64
@@ -179,8 +203,7 @@ fe_open_driver(struct port_fe *fe, int timeout_ms, bool quiet, struct vio_backen
 			 "%s: path=%s: features 0x%" PRIx64 " negotiated of 0x%" PRIx64
 			 " offered%s",
 			 fe->name, cfg->path, features, offer,
-			 cfg->in_order ? "; in_order=1: VIRTIO_F_IN_ORDER is not negotiated yet"
-				       : "");
+			 features & VIO_BIT(VIO_F_IN_ORDER) ? " (VIRTIO_F_IN_ORDER)" : "");
 	fe->features = features;
 	return 0;
 
@@ -671,6 +694,7 @@ rings_make(struct port_fe *fe, struct rte_mempool *const *rx_mps, uint16_t nb_qp
 			.rx = !(v & 1),
 			.mp = rx_mps[v / 2],
 			.socket_id = socket_id,
+			.offloads = atomic_load_explicit(&fe->offloads, memory_order_relaxed),
 		};
 		struct vio_vnet_vq *vq;
 
@@ -736,6 +760,18 @@ port_fe_queues_start(struct port_fe *fe, struct rte_mempool *const *rx_mps, uint
 	mem_unlock(fe);
 	rings_free(&old);
 	return ret;
+}
+
+void
+port_fe_offloads_set(struct port_fe *fe, uint32_t offloads)
+{
+	uint16_t q;
+
+	atomic_store_explicit(&fe->offloads, offloads, memory_order_relaxed);
+	pthread_mutex_lock(&fe->lock);
+	for (q = 0; q < fe->active; q++)
+		vio_vnet_vq_offloads_set(fe->rxq[q], offloads);
+	pthread_mutex_unlock(&fe->lock);
 }
 
 void

@@ -36,6 +36,7 @@ struct port_fe {
 	atomic_bool programmed;            /* the device has the started rings */
 	atomic_bool stop;                  /* the watcher must end */
 	unsigned int connections;          /* devices this port has had */
+	atomic_uint offloads;              /* VIO_VNET_OFFLOAD_* of the receive queues */
 	pthread_t watcher;
 	void (*link_cb)(void *arg, bool up);
 	void *link_arg;
@@ -61,6 +62,7 @@ void port_fe_close(struct port_fe *fe);
 int port_fe_queues_start(struct port_fe *fe, struct rte_mempool *const *rx_mps, uint16_t nb_qp,
 			 int socket_id);
 void port_fe_queues_stop(struct port_fe *fe);
+void port_fe_offloads_set(struct port_fe *fe, uint32_t offloads);
 bool port_fe_link_up(const struct port_fe *fe);
 void port_fe_info(struct port_fe *fe, struct vio_port_frontend_info *info);
 /* Rx interrupts: a copy of receive queue @p qp's call eventfd; ask the device to use it. */

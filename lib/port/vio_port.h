@@ -113,7 +113,7 @@ struct vio_port_config {
 	bool server;         /**< server: listen on path and wait for the backend */
 	uint16_t queue_size; /**< queue_size: ring entries, a power of two (default 256) */
 	bool mrg_rxbuf;      /**< mrg_rxbuf: offer VIRTIO_NET_F_MRG_RXBUF (default 1) */
-	bool in_order;       /**< in_order: asked for; not negotiated yet (any order works) */
+	bool in_order;       /**< in_order: negotiate VIRTIO_F_IN_ORDER when offered */
 	bool packed_vq;      /**< packed_vq: negotiate VIRTIO_F_RING_PACKED when offered */
 	bool cq;             /**< cq: queue pairs enabled by vio itself either way */
 	bool mac_set;        /**< mac given */
@@ -347,7 +347,10 @@ int vio_port_mtu_get(const struct vio_port *port, uint16_t *mtu);
  * port: VIO_VQ_OFFLOAD_* bits of vio_engine.h (partial checksums left to it,
  * GSO packets taken whole). Without them (the default) vio completes partial
  * checksums and segments GSO packets in software. Applies to the current
- * connection's queues at their next burst and to every later connection.
+ * connection's queues at their next burst and to every later connection. A
+ * frontend port takes VIO_VQ_OFFLOAD_RX_CSUM for its receive queues, started
+ * or not (VIO_VNET_OFFLOAD_RX_CSUM), and accepts VIO_VQ_OFFLOAD_RX_LRO
+ * without effect: it negotiates no GUEST_TSO4/6, so no GSO packet comes.
  *
  * @return 0, or -EINVAL (an unknown bit).
  *

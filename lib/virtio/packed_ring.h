@@ -274,6 +274,11 @@ vio_packed_dev_set_kick(const struct vio_packed_ring *r, bool enable)
  * Driver-side state. The caller provides @c id_next and @c chain_len (one
  * entry per buffer id, ring size entries) and optionally an indirect table
  * area of size * @c indirect_max descriptors.
+ *
+ * With VIRTIO_F_IN_ORDER the driver posts and reaps with the _in_order
+ * functions only: a chain's buffer id is the slot of its first descriptor
+ * (no free id list), and chains come back in the order they were posted, so
+ * the oldest in flight starts at @c last_used_idx.
  */
 struct vio_packed_drv {
 	struct vio_packed_ring r;
@@ -293,6 +298,10 @@ struct vio_packed_drv {
 	struct vio_vring_packed_desc *indirect;
 	uint64_t indirect_gpa;
 	uint16_t indirect_max;
+	/* In order: a used entry that covers chains not all reaped yet. */
+	bool batch;
+	uint16_t batch_id;  /* the buffer id it named: the batch's last chain */
+	uint32_t batch_len; /* its length */
 };
 
 static inline void
@@ -318,6 +327,7 @@ vio_packed_drv_init(struct vio_packed_drv *d)
 	d->free_id = 0;
 	d->pending = false;
 	d->kicked_pos = 0;
+	d->batch = false;
 }
 
 /* Make every posted chain visible; pairs with vio_packed_dev_avail. */
@@ -330,16 +340,12 @@ vio_packed_drv_publish(struct vio_packed_drv *d)
 	}
 }
 
-/*
- * Post a chain of @p n buffers, directly or through an indirect table.
- * Returns the buffer id, -ENOSPC, or -EINVAL. Visible at the next
- * vio_packed_drv_publish() (the first head of a batch is written last).
- */
-static inline int
-vio_packed_drv_post(struct vio_packed_drv *d, const struct vio_ring_buf *buf, uint16_t n,
-		    bool indirect)
+/* The post, for both id allocations: @p in_order, the id is the head's slot. */
+static __rte_always_inline int
+packed_drv_post(struct vio_packed_drv *d, const struct vio_ring_buf *buf, uint16_t n, bool indirect,
+		const bool in_order)
 {
-	uint16_t id = d->free_id;
+	uint16_t id = in_order ? d->avail_idx : d->free_id;
 	uint16_t head = d->avail_idx;
 	uint16_t head_flags = 0;
 	uint16_t slots = indirect ? 1 : n;
@@ -381,7 +387,8 @@ vio_packed_drv_post(struct vio_packed_drv *d, const struct vio_ring_buf *buf, ui
 			vio_packed_advance(d->r.size, &d->avail_idx, &d->avail_wrap, 1);
 		}
 	}
-	d->free_id = d->id_next[id];
+	/* In order the next id is the next slot, where ring_next_id-style callers look. */
+	d->free_id = in_order ? d->avail_idx : d->id_next[id];
 	d->chain_len[id] = slots;
 	d->nb_free -= slots;
 	if (d->pending) {
@@ -393,6 +400,26 @@ vio_packed_drv_post(struct vio_packed_drv *d, const struct vio_ring_buf *buf, ui
 		d->pending_flags = head_flags;
 	}
 	return id;
+}
+
+/*
+ * Post a chain of @p n buffers, directly or through an indirect table.
+ * Returns the buffer id, -ENOSPC, or -EINVAL. Visible at the next
+ * vio_packed_drv_publish() (the first head of a batch is written last).
+ */
+static inline int
+vio_packed_drv_post(struct vio_packed_drv *d, const struct vio_ring_buf *buf, uint16_t n,
+		    bool indirect)
+{
+	return packed_drv_post(d, buf, n, indirect, false);
+}
+
+/* The same with VIRTIO_F_IN_ORDER: reap with vio_packed_drv_reap_in_order(). */
+static inline int
+vio_packed_drv_post_in_order(struct vio_packed_drv *d, const struct vio_ring_buf *buf, uint16_t n,
+			     bool indirect)
+{
+	return packed_drv_post(d, buf, n, indirect, true);
 }
 
 /* Whether the device wants a kick for what was published since the last call. */
@@ -436,6 +463,52 @@ vio_packed_drv_reap(struct vio_packed_drv *d, uint16_t *id, uint32_t *len)
 	return 0;
 }
 
+/*
+ * VIRTIO_F_IN_ORDER: reap the oldest chain in flight (virtio 1.2, 2.8.8). The
+ * device may return a batch of chains with one used descriptor, written over
+ * the batch's first and naming its last chain's buffer id, and skip forward
+ * by the whole batch: the chains before that one come back first, each with
+ * 1 (the device used them completely; @p len is not set), then the last with
+ * 0 and the descriptor's length. Returns 1, 0, -EAGAIN, or -EPROTO for an id
+ * that names no chain in flight (a hostile device). Pairs with
+ * vio_packed_dev_flush_used.
+ */
+static inline int
+vio_packed_drv_reap_in_order(struct vio_packed_drv *d, uint16_t *id, uint32_t *len)
+{
+	uint16_t head = d->last_used_idx; /* the oldest chain in flight: its id is this slot */
+	uint16_t nb;
+
+	if (!d->batch) {
+		const struct vio_vring_packed_desc *desc = &d->r.desc[head];
+		uint16_t flags = vio_load_acquire_u16(&desc->flags);
+		uint16_t used_id;
+
+		if (!!(flags & VIO_VRING_PACKED_DESC_F_USED) != d->used_wrap ||
+		    !!(flags & VIO_VRING_PACKED_DESC_F_AVAIL) != d->used_wrap)
+			return -EAGAIN;
+		used_id = desc->id;
+		d->batch_len = desc->len;
+		rte_compiler_barrier(); /* use the local copies only */
+		if (used_id >= d->r.size || d->chain_len[used_id] == 0)
+			return -EPROTO;
+		d->batch = true;
+		d->batch_id = used_id;
+	}
+	nb = d->chain_len[head];
+	if (unlikely(nb == 0))
+		return -EPROTO; /* nothing in flight: no batch can name a chain */
+	vio_packed_advance(d->r.size, &d->last_used_idx, &d->used_wrap, nb);
+	d->nb_free += nb;
+	d->chain_len[head] = 0;
+	*id = head;
+	if (head != d->batch_id)
+		return 1;
+	d->batch = false;
+	*len = d->batch_len;
+	return 0;
+}
+
 /* Ask for interrupts or suppress them; true when used entries arrived meanwhile. */
 static inline bool
 vio_packed_drv_set_intr(struct vio_packed_drv *d, bool enable)
@@ -454,6 +527,8 @@ vio_packed_drv_set_intr(struct vio_packed_drv *d, bool enable)
 	vio_smp_mb();
 	if (!enable)
 		return false;
+	if (d->batch)
+		return true; /* in order: chains of a batch are still to reap */
 	{
 		uint16_t flags = vio_load_relaxed_u16(&d->r.desc[d->last_used_idx].flags);
 

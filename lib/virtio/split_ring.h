@@ -201,6 +201,12 @@ vio_split_dev_set_kick(const struct vio_split_ring *r, bool event_idx, bool enab
  * descriptor) and, for indirect chains, a table area of size *
  * @c indirect_max descriptors at host address @c indirect / guest address
  * @c indirect_gpa.
+ *
+ * With VIRTIO_F_IN_ORDER the driver posts and reaps with the _in_order
+ * functions only: chains take the descriptors after the last chain's, in
+ * ring order, and come back in the order they were posted, so the free
+ * descriptors are always the run from @c free_head on (no free list), and
+ * the oldest chain in flight starts at @c free_head + @c nb_free.
  */
 struct vio_split_drv {
 	struct vio_split_ring r;
@@ -214,6 +220,11 @@ struct vio_split_drv {
 	struct vio_vring_desc *indirect;
 	uint64_t indirect_gpa;
 	uint16_t indirect_max;
+	/* In order: a used entry that covers chains not all reaped yet. */
+	bool batch;
+	uint16_t batch_id;  /* the head it named: the batch's last chain */
+	uint32_t batch_len; /* its length */
+	uint16_t used_seen; /* used->idx as last loaded */
 };
 
 /* Zero the ring and link every descriptor into the free list. */
@@ -238,17 +249,18 @@ vio_split_drv_init(struct vio_split_drv *d)
 	d->avail_idx = 0;
 	d->kicked_idx = 0;
 	d->last_used_idx = 0;
+	d->batch = false;
+	d->used_seen = 0;
 }
 
 /*
- * Post a chain of @p n buffers, directly or (when @p indirect and a table
- * area exists) through an indirect table. Returns the head id, -ENOSPC when
- * the ring is full, -EINVAL for n == 0 or an indirect chain too long. The
- * chain becomes visible at the next vio_split_drv_publish().
+ * The post, for both allocation orders: @p in_order takes the descriptors
+ * after the last chain's and never reads the table the device shares (virtio
+ * 1.2, 2.7.5.1: in order, next is x + 1, 0 past the end of the table).
  */
-static inline int
-vio_split_drv_post(struct vio_split_drv *d, const struct vio_ring_buf *buf, uint16_t n,
-		   bool indirect)
+static __rte_always_inline int
+split_drv_post(struct vio_split_drv *d, const struct vio_ring_buf *buf, uint16_t n, bool indirect,
+	       const bool in_order)
 {
 	uint16_t head = d->free_head;
 	uint16_t idx = head;
@@ -271,7 +283,7 @@ vio_split_drv_post(struct vio_split_drv *d, const struct vio_ring_buf *buf, uint
 				       (i + 1 < n ? VIO_VRING_DESC_F_NEXT : 0);
 			tbl[i].next = (uint16_t)(i + 1);
 		}
-		d->free_head = d->r.desc[head].next;
+		d->free_head = in_order ? (uint16_t)((head + 1) & d->r.mask) : d->r.desc[head].next;
 		d->r.desc[head].addr = d->indirect_gpa +
 				       (uint64_t)head * d->indirect_max * sizeof(*tbl);
 		d->r.desc[head].len = (uint32_t)n * sizeof(*tbl);
@@ -288,16 +300,41 @@ vio_split_drv_post(struct vio_split_drv *d, const struct vio_ring_buf *buf, uint
 			desc->len = buf[i].len;
 			desc->flags = (buf[i].write ? VIO_VRING_DESC_F_WRITE : 0) |
 				      (i + 1 < n ? VIO_VRING_DESC_F_NEXT : 0);
-			if (i + 1 < n)
+			if (in_order) {
+				idx = (uint16_t)((idx + 1) & d->r.mask);
+				desc->next = idx;
+			} else if (i + 1 < n) {
 				idx = desc->next;
+			}
 		}
-		d->free_head = d->r.desc[idx].next;
+		d->free_head = in_order ? idx : d->r.desc[idx].next;
 		d->nb_free -= n;
 		d->chain_len[head] = n;
 	}
 	d->r.avail->ring[d->avail_idx & d->r.mask] = head;
 	d->avail_idx++;
 	return head;
+}
+
+/*
+ * Post a chain of @p n buffers, directly or (when @p indirect and a table
+ * area exists) through an indirect table. Returns the head id, -ENOSPC when
+ * the ring is full, -EINVAL for n == 0 or an indirect chain too long. The
+ * chain becomes visible at the next vio_split_drv_publish().
+ */
+static inline int
+vio_split_drv_post(struct vio_split_drv *d, const struct vio_ring_buf *buf, uint16_t n,
+		   bool indirect)
+{
+	return split_drv_post(d, buf, n, indirect, false);
+}
+
+/* The same with VIRTIO_F_IN_ORDER: reap with vio_split_drv_reap_in_order(). */
+static inline int
+vio_split_drv_post_in_order(struct vio_split_drv *d, const struct vio_ring_buf *buf, uint16_t n,
+			    bool indirect)
+{
+	return split_drv_post(d, buf, n, indirect, true);
 }
 
 /* Make every posted chain visible; pairs with vio_split_dev_avail_count. */
@@ -358,6 +395,56 @@ vio_split_drv_reap(struct vio_split_drv *d, uint16_t *id, uint32_t *len)
 	d->nb_free += nb;
 	*id = (uint16_t)e.id;
 	*len = e.len;
+	return 0;
+}
+
+/*
+ * VIRTIO_F_IN_ORDER: reap the oldest chain in flight (virtio 1.2, 2.7.9). The
+ * device may return a batch of chains with one used entry that names the
+ * last of them, and move used->idx by the size of the batch: the chains
+ * before that one come back first, each with 1 (the device used them
+ * completely; @p len is not set), then the last with 0 and the entry's
+ * length. A device that writes an entry per chain returns batches of one.
+ * Returns 1, 0, -EAGAIN when nothing is used, or -EPROTO: an entry that
+ * names no chain in flight, or a batch larger than used->idx moved (a hostile
+ * device: the caller stops using the ring). Pairs with
+ * vio_split_dev_publish_used.
+ */
+static inline int
+vio_split_drv_reap_in_order(struct vio_split_drv *d, uint16_t *id, uint32_t *len)
+{
+	uint16_t head = (uint16_t)((d->free_head + d->nb_free) & d->r.mask);
+	uint16_t nb;
+
+	if (!d->batch) {
+		struct vio_vring_used_elem e;
+
+		d->used_seen = vio_load_acquire_u16(&d->r.used->idx);
+		if (d->used_seen == d->last_used_idx)
+			return -EAGAIN;
+		e = d->r.used->ring[d->last_used_idx & d->r.mask];
+		rte_compiler_barrier(); /* use the local copy only */
+		if (e.id >= d->r.size || d->chain_len[e.id] == 0)
+			return -EPROTO;
+		d->batch = true;
+		d->batch_id = (uint16_t)e.id;
+		d->batch_len = e.len;
+	}
+	/* Every chain of the batch counts in used->idx. */
+	if (unlikely(d->used_seen == d->last_used_idx)) {
+		d->used_seen = vio_load_acquire_u16(&d->r.used->idx);
+		if (d->used_seen == d->last_used_idx)
+			return -EPROTO;
+	}
+	d->last_used_idx++;
+	nb = d->chain_len[head];
+	d->chain_len[head] = 0;
+	d->nb_free += nb;
+	*id = head;
+	if (head != d->batch_id)
+		return 1;
+	d->batch = false;
+	*len = d->batch_len;
 	return 0;
 }
 

@@ -19,14 +19,29 @@
  *
  * What it drives: split or packed rings (VIRTIO_F_RING_PACKED in the
  * features), VIRTIO_F_VERSION_1 with or without VIRTIO_NET_F_MRG_RXBUF,
- * event idx; no offloads negotiated (the device sends complete packets and
- * is sent complete packets); the device is polled (no interrupts asked
- * unless vio_vnet_vq_intr_set() asks), kicked when its event suppression
- * asks.
+ * event idx, VIRTIO_F_IN_ORDER (descriptors taken in ring order; a used
+ * entry may return a batch of buffers), VIRTIO_F_RING_INDIRECT_DESC (a
+ * transmit chain of several mbuf segments takes one ring slot, through an
+ * indirect table of its own made with the queue); the device is polled (no
+ * interrupts asked unless vio_vnet_vq_intr_set() asks), kicked when its
+ * event suppression asks.
+ *
+ * Offloads, the mirror of the engine's contract (doc/pmd.md, "Offloads of
+ * frontend ports"). Transmit: an mbuf's RTE_MBUF_F_TX_TCP_CKSUM /
+ * _UDP_CKSUM becomes NEEDS_CSUM in the net header when VIRTIO_NET_F_CSUM is
+ * negotiated (else the checksum is completed in software), its
+ * RTE_MBUF_F_TX_TCP_SEG a TCP GSO header when HOST_TSO4 / HOST_TSO6 is
+ * (else the packet is refused). Receive, with VIRTIO_NET_F_GUEST_CSUM:
+ * DATA_VALID becomes RTE_MBUF_F_RX_L4_CKSUM_GOOD; a partial checksum
+ * (NEEDS_CSUM) is completed in software, or, with VIO_VNET_OFFLOAD_RX_CSUM,
+ * left to the application with RTE_MBUF_F_RX_L4_CKSUM_NONE. Receiving GSO
+ * packets (GUEST_TSO4/6) is not driven.
  *
  * The device is untrusted: every used entry is checked (an id in flight, a
- * length within the buffer, num_buffers within the ring). A bad one stops the
- * queue, which then moves nothing (vio_vnet_vq_is_broken()).
+ * length within the buffer, num_buffers within the ring), and so is every
+ * receive header (flags and gso_type the features allow, a checksum field
+ * inside the packet). A bad one stops the queue, which then moves nothing
+ * (vio_vnet_vq_is_broken()).
  *
  * Threads: a queue belongs to one lcore; the bursts take no lock, allocate
  * nothing but mbufs, and make no system call but the kick (an eventfd write).
@@ -45,6 +60,14 @@ extern "C" {
 
 struct vio_vnet_vq;
 
+/**
+ * Receive offloads the application finishes itself (vio_vnet_vq_config.offloads,
+ * vio_vnet_vq_offloads_set()): a partial checksum the device sent (NEEDS_CSUM)
+ * is left partial, flagged RTE_MBUF_F_RX_L4_CKSUM_NONE, with packet_type and
+ * l2/l3/l4_len set. Without it vio completes the checksum in software.
+ */
+#define VIO_VNET_OFFLOAD_RX_CSUM (1u << 0)
+
 /** A virtqueue of the device. */
 struct vio_vnet_vq_config {
 	const char *name;       /**< for log lines; copied */
@@ -54,6 +77,7 @@ struct vio_vnet_vq_config {
 	struct rte_mempool *mp; /**< rx: the buffers posted to the device */
 	int kickfd;             /**< eventfd that kicks the device, or -1 (it polls) */
 	int socket_id;          /**< NUMA socket of the rings, or SOCKET_ID_ANY */
+	uint32_t offloads;      /**< rx: VIO_VNET_OFFLOAD_* */
 };
 
 /**
@@ -91,6 +115,14 @@ void vio_vnet_vq_addrs(const struct vio_vnet_vq *vq, uint64_t *desc, uint64_t *a
  */
 uint32_t vio_vnet_vq_device_base(const struct vio_vnet_vq *vq);
 
+/**
+ * Change a receive queue's VIO_VNET_OFFLOAD_* bits; packets from the next
+ * burst on follow them.
+ *
+ * Thread safety: any thread.
+ */
+void vio_vnet_vq_offloads_set(struct vio_vnet_vq *vq, uint32_t offloads);
+
 /** Whether a bad used entry stopped the queue. Thread safety: any thread. */
 bool vio_vnet_vq_is_broken(const struct vio_vnet_vq *vq);
 
@@ -120,12 +152,16 @@ uint16_t vio_vnet_rx_burst(struct vio_vnet_vq *vq, struct rte_mbuf **pkts, uint1
 
 /**
  * Transmit: post @p pkts (chained mbufs too) to the device, each behind a
- * zero net header, and free the mbufs the device is done with. The mbufs
- * become the queue's; it frees them once the device has used them, in a
- * later burst on the queue (never in the call that took them: the caller
- * may still read them until its next burst).
+ * net header that carries its offload requests (l2_len, l3_len, l4_len,
+ * tso_segsz and the pseudo-header sum in the L4 checksum field, as ethdev's
+ * transmit offloads have them), and free the mbufs the device is done with.
+ * The mbufs become the queue's; it frees them once the device has used
+ * them, in a later burst on the queue (never in the call that took them:
+ * the caller may still read them until its next burst).
  *
- * @return Packets taken from the start of @p pkts; fewer when the ring is full.
+ * @return Packets taken from the start of @p pkts; fewer when the ring is
+ *   full (no_room) or at a packet whose offload request the device cannot
+ *   take (offload_refused): it stays the caller's, as the rest.
  *
  * Thread safety: the owning lcore.
  */
@@ -138,7 +174,20 @@ struct vio_vnet_vq_stats {
 	uint64_t kicks;             /**< eventfd writes to the device */
 	uint64_t no_room;           /**< tx: packets refused, the ring full */
 	uint64_t mbuf_alloc_failed; /**< rx: refills that found the pool empty */
-	uint64_t err_used;          /**< the device returned an entry that broke the queue */
+	uint64_t err_used;          /**< the device returned a used entry that broke the queue */
+	uint64_t csum_sw;           /**< partial checksums completed in software */
+	/**
+	 * tx: packets refused (the burst stopped there): TSO without HOST_TSO4/6
+	 * for its IP version, or l2/l3/l4 lengths that do not fit the packet
+	 */
+	uint64_t offload_refused;
+	/** rx: a net header that broke the queue (flags or gso_type not negotiated, a
+	 *  checksum field outside the packet) */
+	uint64_t err_hdr;
+	/** buffers returned by the used entry of a later one (VIRTIO_F_IN_ORDER batches) */
+	uint64_t batched;
+	/** tx: chains posted through an indirect table (VIRTIO_F_RING_INDIRECT_DESC) */
+	uint64_t indirect;
 };
 
 /** Read the counters. Thread safety: any thread (values may be a burst old). */

@@ -19,6 +19,7 @@
 #include <rte_malloc.h>
 #include <rte_memory.h>
 
+#include "net_offload.h"
 #include "packed_ring.h"
 #include "split_ring.h"
 #include "vio_virtio.h"
@@ -30,18 +31,39 @@ RTE_LOG_REGISTER(vio_vnet_logtype, lib.vio.vnet, INFO);
 
 /* Most descriptors one transmit chain takes: the header and 63 mbuf segments. */
 #define TX_SEGS_MAX 64
+/*
+ * With VIRTIO_F_RING_INDIRECT_DESC, a transmit chain of 3 to TX_IND_MAX
+ * buffers (the header and 2 to 7 mbuf segments: a 9000-byte frame in 2 KiB
+ * mbufs takes 6) goes through an indirect table and takes one ring slot;
+ * each slot has its table, 128 bytes, made with the queue. The header and
+ * one segment stay direct: two descriptors side by side in the ring, where
+ * a table would cost the device one more translation and cache line a
+ * packet (reasoned, not measured).
+ */
+#define TX_IND_MIN 3
+#define TX_IND_MAX 8
 /* The ring parts start on pages of their own (virtio 1.2, 2.7: 16, 2 and 4 bytes suffice). */
 #define RING_ALIGN 4096
+/* The mbuf transmit flags that ask for work in the net header. */
+#define TX_OL_MASK (RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_TCP_SEG)
+/* Receive header flags VIRTIO_NET_F_GUEST_CSUM allows (RSC_INFO needs RSC_EXT). */
+#define RX_HDR_FLAGS (VIO_NET_HDR_F_NEEDS_CSUM | VIO_NET_HDR_F_DATA_VALID)
 
 struct vio_vnet_vq {
 	/* Read-mostly. */
 	struct vio_split_drv drv;   /* split rings */
 	struct vio_packed_drv pdrv; /* packed rings */
 	bool packed;
+	bool in_order; /* VIRTIO_F_IN_ORDER: the _in_order ring primitives */
+	bool indirect; /* tx: VIRTIO_F_RING_INDIRECT_DESC, the tables below */
 	uint16_t size;
 	bool rx;
 	uint32_t hdr_len;
 	bool mrg;
+	bool csum;            /* tx: VIRTIO_NET_F_CSUM, partial checksums go to the device */
+	bool tso4, tso6;      /* tx: HOST_TSO4/6 (CSUM too) */
+	bool guest_csum;      /* rx: VIRTIO_NET_F_GUEST_CSUM, the device may flag checksums */
+	atomic_uint offloads; /* rx: VIO_VNET_OFFLOAD_*, what the application finishes */
 	int kickfd;
 	struct rte_mempool *mp;
 	uint8_t *ring_mem;
@@ -49,10 +71,12 @@ struct vio_vnet_vq {
 
 	/* Owned by the polling lcore. */
 	struct rte_mbuf **mbufs;         /* per descriptor id: what the device holds */
-	struct vio_net_hdr_mrg *tx_hdrs; /* per id: the zero header of a transmit chain */
+	struct vio_net_hdr_mrg *tx_hdrs; /* per id: the net header of a transmit chain */
+	void *ind_tables;                /* tx: per id, TX_IND_MAX descriptors of 16 bytes */
 	struct rte_mbuf *pend_head;      /* rx: a mergeable packet still arriving */
 	struct rte_mbuf *pend_tail;
 	uint16_t pend_left;
+	struct vio_net_hdr pend_hdr; /* rx: its header, read once (flags 0: no offload) */
 	atomic_bool broken;
 	struct vio_vnet_vq_stats stats;
 };
@@ -76,22 +100,26 @@ rx_buf_len(const struct vio_vnet_vq *vq, const struct rte_mbuf *m)
 	return (uint32_t)m->buf_len - m->data_off + vq->hdr_len;
 }
 
+/* @p counter: the one that names the reason (err_used, err_hdr). */
 static __rte_cold void
-vq_break(struct vio_vnet_vq *vq, const char *what, uint64_t value)
+vq_break(struct vio_vnet_vq *vq, uint64_t *counter, const char *what, uint64_t value)
 {
 	atomic_store_explicit(&vq->broken, true, memory_order_relaxed);
-	vq->stats.err_used++;
+	(*counter)++;
 	/* Once: the queue moves nothing from now on. */
 	VNET_LOG(ERR, "%s: the device returned %s 0x%" PRIx64 "; queue stopped", vq->name, what,
 		 value);
 }
 
-/* The ring, whichever its layout. */
+/* The ring, whichever its layout and order; @p ind: through the head's indirect table. */
 static __rte_always_inline int
-ring_post(struct vio_vnet_vq *vq, const struct vio_ring_buf *b, uint16_t n)
+ring_post(struct vio_vnet_vq *vq, const struct vio_ring_buf *b, uint16_t n, bool ind)
 {
-	return vq->packed ? vio_packed_drv_post(&vq->pdrv, b, n, false)
-			  : vio_split_drv_post(&vq->drv, b, n, false);
+	if (vq->packed)
+		return vq->in_order ? vio_packed_drv_post_in_order(&vq->pdrv, b, n, ind)
+				    : vio_packed_drv_post(&vq->pdrv, b, n, ind);
+	return vq->in_order ? vio_split_drv_post_in_order(&vq->drv, b, n, ind)
+			    : vio_split_drv_post(&vq->drv, b, n, ind);
 }
 
 static __rte_always_inline void
@@ -103,11 +131,19 @@ ring_publish(struct vio_vnet_vq *vq)
 		vio_split_drv_publish(&vq->drv);
 }
 
+/*
+ * 0: a buffer and the length the device wrote; 1 (in order only): a buffer
+ * of a batch whose used entry named a later one, used completely, @p len not
+ * set; -EAGAIN; -EPROTO.
+ */
 static __rte_always_inline int
 ring_reap(struct vio_vnet_vq *vq, uint16_t *id, uint32_t *len)
 {
-	return vq->packed ? vio_packed_drv_reap(&vq->pdrv, id, len)
-			  : vio_split_drv_reap(&vq->drv, id, len);
+	if (vq->packed)
+		return vq->in_order ? vio_packed_drv_reap_in_order(&vq->pdrv, id, len)
+				    : vio_packed_drv_reap(&vq->pdrv, id, len);
+	return vq->in_order ? vio_split_drv_reap_in_order(&vq->drv, id, len)
+			    : vio_split_drv_reap(&vq->drv, id, len);
 }
 
 static __rte_always_inline uint16_t
@@ -129,6 +165,17 @@ ring_used_id(const struct vio_vnet_vq *vq)
 {
 	return vq->packed ? vq->pdrv.r.desc[vq->pdrv.last_used_idx].id
 			  : vq->drv.r.used->ring[vq->drv.last_used_idx & vq->drv.r.mask].id;
+}
+
+/* A used entry the ring refused (-EPROTO): the queue stops. */
+static __rte_cold void
+used_refused(struct vio_vnet_vq *vq)
+{
+	vq_break(vq, &vq->stats.err_used,
+		 vq->in_order ? "a used entry that names no buffer in flight, or a batch past "
+				"used->idx (in order), at id"
+			      : "a used id not in flight",
+		 ring_used_id(vq));
 }
 
 static void
@@ -160,7 +207,7 @@ rx_refill(struct vio_vnet_vq *vq, uint16_t n)
 		}
 		for (i = 0; i < k; i++) {
 			struct vio_ring_buf b = { va(rx_buf(vq, m[i])), rx_buf_len(vq, m[i]), 1 };
-			int id = ring_post(vq, &b, 1);
+			int id = ring_post(vq, &b, 1, false);
 
 			vq->mbufs[id] = m[i]; /* nb_free checked above: the post succeeds */
 		}
@@ -193,9 +240,16 @@ vio_vnet_vq_create(const struct vio_vnet_vq_config *cfg)
 	snprintf(vq->name, sizeof(vq->name), "%s", cfg->name != NULL ? cfg->name : "vq");
 	vq->rx = cfg->rx;
 	vq->packed = cfg->features & VIO_BIT(VIO_F_RING_PACKED);
+	vq->in_order = cfg->features & VIO_BIT(VIO_F_IN_ORDER);
+	vq->indirect = !cfg->rx && (cfg->features & VIO_BIT(VIO_F_RING_INDIRECT_DESC));
 	vq->size = size;
 	vq->hdr_len = vio_net_hdr_len(cfg->features);
 	vq->mrg = cfg->features & VIO_BIT(VIO_NET_F_MRG_RXBUF);
+	vq->csum = cfg->features & VIO_BIT(VIO_NET_F_CSUM);
+	vq->tso4 = vq->csum && (cfg->features & VIO_BIT(VIO_NET_F_HOST_TSO4));
+	vq->tso6 = vq->csum && (cfg->features & VIO_BIT(VIO_NET_F_HOST_TSO6));
+	vq->guest_csum = cfg->features & VIO_BIT(VIO_NET_F_GUEST_CSUM);
+	atomic_init(&vq->offloads, cfg->offloads);
 	vq->kickfd = cfg->kickfd;
 	vq->mp = cfg->mp;
 	if (vq->packed) {
@@ -221,8 +275,15 @@ vio_vnet_vq_create(const struct vio_vnet_vq_config *cfg)
 	if (!vq->rx)
 		vq->tx_hdrs = rte_zmalloc_socket("vio_vnet_hdrs", size * sizeof(*vq->tx_hdrs), 0,
 						 cfg->socket_id);
+	/* In DPDK memory, which the memory table shares: the device reads them there. */
+	if (vq->indirect)
+		vq->ind_tables = rte_zmalloc_socket("vio_vnet_ind",
+						    (size_t)size * TX_IND_MAX *
+							    sizeof(struct vio_vring_desc),
+						    RTE_CACHE_LINE_SIZE, cfg->socket_id);
 	if (vq->ring_mem == NULL || vq->mbufs == NULL || vq->drv.chain_len == NULL ||
-	    (vq->packed && vq->pdrv.id_next == NULL) || (!vq->rx && vq->tx_hdrs == NULL)) {
+	    (vq->packed && vq->pdrv.id_next == NULL) || (!vq->rx && vq->tx_hdrs == NULL) ||
+	    (vq->indirect && vq->ind_tables == NULL)) {
 		vio_vnet_vq_free(vq);
 		goto err_nomem;
 	}
@@ -234,6 +295,11 @@ vio_vnet_vq_create(const struct vio_vnet_vq_config *cfg)
 		vq->pdrv.r.size = size;
 		vq->pdrv.chain_len = vq->drv.chain_len; /* one array, whichever layout */
 		vq->pdrv.event_idx = cfg->features & VIO_BIT(VIO_F_RING_EVENT_IDX);
+		if (vq->indirect) {
+			vq->pdrv.indirect = vq->ind_tables;
+			vq->pdrv.indirect_gpa = va(vq->ind_tables);
+			vq->pdrv.indirect_max = TX_IND_MAX;
+		}
 		vio_packed_drv_init(&vq->pdrv);
 		vio_packed_drv_set_intr(&vq->pdrv, false); /* polled */
 	} else {
@@ -243,6 +309,11 @@ vio_vnet_vq_create(const struct vio_vnet_vq_config *cfg)
 		vq->drv.r.size = size;
 		vq->drv.r.mask = (uint16_t)(size - 1);
 		vq->drv.event_idx = cfg->features & VIO_BIT(VIO_F_RING_EVENT_IDX);
+		if (vq->indirect) {
+			vq->drv.indirect = vq->ind_tables;
+			vq->drv.indirect_gpa = va(vq->ind_tables);
+			vq->drv.indirect_max = TX_IND_MAX;
+		}
 		vio_split_drv_init(&vq->drv);
 		vio_split_drv_set_intr(&vq->drv, false); /* polled */
 	}
@@ -259,6 +330,34 @@ err_nomem:
 	return NULL;
 }
 
+/*
+ * Packed, in order: past the chains from (@p pos, @p wrap) through the one
+ * whose id (its head slot) is @p last, a batch a used entry returned. False,
+ * and the position unchanged, when @p last is not among the chains in flight.
+ */
+static bool
+packed_skip_batch(const struct vio_packed_drv *d, uint16_t *pos, bool *wrap, uint16_t last,
+		  uint16_t *steps)
+{
+	uint16_t p = *pos, n = *steps;
+	bool w = *wrap;
+
+	for (;;) {
+		uint16_t head = p, len = d->chain_len[head];
+
+		if (len == 0 || n + len > d->r.size)
+			return false;
+		vio_packed_advance(d->r.size, &p, &w, len);
+		n = (uint16_t)(n + len);
+		if (head == last)
+			break;
+	}
+	*pos = p;
+	*wrap = w;
+	*steps = n;
+	return true;
+}
+
 uint32_t
 vio_vnet_vq_device_base(const struct vio_vnet_vq *vq)
 {
@@ -269,12 +368,15 @@ vio_vnet_vq_device_base(const struct vio_vnet_vq *vq)
 	if (!vq->packed)
 		return __atomic_load_n(&vq->drv.r.used->idx, __ATOMIC_ACQUIRE);
 	/*
-	 * Packed: past the used entries not reaped yet, chain by chain, as the
+	 * Packed: past the used entries not reaped yet, chain by chain (in
+	 * order: batch by batch, first the rest of one the reap is in), as the
 	 * reap walks them. The ids are checked: a device that wrote a bad one
 	 * gets the position of the bad entry, which the reap will refuse.
 	 */
 	pos = d->last_used_idx;
 	wrap = d->used_wrap;
+	if (vq->in_order && d->batch && !packed_skip_batch(d, &pos, &wrap, d->batch_id, &steps))
+		return (uint32_t)pos | (uint32_t)wrap << 15;
 	while (steps < d->r.size) {
 		uint16_t flags = __atomic_load_n(&d->r.desc[pos].flags, __ATOMIC_ACQUIRE);
 		uint16_t id = d->r.desc[pos].id;
@@ -283,12 +385,13 @@ vio_vnet_vq_device_base(const struct vio_vnet_vq *vq)
 		    !!(flags & VIO_VRING_PACKED_DESC_F_AVAIL) != wrap || id >= d->r.size ||
 		    d->chain_len[id] == 0)
 			break;
-		steps = (uint16_t)(steps + d->chain_len[id]);
-		pos = (uint16_t)(pos + d->chain_len[id]);
-		if (pos >= d->r.size) {
-			pos = (uint16_t)(pos - d->r.size);
-			wrap = !wrap;
+		if (vq->in_order) {
+			if (!packed_skip_batch(d, &pos, &wrap, id, &steps))
+				break;
+			continue;
 		}
+		steps = (uint16_t)(steps + d->chain_len[id]);
+		vio_packed_advance(d->r.size, &pos, &wrap, d->chain_len[id]);
 	}
 	return (uint32_t)pos | (uint32_t)wrap << 15;
 }
@@ -305,6 +408,7 @@ vio_vnet_vq_free(struct vio_vnet_vq *vq)
 	rte_pktmbuf_free(vq->pend_head);
 	rte_free(vq->pdrv.id_next);
 	rte_free(vq->tx_hdrs);
+	rte_free(vq->ind_tables);
 	rte_free(vq->drv.chain_len);
 	rte_free(vq->mbufs);
 	rte_free(vq->ring_mem);
@@ -318,6 +422,12 @@ vio_vnet_vq_addrs(const struct vio_vnet_vq *vq, uint64_t *desc, uint64_t *avail,
 	*desc = vq->packed ? va(vq->pdrv.r.desc) : va(vq->drv.r.desc);
 	*avail = vq->packed ? va(vq->pdrv.r.driver_event) : va(vq->drv.r.avail);
 	*used = vq->packed ? va(vq->pdrv.r.device_event) : va(vq->drv.r.used);
+}
+
+void
+vio_vnet_vq_offloads_set(struct vio_vnet_vq *vq, uint32_t offloads)
+{
+	atomic_store_explicit(&vq->offloads, offloads, memory_order_relaxed);
 }
 
 bool
@@ -340,6 +450,84 @@ vio_vnet_vq_stats_get(const struct vio_vnet_vq *vq, struct vio_vnet_vq_stats *st
 }
 
 /*
+ * The first buffer of a packet carries its header: read it once into
+ * vq->pend_hdr and check what the features allow (virtio 1.2, 5.1.6.4.1:
+ * without GUEST_CSUM the device sets no flag; GUEST_TSO4/6 are not
+ * negotiated, so no gso_type). Returns 0, or -EINVAL after breaking the queue.
+ */
+static int
+rx_hdr_read(struct vio_vnet_vq *vq, const struct vio_net_hdr *h)
+{
+	vq->pend_hdr = *h;
+	rte_compiler_barrier(); /* use the local copy only */
+	if (likely(vq->pend_hdr.flags == 0 && vq->pend_hdr.gso_type == VIO_NET_HDR_GSO_NONE))
+		return 0;
+	if (vq->pend_hdr.gso_type != VIO_NET_HDR_GSO_NONE) {
+		vq_break(vq, &vq->stats.err_hdr, "a receive header with gso_type (not negotiated)",
+			 vq->pend_hdr.gso_type);
+		return -EINVAL;
+	}
+	if (!vq->guest_csum || (vq->pend_hdr.flags & ~RX_HDR_FLAGS) != 0) {
+		vq_break(vq, &vq->stats.err_hdr, "receive header flags not negotiated",
+			 vq->pend_hdr.flags);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * A whole packet whose header has flags (rx_hdr_read passed them): what the
+ * device says of its checksum becomes mbuf flags, or work done here
+ * (doc/pmd.md, "Offloads of frontend ports"). Returns 0, or -EINVAL when the
+ * checksum field is not inside the packet (the caller breaks the queue).
+ */
+static __rte_noinline int
+rx_offload(struct vio_vnet_vq *vq, struct rte_mbuf *m, const struct vio_net_hdr *h)
+{
+	uint32_t ol = atomic_load_explicit(&vq->offloads, memory_order_relaxed);
+	bool at_l4;
+
+	if (!(h->flags & VIO_NET_HDR_F_NEEDS_CSUM)) {
+		/* DATA_VALID: the device checked the checksum (virtio 1.2, 5.1.6.4.1). */
+		m->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+		return 0;
+	}
+	if ((uint32_t)h->csum_start + h->csum_offset + 2 > m->pkt_len)
+		return -EINVAL;
+	if (!(ol & VIO_VNET_OFFLOAD_RX_CSUM)) {
+		/* Nobody reads the flags: finished where the device says, without parsing. */
+		if (vio_net_csum_complete_hdr(m, h) == 0)
+			vq->stats.csum_sw++;
+		return 0;
+	}
+	vio_net_rx_parse(m, h, &at_l4);
+	if (at_l4) {
+		m->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_NONE; /* the application finishes it */
+		return 0;
+	}
+	/* Anywhere else (a tunnel, SCTP, an odd csum_start): done here, and said so. */
+	if (vio_net_csum_complete(m, h->csum_start, h->csum_offset, false) == 0)
+		vq->stats.csum_sw++;
+	m->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+	return 0;
+}
+
+/* A received packet is whole: its header's flags, if any, applied. NULL when it broke the queue. */
+static struct rte_mbuf *
+rx_done(struct vio_vnet_vq *vq, struct rte_mbuf *m)
+{
+	if (likely(vq->pend_hdr.flags == 0))
+		return m;
+	if (unlikely(rx_offload(vq, m, &vq->pend_hdr) < 0)) {
+		vq_break(vq, &vq->stats.err_hdr, "csum_start + csum_offset beyond the packet",
+			 (uint64_t)vq->pend_hdr.csum_start + vq->pend_hdr.csum_offset);
+		rte_pktmbuf_free(m);
+		return NULL;
+	}
+	return m;
+}
+
+/*
  * One used receive buffer, @p len bytes written: the start of a packet, or
  * the next piece of a mergeable one. Returns the packet when it is whole,
  * NULL otherwise (or when the entry broke the queue).
@@ -349,7 +537,7 @@ rx_one(struct vio_vnet_vq *vq, struct rte_mbuf *m, uint32_t len)
 {
 	if (unlikely(len > rx_buf_len(vq, m))) {
 		rte_pktmbuf_free(m);
-		vq_break(vq, "a used length beyond the buffer", len);
+		vq_break(vq, &vq->stats.err_used, "a used length beyond the buffer", len);
 		return NULL;
 	}
 	if (vq->pend_left == 0) {
@@ -358,16 +546,20 @@ rx_one(struct vio_vnet_vq *vq, struct rte_mbuf *m, uint32_t len)
 
 		if (unlikely(len < vq->hdr_len || nb_bufs == 0 || nb_bufs > vq->size)) {
 			rte_pktmbuf_free(m);
-			vq_break(vq,
+			vq_break(vq, &vq->stats.err_used,
 				 len < vq->hdr_len ? "a used length shorter than the header"
 						   : "num_buffers",
 				 len < vq->hdr_len ? len : nb_bufs);
 			return NULL;
 		}
+		if (unlikely(rx_hdr_read(vq, &h->hdr) < 0)) {
+			rte_pktmbuf_free(m);
+			return NULL;
+		}
 		m->data_len = (uint16_t)(len - vq->hdr_len);
 		m->pkt_len = m->data_len;
 		if (nb_bufs == 1)
-			return m;
+			return rx_done(vq, m);
 		vq->pend_head = vq->pend_tail = m;
 		vq->pend_left = (uint16_t)(nb_bufs - 1);
 		return NULL;
@@ -383,7 +575,7 @@ rx_one(struct vio_vnet_vq *vq, struct rte_mbuf *m, uint32_t len)
 		return NULL;
 	m = vq->pend_head;
 	vq->pend_head = vq->pend_tail = NULL;
-	return m;
+	return rx_done(vq, m);
 }
 
 uint16_t
@@ -401,12 +593,17 @@ vio_vnet_rx_burst(struct vio_vnet_vq *vq, struct rte_mbuf **pkts, uint16_t nb_pk
 		if (ret == -EAGAIN)
 			break;
 		if (unlikely(ret < 0)) {
-			vq_break(vq, "a used id not in flight", ring_used_id(vq));
+			used_refused(vq);
 			break;
 		}
 		used++;
 		m = vq->mbufs[id];
 		vq->mbufs[id] = NULL;
+		if (ret > 0) {
+			/* virtio 1.2, 2.7.9: a skipped buffer was written completely. */
+			len = rx_buf_len(vq, m);
+			vq->stats.batched++;
+		}
 		m = rx_one(vq, m, len);
 		if (unlikely(vio_vnet_vq_is_broken(vq)))
 			break;
@@ -429,12 +626,72 @@ tx_reclaim(struct vio_vnet_vq *vq)
 	uint32_t len;
 	int ret;
 
-	while ((ret = ring_reap(vq, &id, &len)) == 0) {
+	while ((ret = ring_reap(vq, &id, &len)) >= 0) {
 		rte_pktmbuf_free(vq->mbufs[id]);
 		vq->mbufs[id] = NULL;
+		vq->stats.batched += (unsigned int)ret;
 	}
 	if (unlikely(ret != -EAGAIN))
-		vq_break(vq, "a used id not in flight", ring_used_id(vq));
+		used_refused(vq);
+}
+
+/*
+ * TSO: ethdev's pseudo-header sum leaves the length out (the NIC adds each
+ * segment's); virtio's is the sum of the whole TCP pseudo-header (virtio 1.2,
+ * 5.1.6.2), length included, which the device adjusts per segment, or, if it
+ * hands the packet on whole, completes as it is: add the TCP length to it.
+ */
+static int
+tso_phdr_add_len(struct rte_mbuf *m)
+{
+	uint32_t field = (uint32_t)m->l2_len + m->l3_len + VIO_NET_CSUM_OFF_TCP;
+	uint16_t raw;
+	const uint16_t *p = rte_pktmbuf_read(m, field, sizeof(raw), &raw);
+	uint32_t sum;
+
+	if (p == NULL)
+		return -EINVAL;
+	sum = (uint32_t)*p + rte_cpu_to_be_16((uint16_t)(m->pkt_len - m->l2_len - m->l3_len));
+	raw = (uint16_t)((sum & 0xffff) + (sum >> 16));
+	return vio_mbuf_write(m, field, &raw, sizeof(raw));
+}
+
+/*
+ * A transmit packet's offload requests as its net header @p h (zeroed), as
+ * ethdev's transmit offloads describe them: l2_len, l3_len, l4_len,
+ * tso_segsz, the pseudo-header sum in the L4 checksum field, which is what
+ * NEEDS_CSUM expects there too (virtio 1.2, 5.1.6.2; TSO: tso_phdr_add_len).
+ * Returns 0, or -EINVAL for what the device cannot take (TSO it did not
+ * negotiate, lengths that do not fit the packet).
+ */
+static __rte_noinline int
+tx_offload(struct vio_vnet_vq *vq, struct rte_mbuf *m, struct vio_net_hdr *h)
+{
+	uint32_t start = (uint32_t)m->l2_len + m->l3_len;
+	bool udp;
+
+	switch (vio_net_tx_hdr(m, h, &udp)) {
+	case VIO_NET_TX_ASK_TSO:
+		/* virtio 1.2, 5.1.6.2: GSO needs HOST_TSO4/6 (and CSUM) and a gso_size. */
+		if (!(m->ol_flags & RTE_MBUF_F_TX_IPV6 ? vq->tso6 : vq->tso4) ||
+		    m->tso_segsz == 0 || m->l4_len < sizeof(struct rte_tcp_hdr) ||
+		    start + m->l4_len > m->pkt_len)
+			return -EINVAL;
+		return tso_phdr_add_len(m);
+	case VIO_NET_TX_ASK_CSUM:
+		if (start + h->csum_offset + 2 > m->pkt_len)
+			return -EINVAL;
+		if (vq->csum)
+			return 0;
+		break;
+	default:
+		return 0;
+	}
+	/* The device takes complete packets only: finished here. */
+	if (vio_net_tx_csum_sw(m, h, udp) < 0)
+		return -EINVAL;
+	vq->stats.csum_sw++;
+	return 0;
 }
 
 uint16_t
@@ -449,19 +706,31 @@ vio_vnet_tx_burst(struct vio_vnet_vq *vq, struct rte_mbuf **pkts, uint16_t nb_pk
 	for (n = 0; n < nb_pkts; n++) {
 		struct rte_mbuf *m = pkts[n], *s;
 		uint16_t head = ring_next_id(vq), k = 1;
+		struct vio_net_hdr_mrg *h = &vq->tx_hdrs[head];
+		bool ind;
 
-		if (unlikely(m->nb_segs + 1u > TX_SEGS_MAX || m->nb_segs + 1u > ring_nb_free(vq))) {
+		if (unlikely(m->nb_segs + 1u > TX_SEGS_MAX)) {
 			vq->stats.no_room += nb_pkts - n;
 			break;
 		}
-		/* Each chain's header is the entry of its head id. */
-		memset(&vq->tx_hdrs[head], 0, sizeof(vq->tx_hdrs[head]));
-		b[0] = (struct vio_ring_buf){ va(&vq->tx_hdrs[head]), vq->hdr_len, 0 };
 		for (s = m; s != NULL; s = s->next)
 			if (s->data_len > 0)
 				b[k++] = (struct vio_ring_buf){ va(rte_pktmbuf_mtod(s, void *)),
 								s->data_len, 0 };
-		ring_post(vq, b, k);
+		ind = vq->indirect && k >= TX_IND_MIN && k <= TX_IND_MAX;
+		if (unlikely((ind ? 1u : k) > ring_nb_free(vq))) {
+			vq->stats.no_room += nb_pkts - n;
+			break;
+		}
+		/* Each chain's header is the entry of its head id. */
+		memset(h, 0, sizeof(*h));
+		if (unlikely(m->ol_flags & TX_OL_MASK) && tx_offload(vq, m, &h->hdr) < 0) {
+			vq->stats.offload_refused++;
+			break;
+		}
+		b[0] = (struct vio_ring_buf){ va(h), vq->hdr_len, 0 };
+		ring_post(vq, b, k, ind);
+		vq->stats.indirect += ind;
 		vq->mbufs[head] = m;
 		vq->stats.bytes += m->pkt_len;
 	}

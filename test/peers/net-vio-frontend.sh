@@ -20,10 +20,21 @@
 #
 #   net-vio-frontend.sh PMD_SO [--backend vhost|vio] [--queues N]
 #                       [--mrg 0|1] [--size BYTES] [--server] [--seconds S]
-#                       [--restarts N] [--packed]
+#                       [--restarts N] [--packed] [--in-order] [--tso]
 #
 #   --backend  vhost: net_vhost (default); vio: net_vio iface= (vio's engine)
 #   --packed   packed_vq=1: the frontend must negotiate packed rings
+#   --tso      the backend's tso=1: the frontend must show Tx TCP_TSO
+#   --in-order in_order=1: the frontend must negotiate VIRTIO_F_IN_ORDER; on
+#              packed rings against net_vhost some buffers must come back
+#              with the used entry of a later one (xstats tx_qN_vio_batched)
+#
+# Always: the offloads both backends offer must be negotiated (CSUM,
+# GUEST_CSUM) and shown as the port's capabilities (Rx and Tx TCP_CKSUM and
+# UDP_CKSUM; TCP_TSO with --tso only, TCP_LRO never), and so must
+# VIRTIO_F_RING_INDIRECT_DESC: with --size above 2000 (frames of 2 or 3
+# segments) every chain the frontend sends must go through an indirect
+# table (xstats tx_qN_vio_indirect).
 #   --server   the frontend listens (server=1) and the backend connects
 #              (client=1); otherwise the backend listens
 #   --size     txonly frame length (default 64; above 2000 bytes the frames
@@ -35,7 +46,7 @@ set -euo pipefail
 
 pmd=$(realpath "$1")
 shift
-backend=vhost queues=1 mrg=1 size=64 server=0 secs=1 restarts=0 packed=0
+backend=vhost queues=1 mrg=1 size=64 server=0 secs=1 restarts=0 packed=0 in_order=0 tso=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--backend) backend=$2; shift ;;
@@ -45,6 +56,8 @@ while [ $# -gt 0 ]; do
 	--seconds) secs=$2; shift ;;
 	--server) server=1 ;;
 	--packed) packed=1 ;;
+	--in-order) in_order=1 ;;
+	--tso) tso=1 ;;
 	--restarts) restarts=$2; shift ;;
 	*) echo "unknown option $1" >&2; exit 99 ;;
 	esac
@@ -96,16 +109,19 @@ tp=(-i --disable-link-check --total-num-mbufs=16384 --nb-cores=1 --rxq="$queues"
 if [ "$backend" = vhost ]; then
 	be_dev="net_vhost0,iface=$sock,queues=$queues"
 	[ "$server" = 1 ] && be_dev="$be_dev,client=1"
+	[ "$tso" = 1 ] && be_dev="$be_dev,tso=1"
 	be_eal=(-l 0,1 --main-lcore 1 "${eal[@]}" --vdev "$be_dev" --log-level 'lib.vhost.*:notice')
 else
 	be_dev="net_vio0,iface=$sock,queues=$queues"
 	[ "$server" = 1 ] && be_dev="$be_dev,client=1"
+	[ "$tso" = 1 ] && be_dev="$be_dev,tso=1"
 	be_eal=(-l 0,1 --main-lcore 1 "${eal[@]}" -d "$pmd" --vdev "$be_dev"
 		--log-level 'lib.vio.*:notice' --log-level 'pmd.net.vio:notice')
 fi
 fe_dev="net_vio1,path=$sock,queues=$queues,mrg_rxbuf=$mrg,queue_size=256"
 [ "$server" = 1 ] && fe_dev="$fe_dev,server=1"
 [ "$packed" = 1 ] && fe_dev="$fe_dev,packed_vq=1"
+[ "$in_order" = 1 ] && fe_dev="$fe_dev,in_order=1"
 fe_eal=(-l 0,1 --main-lcore 0 "${eal[@]}" -d "$pmd" --vdev "$fe_dev"
 	--log-level 'pmd.net.vio:info' --log-level 'lib.vio.*:info')
 
@@ -171,6 +187,24 @@ phase() {
 		END { for (k in v) t += v[k]; print t + 0 }' "$run/fe.log")
 	echo "  fe xstats: ${dir}_qN_vio_packets sum to $x"
 	if [ "$dir" = tx ]; then [ "$x" = "$s" ] || bad "fe xstats: $x packets posted, $s sent"; fi
+	if [ "$dir" = tx ]; then
+		ind=$(awk '$1 ~ "^tx_q[0-9]+_vio_indirect:$" { v[$1] = $2 }
+			END { for (k in v) t += v[k]; print t + 0 }' "$run/fe.log")
+		echo "  fe xstats: tx_qN_vio_indirect sum to $ind"
+		if [ "$size" -gt 2000 ]; then
+			[ "$ind" = "$s" ] || bad "fe: $ind of $s chained frames through indirect tables"
+		else
+			[ "$ind" = 0 ] || bad "fe: $ind single-segment frames through indirect tables"
+		fi
+	fi
+	if [ "$dir" = tx ] && [ "$in_order" = 1 ]; then
+		batched=$(awk '$1 ~ "^tx_q[0-9]+_vio_batched:$" { v[$1] = $2 }
+			END { for (k in v) t += v[k]; print t + 0 }' "$run/fe.log")
+		echo "  fe xstats: tx_qN_vio_batched sum to $batched"
+		if [ "$packed" = 1 ] && [ "$backend" = vhost ] && [ "$batched" = 0 ]; then
+			bad "in order on packed rings: net_vhost returned no batch"
+		fi
+	fi
 	if [ "$dir" = rx ]; then [ "$x" = "$r" ] || bad "fe xstats: $x packets taken, $r received"; fi
 	if [ "$queues" -gt 1 ]; then
 		for q in $(seq 0 $((queues - 1))); do
@@ -187,7 +221,29 @@ if [ -z "$neg" ]; then
 	bad "the frontend logged no negotiated features"
 elif [ $(((0x$neg >> 34) & 1)) != "$packed" ]; then
 	bad "features 0x$neg negotiated: RING_PACKED is not $packed"
+elif [ $(((0x$neg >> 35) & 1)) != "$in_order" ]; then
+	bad "features 0x$neg negotiated: IN_ORDER is not $in_order"
+elif [ $((0x$neg & 3)) != 3 ]; then
+	bad "features 0x$neg negotiated: no CSUM and GUEST_CSUM"
+elif [ $(((0x$neg >> 28) & 1)) != 1 ]; then
+	bad "features 0x$neg negotiated: no RING_INDIRECT_DESC"
 fi
+# The capabilities are what was negotiated.
+for dir in rx tx; do
+	tp_cmd fe "show port 0 ${dir}_offload capabilities"
+	caps=$(grep -A3 "$(echo "$dir" | sed 's/^./\U&/') Offloading Capabilities of port 0" "$run/fe.log" |
+		grep "Per Port" | tail -n 1)
+	echo "fe $dir capabilities: $caps"
+	case "$caps" in *TCP_CKSUM*UDP_CKSUM* | *UDP_CKSUM*TCP_CKSUM*) ;;
+	*) bad "fe $dir capabilities lack TCP_CKSUM and UDP_CKSUM: $caps" ;; esac
+	case "$caps" in *TCP_LRO*) bad "fe $dir capabilities: LRO, never negotiated: $caps" ;; esac
+	if [ "$dir" = tx ]; then
+		case "$caps" in
+		*TCP_TSO*) [ "$tso" = 1 ] || bad "fe tx capabilities: TCP_TSO not negotiated: $caps" ;;
+		*) [ "$tso" = 0 ] || bad "fe tx capabilities: no TCP_TSO with the backend's tso=1: $caps" ;;
+		esac
+	fi
+done
 
 phase fe be
 phase be fe

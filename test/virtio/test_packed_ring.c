@@ -592,6 +592,123 @@ test_packed_ring_reap_rejects_bad_used_id(void)
 	return 0;
 }
 
+/* ------------------------------------------------------------------------ */
+/* Packed ring: VIRTIO_F_IN_ORDER                                            */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Over many laps, batches of 1 to 5 chains of 1 to 3 buffers (some
+ * indirect), each chain's id its head slot, returned with one used
+ * descriptor per batch (the last chain's id, written over the batch's first
+ * slot, the device skipping the whole batch) or one per chain: every chain
+ * comes back once, in order, the batch's earlier chains as "used completely"
+ * (1), the last with the descriptor's length.
+ */
+static int
+packed_in_order_laps(bool batch)
+{
+	struct vio_packed_used u[8];
+	struct posted p[8];
+	uint32_t tag = 0, slots = 0, round;
+	PACKED_FX(f, 8, 4, false);
+
+	for (round = 0; slots < 30 * 8; round++) {
+		struct vio_ring_seg seg[8];
+		struct vio_ring_buf b[4];
+		uint32_t i, nb_post = 0, nb_u = 0, nb_segs, len;
+		uint16_t id, nb_desc;
+
+		while (nb_post < round % 5 + 1) {
+			uint16_t n = (uint16_t)(tag % 3 + 1);
+			bool ind = tag % 4 == 3;
+			int ret;
+
+			if ((ind ? 1 : n) > f.d.nb_free)
+				break;
+			p[nb_post].slot = f.d.avail_idx;
+			make_bufs(b, n, tag);
+			ret = vio_packed_drv_post_in_order(&f.d, b, n, ind);
+			T_EQ(ret, p[nb_post].slot);
+			p[nb_post].id = (uint16_t)ret;
+			p[nb_post].n = ind ? 1 : n;
+			p[nb_post].tag = tag++;
+			nb_post++;
+		}
+		T_ASSERT(nb_post > 0, "round %u: nothing posted", round);
+		vio_packed_drv_publish(&f.d);
+		for (i = 0; i < nb_post; i++) {
+			T_EQ(packed_dev_take(&f, seg, RTE_DIM(seg), &nb_segs, &id, &nb_desc), 0);
+			T_EQ(id, p[i].id);
+			T_EQ(nb_desc, p[i].n);
+			slots += nb_desc;
+			if (batch && nb_u == 1) {
+				u[0].id = id;
+				u[0].len = p[i].tag;
+				u[0].nb_desc = (uint16_t)(u[0].nb_desc + nb_desc);
+				continue;
+			}
+			u[nb_u++] = (struct vio_packed_used){ id, nb_desc, p[i].tag };
+		}
+		packed_dev_flush(&f, u, nb_u);
+		for (i = 0; i < nb_post; i++) {
+			len = UINT32_MAX;
+			T_EQ(vio_packed_drv_reap_in_order(&f.d, &id, &len),
+			     batch && i + 1 < nb_post ? 1 : 0);
+			T_EQ(id, p[i].id);
+			T_EQ(len, !batch || i + 1 == nb_post ? p[i].tag : UINT32_MAX);
+		}
+		T_EQ(vio_packed_drv_reap_in_order(&f.d, &id, &len), -EAGAIN);
+		T_EQ(f.d.nb_free, 8);
+		T_EQ(f.d.last_used_idx, f.used_idx);
+		T_EQ(f.d.used_wrap, f.used_wrap);
+	}
+	return 0;
+}
+
+static int
+test_packed_ring_in_order_reaps_batches_over_many_laps(void)
+{
+	return packed_in_order_laps(true);
+}
+
+static int
+test_packed_ring_in_order_reaps_one_entry_each(void)
+{
+	return packed_in_order_laps(false);
+}
+
+/* A used descriptor that names no chain in flight; a batch half reaped still counts as used. */
+static int
+test_packed_ring_in_order_rejects_bad_id(void)
+{
+	struct vio_packed_used u = { .id = 5, .nb_desc = 1 };
+	struct vio_ring_buf b;
+	uint32_t len;
+	uint16_t id, i;
+	PACKED_FX(f, 8, 0, false);
+
+	make_bufs(&b, 1, 0);
+	for (i = 0; i < 4; i++)
+		T_EQ(vio_packed_drv_post_in_order(&f.d, &b, 1, false), i);
+	vio_packed_drv_publish(&f.d);
+	/* Slot 5 holds no chain: refused, nothing reaped. */
+	vio_packed_dev_flush_used(&f.d.r, &u, 1, &(uint16_t){ 0 }, &(bool){ true });
+	T_EQ(vio_packed_drv_reap_in_order(&f.d, &id, &len), -EPROTO);
+	T_EQ(f.d.nb_free, 4);
+	/* The four as one batch, reaped two: the rest is still to come, interrupts or not. */
+	u = (struct vio_packed_used){ .id = 3, .nb_desc = 4, .len = 7 };
+	packed_dev_flush(&f, &u, 1);
+	T_EQ(vio_packed_drv_reap_in_order(&f.d, &id, &len), 1);
+	T_EQ(vio_packed_drv_reap_in_order(&f.d, &id, &len), 1);
+	T_EQ(vio_packed_drv_set_intr(&f.d, true), true);
+	T_EQ(vio_packed_drv_reap_in_order(&f.d, &id, &len), 1);
+	T_EQ(vio_packed_drv_reap_in_order(&f.d, &id, &len), 0);
+	T_EQ(id, 3);
+	T_EQ(len, 7);
+	T_EQ(vio_packed_drv_set_intr(&f.d, true), false);
+	return 0;
+}
+
 static int
 test_packed_ring_kick_device_event(void)
 {
@@ -1018,6 +1135,9 @@ static const struct vio_test_case cases[] = {
 	VIO_TEST(test_packed_ring_full_returns_enospc),
 	VIO_TEST(test_packed_ring_post_zero_returns_einval),
 	VIO_TEST(test_packed_ring_reap_rejects_bad_used_id),
+	VIO_TEST(test_packed_ring_in_order_reaps_batches_over_many_laps),
+	VIO_TEST(test_packed_ring_in_order_reaps_one_entry_each),
+	VIO_TEST(test_packed_ring_in_order_rejects_bad_id),
 	VIO_TEST(test_packed_ring_kick_device_event),
 	VIO_TEST(test_packed_ring_intr_driver_event),
 	VIO_TEST(test_packed_ring_intr_event_desc_across_wrap),

@@ -689,6 +689,169 @@ test_ring_need_event_edges(void)
 }
 
 /* ------------------------------------------------------------------------ */
+/* Split ring: VIRTIO_F_IN_ORDER                                             */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Device, in order: return the next @p n chains it took with one used entry
+ * (@p batch: the last one's id and @p len, used->idx moved by @p n) or one
+ * each. The chains are posted[first..first+n-1].
+ */
+static void
+split_dev_used_in_order(struct split_fx *f, const struct posted *p, uint16_t n, bool batch)
+{
+	uint16_t i;
+
+	for (i = 0; i < n; i++)
+		if (!batch || i + 1 == n)
+			vio_split_dev_put_used(&f->d.r, (uint16_t)(f->used_idx + (batch ? 0 : i)),
+					       p[i].id, p[i].tag);
+	f->used_idx = (uint16_t)(f->used_idx + n);
+	vio_split_dev_publish_used(&f->d.r, f->used_idx);
+}
+
+/* Chains take the descriptors after the last chain's, wrapping at the end of the table. */
+static int
+test_split_ring_in_order_posts_in_ring_order(void)
+{
+	const uint16_t lens[] = { 1, 3, 2, 2 }, heads[] = { 0, 1, 4, 6 };
+	struct vio_ring_buf b[4];
+	struct vio_ring_seg seg[8];
+	uint32_t nb_segs, len;
+	uint16_t i, head, id;
+	SPLIT_FX(f, 8, 4, false);
+
+	for (i = 0; i < 3; i++) {
+		make_bufs(b, lens[i], i);
+		T_EQ(vio_split_drv_post_in_order(&f.d, b, lens[i], false), heads[i]);
+	}
+	T_EQ(f.d.free_head, 6);
+	T_EQ(f.d.nb_free, 2);
+	/* The table is not read: the next fields are the ring's order. */
+	T_EQ(f.d.r.desc[1].next, 2);
+	T_EQ(f.d.r.desc[2].next, 3);
+	vio_split_drv_publish(&f.d);
+	for (i = 0; i < 3; i++) {
+		T_EQ(split_dev_take(&f, seg, RTE_DIM(seg), &nb_segs, &head), VIO_RING_ERR_NONE);
+		T_EQ(head, heads[i]);
+		make_bufs(b, lens[i], i);
+		T_EQ(check_segs(seg, nb_segs, b, lens[i]), 0);
+	}
+	/* The first chain back; the next one wraps: descriptors 6, 7 and 0. */
+	vio_split_dev_put_used(&f.d.r, f.used_idx++, 0, 0);
+	vio_split_dev_publish_used(&f.d.r, f.used_idx);
+	T_EQ(vio_split_drv_reap_in_order(&f.d, &id, &len), 0);
+	T_EQ(id, 0);
+	make_bufs(b, 3, 9);
+	T_EQ(vio_split_drv_post_in_order(&f.d, b, 3, false), 6);
+	T_EQ(f.d.r.desc[7].next, 0);
+	T_EQ(f.d.free_head, 1);
+	T_EQ(f.d.nb_free, 0);
+	vio_split_drv_publish(&f.d);
+	T_EQ(split_dev_take(&f, seg, RTE_DIM(seg), &nb_segs, &head), VIO_RING_ERR_NONE);
+	T_EQ(head, 6);
+	T_EQ(check_segs(seg, nb_segs, b, 3), 0);
+	/* An indirect chain takes one descriptor, the next. */
+	T_EQ(vio_split_drv_post_in_order(&f.d, b, 3, true), -ENOSPC);
+	return 0;
+}
+
+/*
+ * Over many laps, batches of 1 to 5 chains of 1 to 3 buffers (some
+ * indirect), returned one entry per batch or one per chain: every chain
+ * comes back once, in order, the batch's earlier chains as "used
+ * completely" (1), its last with the entry's length.
+ */
+static int
+in_order_laps(bool batch)
+{
+	struct posted p[8];
+	uint32_t tag = 0, round, chains = 0;
+	SPLIT_FX(f, 8, 4, false);
+
+	for (round = 0; chains < 200; round++) {
+		struct vio_ring_seg seg[8];
+		struct vio_ring_buf b[4];
+		uint32_t i, nb_post = 0, nb_segs, len;
+		uint16_t head, id;
+
+		while (nb_post < round % 5 + 1) {
+			uint16_t n = (uint16_t)(tag % 3 + 1);
+			bool ind = tag % 4 == 3;
+			int ret;
+
+			if ((ind ? 1 : n) > f.d.nb_free)
+				break;
+			make_bufs(b, n, tag);
+			ret = vio_split_drv_post_in_order(&f.d, b, n, ind);
+			T_ASSERT(ret >= 0, "round %u tag %u: post %d", round, tag, ret);
+			p[nb_post++] = (struct posted){ .id = (uint16_t)ret, .n = n, .tag = tag++ };
+		}
+		T_ASSERT(nb_post > 0, "round %u: nothing posted", round);
+		vio_split_drv_publish(&f.d);
+		for (i = 0; i < nb_post; i++) {
+			T_EQ(split_dev_take(&f, seg, RTE_DIM(seg), &nb_segs, &head), 0);
+			T_EQ(head, p[i].id);
+		}
+		split_dev_used_in_order(&f, p, (uint16_t)nb_post, batch);
+		for (i = 0; i < nb_post; i++) {
+			len = UINT32_MAX;
+			T_EQ(vio_split_drv_reap_in_order(&f.d, &id, &len),
+			     batch && i + 1 < nb_post ? 1 : 0);
+			T_EQ(id, p[i].id);
+			if (!batch || i + 1 == nb_post)
+				T_EQ(len, p[i].tag);
+			else
+				T_EQ(len, UINT32_MAX); /* not set for a chain without its entry */
+		}
+		T_EQ(vio_split_drv_reap_in_order(&f.d, &id, &len), -EAGAIN);
+		T_EQ(f.d.nb_free, 8);
+		T_EQ(f.d.last_used_idx, f.used_idx);
+		chains += nb_post;
+	}
+	return 0;
+}
+
+static int
+test_split_ring_in_order_reaps_batches_over_many_laps(void)
+{
+	return in_order_laps(true);
+}
+
+static int
+test_split_ring_in_order_reaps_one_entry_each(void)
+{
+	return in_order_laps(false);
+}
+
+/* An entry that names no chain in flight, or a batch larger than used->idx moved. */
+static int
+test_split_ring_in_order_rejects_bad_batch(void)
+{
+	struct vio_ring_buf b;
+	uint32_t len;
+	uint16_t id, i;
+	SPLIT_FX(f, 8, 0, false);
+
+	make_bufs(&b, 1, 0);
+	for (i = 0; i < 4; i++)
+		T_EQ(vio_split_drv_post_in_order(&f.d, &b, 1, false), i);
+	vio_split_drv_publish(&f.d);
+	/* Not in flight: head 5. */
+	vio_split_dev_put_used(&f.d.r, 0, 5, 0);
+	vio_split_dev_publish_used(&f.d.r, 1);
+	T_EQ(vio_split_drv_reap_in_order(&f.d, &id, &len), -EPROTO);
+	/* The fourth chain named, used->idx moved by two. */
+	vio_split_dev_put_used(&f.d.r, 0, 3, 0);
+	vio_split_dev_publish_used(&f.d.r, 2);
+	T_EQ(vio_split_drv_reap_in_order(&f.d, &id, &len), 1);
+	T_EQ(vio_split_drv_reap_in_order(&f.d, &id, &len), 1);
+	T_EQ(vio_split_drv_reap_in_order(&f.d, &id, &len), -EPROTO);
+	T_EQ(f.d.nb_free, 6);
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
 /* Split ring: hostile chains refused by the device walk                     */
 /* ------------------------------------------------------------------------ */
 
@@ -880,6 +1043,10 @@ static const struct vio_test_case cases[] = {
 	VIO_TEST(test_split_ring_full_returns_enospc),
 	VIO_TEST(test_split_ring_post_zero_returns_einval),
 	VIO_TEST(test_split_ring_reap_rejects_bad_used_id),
+	VIO_TEST(test_split_ring_in_order_posts_in_ring_order),
+	VIO_TEST(test_split_ring_in_order_reaps_batches_over_many_laps),
+	VIO_TEST(test_split_ring_in_order_reaps_one_entry_each),
+	VIO_TEST(test_split_ring_in_order_rejects_bad_batch),
 	VIO_TEST(test_split_ring_kick_no_notify),
 	VIO_TEST(test_split_ring_kick_event_idx),
 	VIO_TEST(test_split_ring_intr_no_interrupt),

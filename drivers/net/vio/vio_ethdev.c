@@ -23,6 +23,7 @@
 #include <rte_malloc.h>
 
 #include "vio_ethdev.h"
+#include "vio_virtio.h"
 
 RTE_LOG_REGISTER(vio_pmd_logtype, pmd.net.vio, INFO);
 
@@ -309,9 +310,26 @@ pmd_infos_get(struct rte_eth_dev *dev, struct rte_eth_dev_info *info)
 	info->max_tx_queues = cfg->nb_queue_pairs;
 	info->min_rx_bufsize = 0;
 	if (pmd->frontend) {
-		/* No offload negotiated with the device: complete packets both ways. */
+		uint64_t f = vio_port_features(pmd->port);
+
+		/*
+		 * What the device negotiated, nothing more (doc/pmd.md, "Offloads
+		 * of frontend ports"): Rx partial checksums reported, or completed
+		 * when not enabled; Tx checksums and TSO in the net header. No
+		 * TCP_LRO: GUEST_TSO4/6 are not negotiated (the features are fixed
+		 * at probe, before the application says whether it takes LRO).
+		 */
 		info->rx_offload_capa = RTE_ETH_RX_OFFLOAD_SCATTER;
+		if (f & VIO_BIT(VIO_NET_F_GUEST_CSUM))
+			info->rx_offload_capa |= RTE_ETH_RX_OFFLOAD_TCP_CKSUM |
+						 RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
 		info->tx_offload_capa = RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+		if (f & VIO_BIT(VIO_NET_F_CSUM))
+			info->tx_offload_capa |= RTE_ETH_TX_OFFLOAD_TCP_CKSUM |
+						 RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
+		if ((f & VIO_BIT(VIO_NET_F_CSUM)) && (f & VIO_BIT(VIO_NET_F_HOST_TSO4)) &&
+		    (f & VIO_BIT(VIO_NET_F_HOST_TSO6)))
+			info->tx_offload_capa |= RTE_ETH_TX_OFFLOAD_TCP_TSO;
 		info->speed_capa = RTE_ETH_LINK_SPEED_FIXED;
 		/*
 		 * The rings are the port's: queue_size= entries, whatever nb_desc
@@ -580,6 +598,7 @@ vio_pmd_probe(struct rte_vdev_device *vdev)
 	dev->dev_ops = &vio_pmd_ops;
 	dev->rx_pkt_burst = pmd->frontend ? vio_pmd_fe_rx_burst : vio_pmd_rx_burst;
 	dev->tx_pkt_burst = pmd->frontend ? vio_pmd_fe_tx_burst : vio_pmd_tx_burst;
+	dev->tx_pkt_prepare = vio_pmd_tx_prepare;
 	rte_eth_dev_probing_finish(dev);
 
 	ret = abi_check(dev);

@@ -83,6 +83,7 @@ uint16_t vio_pmd_rx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 uint16_t vio_pmd_tx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts);
 uint16_t vio_pmd_fe_rx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts);
 uint16_t vio_pmd_fe_tx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts);
+uint16_t vio_pmd_tx_prepare(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts);
 int vio_pmd_stats_get(struct rte_eth_dev *dev, struct rte_eth_stats *stats);
 int vio_pmd_stats_reset(struct rte_eth_dev *dev);
 int vio_pmd_xstats_get_names(struct rte_eth_dev *dev, struct rte_eth_xstat_name *names,
