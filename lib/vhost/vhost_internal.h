@@ -175,6 +175,7 @@ struct vhost_socket {
 	unsigned int backoff_ms;
 	uint64_t connected_at; /* timer cycles at the last connect (client mode) */
 	struct vhost_dev *dev; /* the connection, or NULL */
+	uint64_t connections;  /* devices made for it since it was registered */
 };
 
 /*
