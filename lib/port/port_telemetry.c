@@ -46,6 +46,21 @@
  */
 #define TEL_MEM_REGIONS_MAX 128
 
+/* A 64-bit field of a struct, by name: the tables below. */
+struct tel_field {
+	const char *name;
+	size_t off;
+};
+
+static uint64_t
+field_u64(const void *base, const struct tel_field *f)
+{
+	uint64_t v;
+
+	memcpy(&v, (const char *)base + f->off, sizeof(v));
+	return v;
+}
+
 static const char *
 role_name(enum vio_port_role r)
 {
@@ -264,10 +279,7 @@ queue_backend(struct rte_tel_data *d, const struct vio_port *p, uint16_t qp)
 }
 
 /* The counters of a frontend queue, by name. */
-static const struct {
-	const char *name;
-	size_t off;
-} vnet_stats[] = {
+static const struct tel_field vnet_stats[] = {
 	{ "packets", offsetof(struct vio_vnet_vq_stats, packets) },
 	{ "bytes", offsetof(struct vio_vnet_vq_stats, bytes) },
 	{ "kicks", offsetof(struct vio_vnet_vq_stats, kicks) },
@@ -303,9 +315,7 @@ queue_frontend_dir(struct port_fe *fe, uint16_t qp, bool tx)
 	}
 	rte_tel_data_add_dict_int(c, "nb_free", r.nb_free);
 	for (i = 0; i < RTE_DIM(vnet_stats); i++)
-		rte_tel_data_add_dict_u64(c, vnet_stats[i].name,
-					  *(const uint64_t *)((const char *)&st +
-							      vnet_stats[i].off));
+		rte_tel_data_add_dict_u64(c, vnet_stats[i].name, field_u64(&st, &vnet_stats[i]));
 	return c;
 }
 
@@ -377,7 +387,7 @@ tel_queue(const char *cmd, const char *params, struct rte_tel_data *d)
 /* ------------------------------------------------------------------------ */
 
 static struct rte_tel_data *
-u64_array(const struct vio_vhost_mem_region_info *r, unsigned int n, size_t off)
+u64_array(const struct vio_vhost_mem_region_info *r, unsigned int n, const struct tel_field *f)
 {
 	struct rte_tel_data *a = rte_tel_data_alloc();
 	unsigned int i;
@@ -386,17 +396,14 @@ u64_array(const struct vio_vhost_mem_region_info *r, unsigned int n, size_t off)
 		return NULL;
 	rte_tel_data_start_array(a, RTE_TEL_U64_VAL);
 	for (i = 0; i < n; i++)
-		rte_tel_data_add_array_u64(a, *(const uint64_t *)((const char *)&r[i] + off));
+		rte_tel_data_add_array_u64(a, field_u64(&r[i], f));
 	return a;
 }
 
 static void
 mem_regions(struct rte_tel_data *d, const struct vio_vhost_mem_region_info *r, int nb)
 {
-	static const struct {
-		const char *name;
-		size_t off;
-	} cols[] = {
+	static const struct tel_field cols[] = {
 		{ "gpa", offsetof(struct vio_vhost_mem_region_info, gpa) },
 		{ "size", offsetof(struct vio_vhost_mem_region_info, size) },
 		{ "uaddr", offsetof(struct vio_vhost_mem_region_info, uaddr) },
@@ -412,7 +419,7 @@ mem_regions(struct rte_tel_data *d, const struct vio_vhost_mem_region_info *r, i
 	rte_tel_data_add_dict_int(d, "regions_listed", (int)n);
 	rte_tel_data_add_dict_u64(d, "listed_bytes", total);
 	for (i = 0; i < RTE_DIM(cols); i++) {
-		struct rte_tel_data *a = u64_array(r, n, cols[i].off);
+		struct rte_tel_data *a = u64_array(r, n, &cols[i]);
 
 		if (a != NULL)
 			dict_add_container(d, cols[i].name, a);
