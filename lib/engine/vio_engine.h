@@ -286,6 +286,27 @@ int vio_vq_error(const struct vio_vq *vq, const char **field, uint64_t *value);
  */
 uint32_t vio_vq_base(const struct vio_vq *vq);
 
+/** Where a queue stands in its ring, for monitoring (vio_vq_ring_state_get()). */
+struct vio_vq_ring_state {
+	uint16_t size;           /**< ring entries */
+	bool packed;             /**< VIRTIO_F_RING_PACKED */
+	uint16_t last_avail_idx; /**< split: next avail index to take; packed: next slot */
+	bool avail_wrap;         /**< packed: wrap counter of last_avail_idx */
+	uint16_t last_used_idx;  /**< split: used->idx as published; packed: next slot to write */
+	bool used_wrap;          /**< packed: wrap counter of last_used_idx */
+	/** split: the guest's avail->idx (avail_idx - last_avail_idx chains wait); packed: 0 */
+	uint16_t avail_idx;
+};
+
+/**
+ * A snapshot of where the queue stands, for monitoring (telemetry): the
+ * fields the polling lcore owns are read without synchronisation, so while
+ * it polls they may be a burst old and not all from the same instant.
+ *
+ * Thread safety: any thread, while the queue exists.
+ */
+void vio_vq_ring_state_get(const struct vio_vq *vq, struct vio_vq_ring_state *st);
+
 /**
  * The IOTLB miss the queue is waiting for, if it was not reported yet: the
  * lcore records the first miss, signals missfd and keeps stopping at that

@@ -261,6 +261,26 @@ vio_vq_base(const struct vio_vq *vq)
 	       (uint32_t)vq->last_used_idx << 16 | (uint32_t)vq->used_wrap << 31;
 }
 
+void
+vio_vq_ring_state_get(const struct vio_vq *vq, struct vio_vq_ring_state *st)
+{
+	/* Racy by design (monitoring): the lcore's own fields are read as they are. */
+	*st = (struct vio_vq_ring_state){
+		.size = vq->size,
+		.packed = vq->is_packed,
+		.last_avail_idx = vq->last_avail_idx,
+	};
+	if (vq->is_packed) {
+		st->avail_wrap = vq->avail_wrap;
+		st->last_used_idx = vq->last_used_idx;
+		st->used_wrap = vq->used_wrap;
+		return;
+	}
+	/* The shared indexes: relaxed, nothing is read through them. */
+	st->avail_idx = vio_load_relaxed_u16(&vq->split.avail->idx);
+	st->last_used_idx = vio_load_relaxed_u16(&vq->split.used->idx);
+}
+
 int
 vio_vq_stats_get(const struct vio_vq *vq, struct vio_vq_stats *stats)
 {

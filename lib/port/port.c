@@ -17,9 +17,11 @@
  */
 
 #include <errno.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdalign.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_common.h>
@@ -32,31 +34,6 @@
 #include "vio_virtio.h"
 
 RTE_LOG_REGISTER(vio_port_logtype, lib.vio.port, INFO);
-
-#define PORT_NAME_MAX 64
-
-/* What one lcore writes: its own cache line, so two lcores never share one. */
-struct port_lcore {
-	alignas(RTE_CACHE_LINE_SIZE) atomic_uint busy;
-};
-
-struct vio_port {
-	/* Data path, read by every lcore: the running device, -1 without one. */
-	alignas(RTE_CACHE_LINE_SIZE) atomic_int vid;
-	/* Frontend role: the device and its queues (NULL before vio_port_start). */
-	struct port_fe *fe;
-	uint32_t fe_offloads; /* VIO_VNET_OFFLOAD_*, kept for the fe to come */
-
-	/* Written by the lcores, one line each: [direction][queue pair]. */
-	struct port_lcore lcore[2][VIO_VHOST_MAX_QUEUE_PAIRS];
-
-	/* Control. */
-	alignas(RTE_CACHE_LINE_SIZE) char name[PORT_NAME_MAX];
-	struct vio_port_config cfg;
-	struct vio_port_ops ops;
-	void *ctx;
-	int last_vid; /* the vid new_device gave, until destroy_device */
-};
 
 /* tso=1: the guest may send GSO packets (receiving them is offered either way). */
 #define TSO_FEATURES (VIO_BIT(VIO_NET_F_HOST_TSO4) | VIO_BIT(VIO_NET_F_HOST_TSO6))
@@ -71,6 +48,7 @@ port_new_device(int vid, void *ctx)
 	struct vio_port *p = ctx;
 
 	p->last_vid = vid;
+	atomic_fetch_add_explicit(&p->link_ups, 1, memory_order_relaxed);
 	atomic_store_explicit(&p->vid, vid, memory_order_release);
 	PORT_LOG(INFO, "%s: link up (vid %d)", p->name, vid);
 	if (p->ops.link_cb != NULL)
@@ -131,6 +109,73 @@ static const struct vio_vhost_ops port_vhost_ops = {
 	.destroy_device_cb = port_destroy_device,
 	.vring_state_changed_cb = port_vring_state,
 };
+
+/* ------------------------------------------------------------------------ */
+/* The registry (port_internal.h)                                            */
+/* ------------------------------------------------------------------------ */
+
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static TAILQ_HEAD(, vio_port) registry = TAILQ_HEAD_INITIALIZER(registry);
+static unsigned int registry_next_id;
+
+void
+port_registry_lock(void)
+{
+	pthread_mutex_lock(&registry_lock);
+}
+
+void
+port_registry_unlock(void)
+{
+	pthread_mutex_unlock(&registry_lock);
+}
+
+struct vio_port *
+port_registry_next(const struct vio_port *p)
+{
+	return p == NULL ? TAILQ_FIRST(&registry) : TAILQ_NEXT(p, reg_next);
+}
+
+struct vio_port *
+port_registry_find(const char *key)
+{
+	struct vio_port *p;
+	unsigned long id;
+	char *end;
+
+	if (key == NULL || *key == '\0')
+		return NULL;
+	errno = 0;
+	id = strtoul(key, &end, 10);
+	if (*end == '\0' && errno == 0 && key[0] >= '0' && key[0] <= '9') {
+		TAILQ_FOREACH(p, &registry, reg_next)
+			if (p->id == id)
+				return p;
+		return NULL;
+	}
+	TAILQ_FOREACH(p, &registry, reg_next)
+		if (strcmp(p->name, key) == 0)
+			return p;
+	return NULL;
+}
+
+static void
+registry_add(struct vio_port *p)
+{
+	pthread_mutex_lock(&registry_lock);
+	p->id = registry_next_id++;
+	TAILQ_INSERT_TAIL(&registry, p, reg_next);
+	pthread_mutex_unlock(&registry_lock);
+}
+
+/* Before anything of @p p is freed: a reader under the lock is done with it after this. */
+static void
+registry_remove(struct vio_port *p)
+{
+	pthread_mutex_lock(&registry_lock);
+	TAILQ_REMOVE(&registry, p, reg_next);
+	pthread_mutex_unlock(&registry_lock);
+}
 
 /* ------------------------------------------------------------------------ */
 /* Control                                                                   */
@@ -229,8 +274,11 @@ vio_port_create(const char *name, const struct vio_port_config *cfg, const struc
 	p->ctx = ctx;
 	p->last_vid = -1;
 	atomic_init(&p->vid, -1);
-	if (cfg->role == VIO_PORT_ROLE_FRONTEND)
+	atomic_init(&p->link_ups, 0);
+	if (cfg->role == VIO_PORT_ROLE_FRONTEND) {
+		registry_add(p);
 		return p; /* the device is reached by vio_port_start() */
+	}
 
 	if (cfg->client)
 		flags |= VIO_VHOST_F_CLIENT;
@@ -254,6 +302,7 @@ vio_port_create(const char *name, const struct vio_port_config *cfg, const struc
 			 strerror(-ret));
 		goto err_unregister;
 	}
+	registry_add(p);
 	return p;
 
 err_unregister:
@@ -275,6 +324,25 @@ port_fe_link(void *arg, bool up)
 		p->ops.link_cb(p, up, p->ctx);
 }
 
+/* Frontend role: reach the device; the port's fe is published under the registry lock. */
+static int
+port_start_frontend(struct vio_port *port)
+{
+	struct port_fe *fe;
+	int ret;
+
+	if (port->fe != NULL)
+		return 0;
+	ret = port_fe_open(&fe, port->name, &port->cfg, port_fe_link, port);
+	if (ret < 0)
+		return ret;
+	port_fe_offloads_set(fe, port->fe_offloads);
+	pthread_mutex_lock(&registry_lock);
+	port->fe = fe;
+	pthread_mutex_unlock(&registry_lock);
+	return 0;
+}
+
 int
 vio_port_start(struct vio_port *port)
 {
@@ -282,14 +350,8 @@ vio_port_start(struct vio_port *port)
 
 	if (port == NULL)
 		return -EINVAL;
-	if (port->cfg.role == VIO_PORT_ROLE_FRONTEND) {
-		if (port->fe != NULL)
-			return 0;
-		ret = port_fe_open(&port->fe, port->name, &port->cfg, port_fe_link, port);
-		if (ret == 0)
-			port_fe_offloads_set(port->fe, port->fe_offloads);
-		return ret;
-	}
+	if (port->cfg.role == VIO_PORT_ROLE_FRONTEND)
+		return port_start_frontend(port);
 	ret = vio_vhost_start(port->cfg.iface);
 	if (ret < 0)
 		PORT_LOG(ERR, "%s: iface=%s: cannot %s: %s", port->name, port->cfg.iface,
@@ -302,6 +364,7 @@ vio_port_free(struct vio_port *port)
 {
 	if (port == NULL)
 		return;
+	registry_remove(port);
 	if (port->cfg.role == VIO_PORT_ROLE_FRONTEND) {
 		port_fe_close(port->fe);
 		rte_free(port);

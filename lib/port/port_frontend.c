@@ -852,3 +852,51 @@ port_fe_queue_stats(const struct port_fe *fe, uint16_t qp, bool tx, struct vio_v
 	vio_vnet_vq_stats_get(vq, st);
 	return 0;
 }
+
+void
+port_fe_status(struct port_fe *fe, struct port_fe_status *st)
+{
+	port_fe_info(fe, &st->info);
+	pthread_mutex_lock(&fe->lock);
+	st->features = fe->features;
+	st->connected = fe_connected(fe);
+	st->programmed = fe->programmed;
+	st->active = fe->active;
+	pthread_mutex_unlock(&fe->lock);
+}
+
+int
+port_fe_queue_snapshot(struct port_fe *fe, uint16_t qp, bool tx, struct vio_vnet_vq_stats *st,
+		       struct vio_vnet_vq_ring_state *ring)
+{
+	const struct vio_vnet_vq *vq;
+	int ret = -ENODEV;
+
+	pthread_mutex_lock(&fe->lock);
+	vq = tx ? fe->txq[qp] : fe->rxq[qp];
+	if (vq != NULL) {
+		vio_vnet_vq_stats_get(vq, st);
+		vio_vnet_vq_ring_state_get(vq, ring);
+		ret = 0;
+	}
+	pthread_mutex_unlock(&fe->lock);
+	return ret;
+}
+
+unsigned int
+port_fe_mem_regions(struct port_fe *fe, struct vio_vhost_mem_region_info *out, unsigned int max)
+{
+	unsigned int i, n;
+
+	pthread_mutex_lock(&fe->lock);
+	n = fe->programmed ? fe->nb_table : 0;
+	for (i = 0; i < n && i < max; i++)
+		out[i] = (struct vio_vhost_mem_region_info){
+			.gpa = fe->table[i].gpa,
+			.size = fe->table[i].size,
+			.uaddr = fe->table[i].uaddr,
+			.mmap_offset = fe->table[i].mmap_offset,
+		};
+	pthread_mutex_unlock(&fe->lock);
+	return n;
+}

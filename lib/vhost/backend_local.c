@@ -581,6 +581,17 @@ local_iotlb_invalidate(struct vio_backend *be, uint64_t iova, uint64_t size)
 	return 0;
 }
 
+static int
+local_iotlb_entries(struct vio_backend *be, unsigned int *nb)
+{
+	const struct local_backend *lb = be->priv;
+
+	if (lb->iotlb == NULL)
+		return -ENOTSUP;
+	*nb = vio_iotlb_nb_entries(lb->iotlb);
+	return 0;
+}
+
 /*
  * The device's error eventfd fired: a queue broke (log what broke it, once
  * per queue, and pass the news to the frontend's error fd), or, with a
@@ -638,6 +649,7 @@ static const struct vio_backend_ops local_ops = {
 	.reset = local_reset,
 	.iotlb_update = local_iotlb_update,
 	.iotlb_invalidate = local_iotlb_invalidate,
+	.iotlb_entries = local_iotlb_entries,
 	.set_inflight = local_set_inflight,
 	.destroy = local_destroy,
 	.error_event = local_error_event,

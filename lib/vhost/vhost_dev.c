@@ -362,6 +362,92 @@ vio_vhost_socket_stats_get(const char *path, uint16_t queue_id, struct vio_vq_st
 	return ret;
 }
 
+int
+vio_vhost_get_socket_info(const char *path, struct vio_vhost_socket_info *info)
+{
+	struct vhost_socket *s;
+	int ret = -ENOENT;
+
+	if (path == NULL || info == NULL)
+		return -EINVAL;
+	pthread_mutex_lock(&vhost_lock);
+	s = vhost_ctl_socket_find(path);
+	if (s != NULL) {
+		*info = (struct vio_vhost_socket_info){
+			.vid = s->dev != NULL && s->dev->in_use ? s->dev->vid : -1,
+			.connections = s->connections,
+			.started = s->started,
+		};
+		ret = 0;
+	}
+	pthread_mutex_unlock(&vhost_lock);
+	return ret;
+}
+
+static void
+mem_regions_copy(const struct vhost_dev *dev, struct vio_vhost_mem_region_info *regions,
+		 unsigned int max)
+{
+	uint32_t i;
+
+	for (i = 0; i < dev->nb_regions && i < max; i++)
+		regions[i] = (struct vio_vhost_mem_region_info){
+			.gpa = dev->regions[i].r.gpa,
+			.size = dev->regions[i].r.size,
+			.uaddr = dev->regions[i].r.uaddr,
+			.mmap_offset = dev->regions[i].r.mmap_offset,
+		};
+}
+
+int
+vio_vhost_get_mem_regions(int vid, struct vio_vhost_mem_region_info *regions, unsigned int max)
+{
+	DEV_QUERY(vid, mem_regions_copy(dev, regions, max); ret = (int)dev->nb_regions);
+}
+
+static int
+iotlb_entries(struct vhost_dev *dev)
+{
+	const struct vio_backend_ops *ops = dev->backend.ops;
+	unsigned int nb = 0;
+
+	if (ops == NULL || ops->iotlb_entries == NULL || ops->iotlb_entries(&dev->backend, &nb) < 0)
+		return -ENOTSUP;
+	return (int)nb;
+}
+
+int
+vio_vhost_get_iotlb_entries(int vid)
+{
+	DEV_QUERY(vid, ret = iotlb_entries(dev));
+}
+
+static void
+vring_info(const struct vhost_vring *vr, struct vio_vhost_vring_info *info)
+{
+	/* Under vhost_lock: the control thread frees no engine queue meanwhile. */
+	const struct vio_vq *vq = atomic_load_explicit(&vr->live, memory_order_acquire);
+
+	*info = (struct vio_vhost_vring_info){
+		.size = vr->cfg.size,
+		.started = vr->started,
+		.enabled = vr->enabled,
+		.live = vq != NULL,
+	};
+	if (vq != NULL) {
+		info->broken = vio_vq_is_broken(vq);
+		vio_vq_ring_state_get(vq, &info->ring);
+	}
+}
+
+int
+vio_vhost_get_vring_info(int vid, uint16_t queue_id, struct vio_vhost_vring_info *info)
+{
+	if (queue_id >= VHOST_MAX_VRINGS || info == NULL)
+		return -EINVAL;
+	DEV_QUERY(vid, vring_info(&dev->vrings[queue_id], info));
+}
+
 static __rte_always_inline struct vhost_vring *
 burst_vring(int vid, uint16_t queue_id, unsigned int parity)
 {

@@ -178,7 +178,7 @@ struct vhost_socket {
 	uint64_t connected_at; /* timer cycles at the last connect (client mode) */
 	struct vhost_dev *dev; /* the connection, or NULL */
 	/* Over the socket's life: connections made, counters of the closed ones. */
-	unsigned int connections;
+	uint64_t connections;
 	struct vio_vq_stats past[2 * VIO_VHOST_MAX_QUEUE_PAIRS];
 };
 

@@ -162,6 +162,69 @@ int vio_vhost_get_vring_num(int vid);
 /** Socket path of the device. */
 int vio_vhost_get_path(int vid, char *buf, size_t len);
 
+/*
+ * Monitoring (telemetry): snapshots under the vhost layer's lock, from any
+ * thread. A vid is reused by the next connection (of any socket) once its
+ * device is gone, so a series of these calls may see two connections.
+ */
+
+/** A registered socket (vio_vhost_get_socket_info()). */
+struct vio_vhost_socket_info {
+	int vid;              /**< the current connection, ready or not yet; -1 without one */
+	uint64_t connections; /**< connections it has had since it was registered */
+	bool started;         /**< vio_vhost_start() called: listening or connecting */
+};
+
+/**
+ * The state of socket @p path.
+ *
+ * @return 0, -EINVAL, -ENOENT (@p path not registered).
+ */
+int vio_vhost_get_socket_info(const char *path, struct vio_vhost_socket_info *info);
+
+/** One region of a device's memory table, as the frontend described it. */
+struct vio_vhost_mem_region_info {
+	uint64_t gpa;         /**< guest physical address */
+	uint64_t size;        /**< bytes */
+	uint64_t uaddr;       /**< in the frontend's address space */
+	uint64_t mmap_offset; /**< of the region in the fd the frontend sent */
+};
+
+/**
+ * The device's memory table: the first @p max regions, in the frontend's
+ * order, into @p regions (NULL with @p max 0 to count them).
+ *
+ * @return The number of regions in the table (0 before SET_MEM_TABLE; more
+ *   than @p max when they did not all fit), or -ENODEV.
+ */
+int vio_vhost_get_mem_regions(int vid, struct vio_vhost_mem_region_info *regions, unsigned int max);
+
+/**
+ * vIOMMU: how many translations the device's IOTLB holds.
+ *
+ * @return The count, -ENODEV, or -ENOTSUP (no IOTLB: VIRTIO_F_ACCESS_PLATFORM
+ *   not negotiated, or a driver without one).
+ */
+int vio_vhost_get_iotlb_entries(int vid);
+
+/** One vring of a device (vio_vhost_get_vring_info()). */
+struct vio_vhost_vring_info {
+	uint16_t size; /**< SET_VRING_NUM; 0 before */
+	bool started;  /**< kicked (or given its kick fd) since the last stop */
+	bool enabled;  /**< SET_VRING_ENABLE */
+	bool live;     /**< an engine queue serves it: the bursts reach it */
+	bool broken;   /**< live, and hostile input stopped the queue */
+	/** live only: where the engine stands (a racy snapshot, vio_vq_ring_state_get()) */
+	struct vio_vq_ring_state ring;
+};
+
+/**
+ * The state of vring @p queue_id.
+ *
+ * @return 0, -EINVAL (@p queue_id out of range), -ENODEV.
+ */
+int vio_vhost_get_vring_info(int vid, uint16_t queue_id, struct vio_vhost_vring_info *info);
+
 /**
  * Copy packets to the guest's receive queue @p queue_id (even).
  *

@@ -86,6 +86,12 @@ struct vio_backend_ops {
 	/** vIOMMU: forget IOVAs [iova, iova + size); done before the op returns. */
 	int (*iotlb_invalidate)(struct vio_backend *be, uint64_t iova, uint64_t size);
 	/**
+	 * vIOMMU: how many translations the IOTLB holds now, in @p nb (for
+	 * monitoring). -ENOTSUP: no IOTLB in use (VIRTIO_F_ACCESS_PLATFORM
+	 * not negotiated). NULL: the driver has no IOTLB.
+	 */
+	int (*iotlb_entries)(struct vio_backend *be, unsigned int *nb);
+	/**
 	 * Inflight tracking (INFLIGHT_SHMFD): the frontend's inflight area,
 	 * @p size bytes at @p offset of @p fd (the fd becomes the driver's),
 	 * one region of vio_vq_inflight_size(@p queue_size) per vring for

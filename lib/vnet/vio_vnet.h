@@ -193,6 +193,28 @@ struct vio_vnet_vq_stats {
 /** Read the counters. Thread safety: any thread (values may be a burst old). */
 void vio_vnet_vq_stats_get(const struct vio_vnet_vq *vq, struct vio_vnet_vq_stats *st);
 
+/** Where a queue stands in its ring, for monitoring (vio_vnet_vq_ring_state_get()). */
+struct vio_vnet_vq_ring_state {
+	uint16_t size;          /**< ring entries */
+	bool packed;            /**< VIRTIO_F_RING_PACKED */
+	uint16_t avail_idx;     /**< split: next avail index to fill; packed: next slot */
+	bool avail_wrap;        /**< packed: wrap counter of avail_idx */
+	uint16_t last_used_idx; /**< split: next used index to reap; packed: next slot */
+	bool used_wrap;         /**< packed: wrap counter of last_used_idx */
+	/** split: the device's used->idx (used_idx - last_used_idx entries wait); packed: 0 */
+	uint16_t used_idx;
+	uint16_t nb_free; /**< descriptors (split) or slots (packed) free to post into */
+};
+
+/**
+ * A snapshot of where the queue stands, for monitoring (telemetry): the
+ * fields the polling lcore owns are read without synchronisation, so while
+ * it polls they may be a burst old and not all from the same instant.
+ *
+ * Thread safety: any thread, while the queue exists.
+ */
+void vio_vnet_vq_ring_state_get(const struct vio_vnet_vq *vq, struct vio_vnet_vq_ring_state *st);
+
 /** One memory region of this process for the device: @c len bytes at @c va. */
 struct vio_vnet_mem_region {
 	uint64_t va; /**< its guest address too */

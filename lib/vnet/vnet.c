@@ -449,6 +449,26 @@ vio_vnet_vq_stats_get(const struct vio_vnet_vq *vq, struct vio_vnet_vq_stats *st
 	*st = vq->stats;
 }
 
+void
+vio_vnet_vq_ring_state_get(const struct vio_vnet_vq *vq, struct vio_vnet_vq_ring_state *st)
+{
+	/* Racy by design (monitoring): the lcore's own fields are read as they are. */
+	*st = (struct vio_vnet_vq_ring_state){ .size = vq->size, .packed = vq->packed };
+	if (vq->packed) {
+		st->avail_idx = vq->pdrv.avail_idx;
+		st->avail_wrap = vq->pdrv.avail_wrap;
+		st->last_used_idx = vq->pdrv.last_used_idx;
+		st->used_wrap = vq->pdrv.used_wrap;
+		st->nb_free = vq->pdrv.nb_free;
+		return;
+	}
+	st->avail_idx = vq->drv.avail_idx;
+	st->last_used_idx = vq->drv.last_used_idx;
+	st->nb_free = vq->drv.nb_free;
+	/* The device's index: relaxed, nothing is read through it. */
+	st->used_idx = vio_load_relaxed_u16(&vq->drv.r.used->idx);
+}
+
 /*
  * The first buffer of a packet carries its header: read it once into
  * vq->pend_hdr and check what the features allow (virtio 1.2, 5.1.6.4.1:

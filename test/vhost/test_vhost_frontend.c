@@ -10,6 +10,7 @@
  */
 
 #define _GNU_SOURCE
+#include <errno.h>
 #include <poll.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -461,6 +462,119 @@ test_vhost_frontend_pause_keeps_device_and_kick_request(void)
 	return 0;
 }
 
+/* The monitoring queries (telemetry): the socket, the memory table, a vring's state. */
+static int
+test_vhost_frontend_monitoring_queries(void)
+{
+	struct vio_vhost_mem_region_info r[2];
+	struct vio_vhost_socket_info si;
+	struct vio_vhost_vring_info vi;
+	struct rte_mbuf *m[4];
+	struct frontend f;
+	uint64_t before;
+	int vid, i;
+
+	T_EQ(vio_vhost_get_socket_info(path, &si), 0);
+	T_EQ(si.started, 1);
+	before = si.connections;
+	T_EQ(frontend_connect(&f), 0);
+	vid = atomic_load(&ready_vid);
+	T_EQ(vio_vhost_get_socket_info(path, &si), 0);
+	T_EQ(si.vid, vid);
+	T_EQ(si.connections, before + 1);
+	T_EQ(vio_vhost_get_mem_regions(vid, NULL, 0), 1);
+	T_EQ(vio_vhost_get_mem_regions(vid, r, RTE_DIM(r)), 1);
+	T_EQ(r[0].gpa, TG_GPA_BASE);
+	T_EQ(r[0].size, f.g.size);
+	T_EQ(r[0].uaddr, (uint64_t)(uintptr_t)f.g.base);
+	T_EQ(vio_vhost_get_iotlb_entries(vid), -ENOTSUP); /* no vIOMMU on this socket */
+	for (i = 0; i < 3; i++)
+		T_EQ(guest_send(&f, 60), 0);
+	T_EQ(vio_vhost_get_vring_info(vid, 1, &vi), 0);
+	T_ASSERT(vi.live && vi.started && vi.enabled && !vi.broken && !vi.ring.packed, "vring 1");
+	T_EQ(vi.size, RING);
+	T_EQ(vi.ring.avail_idx, 3); /* posted, not taken yet */
+	T_EQ(vi.ring.last_avail_idx, 0);
+	T_EQ(vio_vhost_dequeue_burst(vid, 1, pool, m, 4), 3);
+	rte_pktmbuf_free_bulk(m, 3);
+	T_EQ(vio_vhost_get_vring_info(vid, 1, &vi), 0);
+	T_EQ(vi.ring.last_avail_idx, 3);
+	T_EQ(vi.ring.last_used_idx, 3); /* used->idx as published */
+	T_EQ(vio_vhost_get_vring_info(vid, 2, &vi), 0);
+	T_ASSERT(!vi.live && !vi.started && vi.size == 0, "vring 2 was never set up");
+	T_EQ(vio_vhost_get_vring_info(vid, 32, &vi), -EINVAL);
+	frontend_close(&f);
+	T_EQ(vio_vhost_get_socket_info(path, &si), 0);
+	T_EQ(si.vid, -1);
+	T_EQ(vio_vhost_get_mem_regions(vid, NULL, 0), -ENODEV);
+	T_EQ(vio_vhost_get_socket_info("/nonexistent.sock", &si), -ENOENT);
+	return 0;
+}
+
+/* vIOMMU: vio_vhost_get_iotlb_entries() counts what IOTLB updates and invalidations leave. */
+static int
+test_vhost_frontend_iotlb_entries(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct vhost_user_mem_table mt = { .nregions = 1 };
+	struct vhost_user_iotlb u = { .perm = VHOST_USER_ACCESS_RW };
+	struct vio_vhost_socket_info si;
+	char ipath[sizeof(path) + 8];
+	struct vhost_user_msg msg;
+	struct frontend f;
+	uint64_t features, pf = UINT64_C(1) << VIO_VHOST_USER_PROTOCOL_F_REPLY_ACK;
+	int vid;
+
+	snprintf(ipath, sizeof(ipath), "%s.iommu", path);
+	T_EQ(vio_vhost_register(ipath, VIO_VHOST_F_IOMMU), 0);
+	T_EQ(vio_vhost_start(ipath), 0);
+	memset(&f, 0, sizeof(f));
+	T_EQ(tg_mem_init(&f.g, 1 << 20, 1), 0);
+	f.sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", ipath);
+	T_EQ(connect(f.sock, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	T_EQ(send_msg(&f, VHOST_USER_GET_FEATURES, NULL, 0, NULL, 0), 0);
+	T_EQ(recv_reply(&f, &msg), 0);
+	T_ASSERT(msg.payload.u64 & VIO_BIT(VIO_F_ACCESS_PLATFORM), "no ACCESS_PLATFORM offered");
+	features = msg.payload.u64 & (VIO_BIT(VIO_F_VERSION_1) | VIO_BIT(VIO_F_PROTOCOL_FEATURES) |
+				      VIO_BIT(VIO_F_ACCESS_PLATFORM));
+	{
+		struct vhost_user_hdr hdr = { VHOST_USER_SET_PROTOCOL_FEATURES, V, 8 };
+
+		T_EQ(vhost_user_msg_send(f.sock, &hdr, &pf, NULL, 0), 0);
+	}
+	T_EQ(req(&f, VHOST_USER_SET_OWNER, NULL, 0, NULL, 0, NULL), 0);
+	T_EQ(req(&f, VHOST_USER_SET_FEATURES, &features, 8, NULL, 0, NULL), 0);
+	mt.regions[0].gpa = TG_GPA_BASE;
+	mt.regions[0].size = f.g.size;
+	mt.regions[0].uaddr = (uint64_t)(uintptr_t)f.g.base;
+	T_EQ(req(&f, VHOST_USER_SET_MEM_TABLE, &mt, 8 + 32, &f.g.fd, 1, NULL), 0);
+	T_EQ(vio_vhost_get_socket_info(ipath, &si), 0);
+	vid = si.vid;
+	T_ASSERT(vid >= 0, "no connection on %s", ipath);
+	T_EQ(vio_vhost_get_iotlb_entries(vid), 0);
+	u.type = VHOST_USER_IOTLB_UPDATE;
+	u.iova = 0x10000;
+	u.size = 4096;
+	u.uaddr = mt.regions[0].uaddr;
+	T_EQ(req(&f, VHOST_USER_IOTLB_MSG, &u, sizeof(u), NULL, 0, NULL), 0);
+	u.iova = 0x40000;
+	u.size = 8192;
+	u.uaddr = mt.regions[0].uaddr + 8192;
+	T_EQ(req(&f, VHOST_USER_IOTLB_MSG, &u, sizeof(u), NULL, 0, NULL), 0);
+	T_EQ(vio_vhost_get_iotlb_entries(vid), 2);
+	u.type = VHOST_USER_IOTLB_INVALIDATE;
+	u.iova = 0x10000;
+	u.size = 4096;
+	T_EQ(req(&f, VHOST_USER_IOTLB_MSG, &u, sizeof(u), NULL, 0, NULL), 0);
+	T_EQ(vio_vhost_get_iotlb_entries(vid), 1);
+	close(f.sock);
+	tg_mem_fini(&f.g);
+	T_EQ(vio_vhost_unregister(ipath), 0);
+	T_EQ(vio_vhost_get_iotlb_entries(vid), -ENODEV);
+	return 0;
+}
+
 static int
 test_vhost_frontend_unregister(void)
 {
@@ -475,6 +589,8 @@ static const struct vio_test_case cases[] = {
 	VIO_TEST(test_vhost_frontend_hostile_ring_breaks_its_queue_only),
 	VIO_TEST(test_vhost_frontend_get_vring_base_stops_ring),
 	VIO_TEST(test_vhost_frontend_pause_keeps_device_and_kick_request),
+	VIO_TEST(test_vhost_frontend_monitoring_queries),
+	VIO_TEST(test_vhost_frontend_iotlb_entries),
 	VIO_TEST(test_vhost_frontend_unregister),
 };
 
