@@ -95,6 +95,20 @@ vhost_user_req_name(uint32_t req)
 	return r != NULL ? r->name : "UNKNOWN";
 }
 
+static const char *const backend_req_names[VHOST_USER_BACKEND_REQUEST_MAX] = {
+	[VHOST_USER_BACKEND_IOTLB_MSG] = "IOTLB_MSG",
+	[VHOST_USER_BACKEND_CONFIG_CHANGE_MSG] = "CONFIG_CHANGE_MSG",
+	[VHOST_USER_BACKEND_VRING_HOST_NOTIFIER_MSG] = "VRING_HOST_NOTIFIER_MSG",
+};
+
+const char *
+vhost_user_backend_req_name(uint32_t req)
+{
+	if (req >= RTE_DIM(backend_req_names) || backend_req_names[req] == NULL)
+		return "UNKNOWN";
+	return backend_req_names[req];
+}
+
 static void
 close_fds(int *fds, uint32_t n)
 {

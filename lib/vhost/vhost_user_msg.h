@@ -30,6 +30,9 @@ const struct vhost_user_rule *vhost_user_rule(uint32_t req);
 /* Name of request @p req, "UNKNOWN" if none. */
 const char *vhost_user_req_name(uint32_t req);
 
+/* Name of backend request @p req (the backend request channel), "UNKNOWN" if none. */
+const char *vhost_user_backend_req_name(uint32_t req);
+
 /* A message being received: what arrived so far, fds included. */
 struct vhost_user_rx {
 	struct vhost_user_msg msg;
