@@ -5,9 +5,11 @@
  * the frontend: it owns guest memory (a memfd), drives a receive and a
  * transmit ring with vio's driver-side primitives, and speaks vhost-user to
  * vio-echo, a separate backend process that sends every transmitted packet
- * back. Over and over, it kills vio-echo with SIGKILL in the middle of
- * traffic, starts a new one, and hands it the same inflight area
- * (SET_INFLIGHT_FD), as QEMU does for a reconnecting backend.
+ * back, through vio's generic frontend API (vio_vhost_frontend.h). Over and
+ * over, it kills vio-echo with SIGKILL in the middle of traffic, starts a
+ * new one, and hands it the same inflight area: GET_INFLIGHT_FD once, from
+ * the first backend, SET_INFLIGHT_FD to every one, as QEMU does for a
+ * reconnecting backend.
  *
  * The frontend gives the vring base of the first start every time: like
  * QEMU after a crash, it cannot know where the backend stood. Only the
@@ -27,31 +29,28 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <poll.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/mman.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <rte_common.h>
 #include <rte_cycles.h>
+#include <rte_errno.h>
 
-#include "vhost_user_msg.h"
 #include "vio_test.h"
 #include "vio_test_guest.h"
+#include "vio_vhost_frontend.h"
 
-#define V        VHOST_USER_VERSION
 #define RING     256
 #define HDR_LEN  12
 #define PKT_LEN  64
-#define MAX_PKTS (1u << 22)
+#define MAX_PKTS (1u << 24) /* above what 20 rounds send here (4 million or less) */
 
 static char *echo_bin;
 static bool packed;
@@ -64,8 +63,7 @@ static struct tg_mem g;
 static struct tg_vq rxq, txq;               /* 0: guest receive, 1: guest transmit */
 static uint64_t tx_buf[RING], rx_buf[RING]; /* GPA of the buffer each id holds */
 static uint64_t base_first[2];
-static int inflight_fd = -1;
-static uint64_t inflight_size;
+static struct vio_vhost_frontend_inflight inflight = { .fd = -1 };
 
 static uint32_t next_seq;
 static uint8_t *rx_seen;
@@ -73,47 +71,9 @@ static uint64_t tx_done, rx_got;
 
 struct backend {
 	pid_t pid;
-	int sock;
+	struct vio_vhost_frontend *fe;
 	int kick[2], call[2];
 };
-
-static int
-send_msg(int sock, uint32_t req, const void *payload, uint32_t size, const int *fds,
-	 uint32_t nb_fds, bool need_reply)
-{
-	struct vhost_user_hdr hdr = {
-		.request = req,
-		.flags = V | (need_reply ? VHOST_USER_FLAG_NEED_REPLY : 0),
-		.size = size,
-	};
-
-	return vhost_user_msg_send(sock, &hdr, payload, fds, nb_fds);
-}
-
-static int
-recv_reply(int sock, uint32_t req, struct vhost_user_msg *msg)
-{
-	struct pollfd p = { .fd = sock, .events = POLLIN };
-
-	if (poll(&p, 1, 5000) != 1)
-		return -ETIMEDOUT;
-	if (vhost_user_msg_recv(sock, msg, 1000) < 0)
-		return -EPROTO;
-	return msg->hdr.request == req ? 0 : -EPROTO;
-}
-
-/* A request with NEED_REPLY; its REPLY_ACK status must be 0. */
-static int
-req(int sock, uint32_t r, const void *payload, uint32_t size, const int *fds, uint32_t nb_fds)
-{
-	struct vhost_user_msg msg;
-
-	T_EQ(send_msg(sock, r, payload, size, fds, nb_fds, true), 0);
-	T_EQ(recv_reply(sock, r, &msg), 0);
-	T_ASSERT(msg.payload.u64 == 0, "%s refused", vhost_user_req_name(r));
-	vhost_user_msg_close_fds(&msg);
-	return 0;
-}
 
 static uint64_t
 uaddr(uint64_t gpa)
@@ -124,8 +84,7 @@ uaddr(uint64_t gpa)
 static int
 backend_spawn(struct backend *b)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int i;
+	const struct vio_vhost_frontend_config fc = { .connect_timeout_ms = 10000 };
 
 	unlink(sock_path);
 	b->pid = fork();
@@ -147,15 +106,10 @@ backend_spawn(struct backend *b)
 		execv(echo_bin, argv);
 		_exit(127);
 	}
-	b->sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
-	for (i = 0; i < 1000; i++) {
-		if (connect(b->sock, (struct sockaddr *)&sa, sizeof(sa)) == 0)
-			return 0;
-		usleep(10000);
-	}
-	fprintf(stderr, "vio-echo never listened on %s\n", sock_path);
-	return -1;
+	b->fe = vio_vhost_frontend_connect(sock_path, &fc);
+	T_ASSERT(b->fe != NULL, "vio-echo never listened on %s: %s", sock_path,
+		 strerror(rte_errno));
+	return 0;
 }
 
 static void
@@ -165,7 +119,7 @@ backend_kill(struct backend *b)
 
 	kill(b->pid, SIGKILL);
 	waitpid(b->pid, NULL, 0);
-	close(b->sock);
+	vio_vhost_frontend_close(b->fe);
 	for (q = 0; q < 2; q++) {
 		close(b->kick[q]);
 		close(b->call[q]);
@@ -173,25 +127,18 @@ backend_kill(struct backend *b)
 }
 
 static int
-setup_vring(struct backend *b, struct tg_vq *q, unsigned int idx)
+setup_vring(struct backend *b, struct tg_vq *q, uint16_t idx)
 {
-	struct vhost_user_vring_state st = { .index = idx, .num = RING };
-	struct vhost_user_vring_addr a = { .index = idx };
-	uint64_t v = idx;
-
 	b->kick[idx] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	b->call[idx] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	T_EQ(req(b->sock, VHOST_USER_SET_VRING_NUM, &st, sizeof(st), NULL, 0), 0);
-	st.num = (uint32_t)base_first[idx];
-	T_EQ(req(b->sock, VHOST_USER_SET_VRING_BASE, &st, sizeof(st), NULL, 0), 0);
-	a.desc_uaddr = uaddr(q->desc_gpa);
-	a.avail_uaddr = uaddr(q->driver_gpa);
-	a.used_uaddr = uaddr(q->device_gpa);
-	T_EQ(req(b->sock, VHOST_USER_SET_VRING_ADDR, &a, sizeof(a), NULL, 0), 0);
-	T_EQ(req(b->sock, VHOST_USER_SET_VRING_CALL, &v, 8, &b->call[idx], 1), 0);
-	T_EQ(req(b->sock, VHOST_USER_SET_VRING_KICK, &v, 8, &b->kick[idx], 1), 0);
-	st.num = 1;
-	T_EQ(req(b->sock, VHOST_USER_SET_VRING_ENABLE, &st, sizeof(st), NULL, 0), 0);
+	T_EQ(vio_vhost_frontend_set_vring_num(b->fe, idx, RING), 0);
+	T_EQ(vio_vhost_frontend_set_vring_base(b->fe, idx, (uint32_t)base_first[idx]), 0);
+	T_EQ(vio_vhost_frontend_set_vring_addr(b->fe, idx, uaddr(q->desc_gpa), uaddr(q->driver_gpa),
+					       uaddr(q->device_gpa), false, 0),
+	     0);
+	T_EQ(vio_vhost_frontend_set_vring_call(b->fe, idx, b->call[idx]), 0);
+	T_EQ(vio_vhost_frontend_set_vring_kick(b->fe, idx, b->kick[idx]), 0);
+	T_EQ(vio_vhost_frontend_set_vring_enable(b->fe, idx, true), 0);
 	return 0;
 }
 
@@ -199,47 +146,33 @@ setup_vring(struct backend *b, struct tg_vq *q, unsigned int idx)
 static int
 backend_start(struct backend *b)
 {
-	struct vhost_user_mem_table mt = { .nregions = 1 };
-	struct vhost_user_inflight in = { .num_queues = 2, .queue_size = RING };
-	struct vhost_user_msg msg;
-	uint64_t features, pf;
+	const struct vio_vhost_frontend_region r = {
+		.gpa = TG_GPA_BASE,
+		.size = g.size,
+		.uaddr = (uint64_t)(uintptr_t)g.base,
+		.mmap_offset = 0,
+		.fd = g.fd,
+	};
+	uint64_t features, offered, pf;
 
-	T_EQ(send_msg(b->sock, VHOST_USER_GET_FEATURES, NULL, 0, NULL, 0, false), 0);
-	T_EQ(recv_reply(b->sock, VHOST_USER_GET_FEATURES, &msg), 0);
+	T_EQ(vio_vhost_frontend_get_features(b->fe, &offered), 0);
 	features = VIO_BIT(VIO_F_VERSION_1) | VIO_BIT(VIO_F_PROTOCOL_FEATURES) |
 		   VIO_BIT(VIO_NET_F_MRG_RXBUF) | (packed ? VIO_BIT(VIO_F_RING_PACKED) : 0);
-	T_ASSERT((msg.payload.u64 & features) == features, "features 0x%" PRIx64 " offered",
-		 msg.payload.u64);
-	T_EQ(send_msg(b->sock, VHOST_USER_GET_PROTOCOL_FEATURES, NULL, 0, NULL, 0, false), 0);
-	T_EQ(recv_reply(b->sock, VHOST_USER_GET_PROTOCOL_FEATURES, &msg), 0);
+	T_ASSERT((offered & features) == features, "features 0x%" PRIx64 " offered", offered);
+	T_EQ(vio_vhost_frontend_get_protocol_features(b->fe, &offered), 0);
 	pf = VIO_BIT(VIO_VHOST_USER_PROTOCOL_F_REPLY_ACK) |
 	     (use_inflight ? VIO_BIT(VIO_VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD) : 0);
-	T_ASSERT((msg.payload.u64 & pf) == pf, "protocol features 0x%" PRIx64 " offered",
-		 msg.payload.u64);
-	T_EQ(send_msg(b->sock, VHOST_USER_SET_PROTOCOL_FEATURES, &pf, 8, NULL, 0, false), 0);
-	T_EQ(req(b->sock, VHOST_USER_SET_OWNER, NULL, 0, NULL, 0), 0);
+	T_ASSERT((offered & pf) == pf, "protocol features 0x%" PRIx64 " offered", offered);
+	T_EQ(vio_vhost_frontend_set_protocol_features(b->fe, pf), 0);
+	T_EQ(vio_vhost_frontend_set_owner(b->fe), 0);
 	if (use_inflight) {
-		if (inflight_fd < 0) {
-			/* Once: the area lives as long as the frontend (QEMU: until a VM reset). */
-			T_EQ(send_msg(b->sock, VHOST_USER_GET_INFLIGHT_FD, &in, sizeof(in), NULL, 0,
-				      false),
-			     0);
-			T_EQ(recv_reply(b->sock, VHOST_USER_GET_INFLIGHT_FD, &msg), 0);
-			T_ASSERT(msg.fds[0] >= 0 && msg.payload.inflight.mmap_size > 0,
-				 "GET_INFLIGHT_FD: no area (size %" PRIu64 ")",
-				 msg.payload.inflight.mmap_size);
-			inflight_fd = msg.fds[0];
-			inflight_size = msg.payload.inflight.mmap_size;
-		}
-		in.mmap_size = inflight_size;
-		in.mmap_offset = 0;
-		T_EQ(req(b->sock, VHOST_USER_SET_INFLIGHT_FD, &in, sizeof(in), &inflight_fd, 1), 0);
+		/* Once: the area lives as long as the frontend (QEMU: until a VM reset). */
+		if (inflight.fd < 0)
+			T_EQ(vio_vhost_frontend_get_inflight_fd(b->fe, 2, RING, &inflight), 0);
+		T_EQ(vio_vhost_frontend_set_inflight_fd(b->fe, &inflight), 0);
 	}
-	T_EQ(req(b->sock, VHOST_USER_SET_FEATURES, &features, 8, NULL, 0), 0);
-	mt.regions[0].gpa = TG_GPA_BASE;
-	mt.regions[0].size = g.size;
-	mt.regions[0].uaddr = (uint64_t)(uintptr_t)g.base;
-	T_EQ(req(b->sock, VHOST_USER_SET_MEM_TABLE, &mt, 8 + 32, &g.fd, 1), 0);
+	T_EQ(vio_vhost_frontend_set_features(b->fe, features), 0);
+	T_EQ(vio_vhost_frontend_set_mem_table(b->fe, &r, 1), 0);
 	T_EQ(setup_vring(b, &rxq, 0), 0);
 	T_EQ(setup_vring(b, &txq, 1), 0);
 	return 0;
@@ -380,6 +313,8 @@ test_inflight_crash_restart(void)
 		 RING - tg_vq_nb_free(&txq));
 	T_EQ(tx_done, next_seq);
 	T_ASSERT(count_log("broke the queue") == 0, "a backend broke a queue: see %s", log_path);
+	if (inflight.fd >= 0)
+		close(inflight.fd);
 	return 0;
 }
 
