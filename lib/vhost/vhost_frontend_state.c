@@ -15,10 +15,8 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
-#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <rte_common.h>
@@ -281,34 +279,6 @@ vio_vhost_frontend_save_device_state(struct vio_vhost_frontend *fe, void *buf, s
 	return ret;
 }
 
-/*
- * write() without SIGPIPE: a pipe whose reader left raises it, and a library
- * must not kill its process. Blocked in this thread, and taken back if the
- * write raised it.
- */
-static ssize_t
-write_nosigpipe(int fd, const void *buf, size_t len)
-{
-	const struct timespec zero = { 0, 0 };
-	sigset_t pipe_set, old, pending;
-	bool was_pending;
-	ssize_t n;
-	int err;
-
-	sigemptyset(&pipe_set);
-	sigaddset(&pipe_set, SIGPIPE);
-	sigpending(&pending);
-	was_pending = sigismember(&pending, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
-	n = write(fd, buf, len);
-	err = errno;
-	if (n < 0 && err == EPIPE && !was_pending)
-		sigtimedwait(&pipe_set, NULL, &zero);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	errno = err;
-	return n;
-}
-
 int
 vio_vhost_frontend_load_device_state(struct vio_vhost_frontend *fe, const void *buf, size_t len)
 {
@@ -324,7 +294,7 @@ vio_vhost_frontend_load_device_state(struct vio_vhost_frontend *fe, const void *
 		ret = wait_fd(fe, fd, POLLOUT);
 		if (ret < 0)
 			break;
-		n = write_nosigpipe(fd, (const uint8_t *)buf + done, len - done);
+		n = vhost_user_write_nosigpipe(fd, (const uint8_t *)buf + done, len - done);
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n < 0) {

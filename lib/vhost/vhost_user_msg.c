@@ -2,8 +2,10 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rte_common.h>
@@ -363,4 +365,28 @@ vhost_user_msg_send_nowait(int sock, const struct vhost_user_hdr *hdr, const voi
 			   const int *fds, uint32_t nb_fds)
 {
 	return msg_send(sock, hdr, payload, fds, nb_fds, MSG_DONTWAIT);
+}
+
+ssize_t
+vhost_user_write_nosigpipe(int fd, const void *buf, size_t len)
+{
+	const struct timespec zero = { 0, 0 };
+	sigset_t pipe_set, old, pending;
+	bool was_pending;
+	ssize_t n;
+	int err;
+
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	sigpending(&pending);
+	was_pending = sigismember(&pending, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+	n = write(fd, buf, len);
+	err = errno;
+	/* Only this write's SIGPIPE is taken; one pending before stays pending. */
+	if (n < 0 && err == EPIPE && !was_pending)
+		sigtimedwait(&pipe_set, NULL, &zero);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	errno = err;
+	return n;
 }
