@@ -18,12 +18,6 @@
 
 #include "vhost_internal.h"
 
-static const char *const backend_req_names[VHOST_USER_BACKEND_REQUEST_MAX] = {
-	[VHOST_USER_BACKEND_IOTLB_MSG] = "IOTLB_MSG",
-	[VHOST_USER_BACKEND_CONFIG_CHANGE_MSG] = "CONFIG_CHANGE_MSG",
-	[VHOST_USER_BACKEND_VRING_HOST_NOTIFIER_MSG] = "VRING_HOST_NOTIFIER_MSG",
-};
-
 static int
 backend_req_send(struct vhost_dev *dev, uint32_t req, const void *payload, uint32_t size,
 		 const int *fds, uint32_t nb_fds)
@@ -44,7 +38,8 @@ backend_req_send(struct vhost_dev *dev, uint32_t req, const void *payload, uint3
 		return 0;
 	}
 	dev->backend_reqs_failed++;
-	DEV_LOG(dev, WARNING, "backend request %s: %s%s", backend_req_names[req], strerror(-ret),
+	DEV_LOG(dev, WARNING, "backend request %s: %s%s", vhost_user_backend_req_name(req),
+		strerror(-ret),
 		ret == -EAGAIN ? " (the frontend does not read its channel): dropped" : "");
 	if (ret != -EAGAIN) {
 		/* Cut in the middle, or the frontend closed it: the channel is gone. */

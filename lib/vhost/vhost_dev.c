@@ -99,6 +99,9 @@ vhost_dev_alloc(struct vhost_socket *s, int conn_fd)
 	dev->rx.got = 0;
 	dev->rx.msg.nb_fds = 0;
 	dev->backend_req_fd = -1;
+	dev->state_fd = -1;
+	dev->state_ok = true;
+	memset(dev->mac, 0, sizeof(dev->mac)); /* not the last frontend's of this slot */
 	dev->backend_reqs_sent = 0;
 	dev->backend_reqs_failed = 0;
 	dev->iotlb_misses_sent = 0;
@@ -223,6 +226,9 @@ vhost_dev_close(struct vhost_dev *dev)
 	if (dev->backend_req_fd >= 0)
 		close(dev->backend_req_fd);
 	dev->backend_req_fd = -1;
+	if (dev->state_fd >= 0)
+		close(dev->state_fd);
+	dev->state_fd = -1;
 	dev->protocol_features = 0;
 	dev->nb_vrings = 0;
 	if (dev->backend.ops != NULL)

@@ -3,7 +3,9 @@
 /*
  * The vhost-user frontend (vio_vhost_frontend.h): one connection to a
  * backend, requests sent and replies checked. It shares the message codec
- * with the server and nothing else.
+ * with the server and nothing else. The inflight area and the device state
+ * are in vhost_frontend_state.c, the backend request channel in
+ * vhost_frontend_req.c.
  */
 
 #define _GNU_SOURCE /* accept4 */
@@ -21,33 +23,14 @@
 
 #include <rte_errno.h>
 
+#include "vhost_frontend_internal.h"
 #include "vhost_internal.h"
-#include "vhost_user_msg.h"
-#include "vio_vhost_frontend.h"
-
-#define FE_LOG(fe, level, fmt, ...)                                                      \
-	rte_log(RTE_LOG_##level, vio_vhost_logtype, "vio_vhost: frontend %s: " fmt "\n", \
-		(fe)->path, ##__VA_ARGS__)
 
 #define REPLY_TIMEOUT_MS_DEFAULT 5000
 /* Between two connect attempts of a client waiting for its backend to listen. */
 #define CONNECT_RETRY_MS 10
-/* The most memory slots any backend offers (QEMU's and vio's limit). */
-#define FE_MAX_MEM_SLOTS VIO_MEM_MAX_REGIONS
-
-struct vio_vhost_frontend {
-	int sock;                      /* -1 when attached in-process */
-	struct vhost_local_link *link; /* in-process: the server's device */
-	int reply_timeout_ms;
-	bool broken;
-	bool features_known; /* GET_FEATURES answered */
-	bool protocol_known; /* GET_PROTOCOL_FEATURES answered */
-	uint64_t features_offered;
-	uint64_t features;
-	uint64_t protocol_offered;
-	uint64_t protocol;
-	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-};
+/* Backend requests served in one wake-up of a reply's wait (the burst of the API's handler). */
+#define WAIT_SERVE_MAX VIO_VHOST_FRONTEND_BACKEND_REQ_BURST
 
 static uint64_t
 now_ms(void)
@@ -58,70 +41,121 @@ now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static int
-fe_break(struct vio_vhost_frontend *fe, int err)
+int
+vhost_frontend_break(struct vio_vhost_frontend *fe, int err)
 {
 	fe->broken = true;
 	return err;
 }
 
-/* A reply that is not what the request allows: name it, break the connection. */
-static int
-bad_reply(struct vio_vhost_frontend *fe, uint32_t req, const char *field, uint64_t value)
+int
+vhost_frontend_bad_reply(struct vio_vhost_frontend *fe, uint32_t req, const char *field,
+			 uint64_t value)
 {
 	FE_LOG(fe, ERR, "reply to %s: %s 0x%" PRIx64 " is wrong; connection closed",
 	       vhost_user_req_name(req), field, value);
-	return fe_break(fe, -EPROTO);
+	return vhost_frontend_break(fe, -EPROTO);
 }
 
-static bool
-has_protocol(const struct vio_vhost_frontend *fe, unsigned int bit)
+bool
+vhost_frontend_has_protocol(const struct vio_vhost_frontend *fe, unsigned int bit)
 {
 	return fe->protocol & VIO_BIT(bit);
 }
 
 /*
  * Check the reply @p msg to @p req: exactly @p size payload bytes, copied to
- * @p out. Closes the reply's fds. Returns 0 or a negative errno (the
+ * @p out; its fds moved to @p rfds, at most rfds->max (none if @p rfds is
+ * NULL). Closes what it does not hand on. Returns 0 or a negative errno (the
  * connection is broken then).
  */
 static int
 check_reply(struct vio_vhost_frontend *fe, uint32_t req, uint32_t size, void *out,
-	    struct vhost_user_msg *msg)
+	    struct vhost_user_msg *msg, struct vhost_frontend_reply_fds *rfds)
 {
-	if (msg->nb_fds != 0) {
-		uint32_t nb = msg->nb_fds;
+	uint32_t max = rfds != NULL ? rfds->max : 0, i;
+	const char *field = NULL;
+	uint64_t value = 0;
 
-		vhost_user_msg_close_fds(msg);
-		return bad_reply(fe, req, "number of fds", nb);
+	if (msg->nb_fds > max) {
+		field = "number of fds";
+		value = msg->nb_fds;
+	} else if (msg->hdr.request != req) {
+		field = "request";
+		value = msg->hdr.request;
+	} else if ((msg->hdr.flags & VHOST_USER_VERSION_MASK) != VHOST_USER_VERSION ||
+		   !(msg->hdr.flags & VHOST_USER_FLAG_REPLY)) {
+		field = "flags";
+		value = msg->hdr.flags;
+	} else if (msg->hdr.size != size) {
+		field = "size";
+		value = msg->hdr.size;
 	}
-	if (msg->hdr.request != req)
-		return bad_reply(fe, req, "request", msg->hdr.request);
-	if ((msg->hdr.flags & VHOST_USER_VERSION_MASK) != VHOST_USER_VERSION ||
-	    !(msg->hdr.flags & VHOST_USER_FLAG_REPLY))
-		return bad_reply(fe, req, "flags", msg->hdr.flags);
-	if (msg->hdr.size != size)
-		return bad_reply(fe, req, "size", msg->hdr.size);
+	if (field != NULL) {
+		vhost_user_msg_close_fds(msg);
+		return vhost_frontend_bad_reply(fe, req, field, value);
+	}
 	memcpy(out, &msg->payload, size);
+	if (rfds != NULL) {
+		for (i = 0; i < msg->nb_fds; i++)
+			rfds->fds[i] = vhost_user_msg_take_fd(msg, i);
+		rfds->nb = msg->nb_fds;
+		msg->nb_fds = 0;
+	}
 	return 0;
+}
+
+/*
+ * Wait until the socket is readable, at most the reply timeout, serving the
+ * backend request channel meanwhile.
+ */
+static int
+wait_readable(struct vio_vhost_frontend *fe, uint32_t req)
+{
+	uint64_t deadline = now_ms() + (uint64_t)fe->reply_timeout_ms;
+
+	for (;;) {
+		struct pollfd pfd[2] = {
+			{ .fd = fe->sock, .events = POLLIN },
+			{ .fd = fe->req_fd, .events = POLLIN },
+		};
+		uint64_t now = now_ms();
+		int ret;
+
+		if (now >= deadline) {
+			FE_LOG(fe, ERR, "no reply to %s within %d ms; connection closed",
+			       vhost_user_req_name(req), fe->reply_timeout_ms);
+			return vhost_frontend_break(fe, -ETIMEDOUT);
+		}
+		ret = poll(pfd, fe->req_fd >= 0 ? 2 : 1, (int)(deadline - now));
+		if (ret < 0 && errno == EINTR)
+			continue;
+		if (ret < 0)
+			return vhost_frontend_break(fe, -errno);
+		if (pfd[0].revents != 0)
+			return 0;
+		if (ret > 0 && pfd[1].revents != 0) {
+			/* A closed channel is closed here too; the wait goes on. */
+			ret = vhost_frontend_req_serve(fe, WAIT_SERVE_MAX);
+			if (fe->broken)
+				return ret < 0 ? ret : -ENOTCONN;
+		}
+	}
 }
 
 /* Wait for the reply to @p req on the socket, then check it. */
 static int
-recv_reply(struct vio_vhost_frontend *fe, uint32_t req, uint32_t size, void *out)
+recv_reply(struct vio_vhost_frontend *fe, uint32_t req, uint32_t size, void *out,
+	   struct vhost_frontend_reply_fds *rfds)
 {
-	struct pollfd pfd = { .fd = fe->sock, .events = POLLIN };
 	struct vhost_user_msg msg;
 	int ret;
 
-	ret = poll(&pfd, 1, fe->reply_timeout_ms);
-	if (ret == 0) {
-		FE_LOG(fe, ERR, "no reply to %s within %d ms; connection closed",
-		       vhost_user_req_name(req), fe->reply_timeout_ms);
-		return fe_break(fe, -ETIMEDOUT);
-	}
+	fe->waiting = true;
+	ret = wait_readable(fe, req);
+	fe->waiting = false;
 	if (ret < 0)
-		return fe_break(fe, -errno);
+		return ret;
 	ret = vhost_user_msg_recv(fe->sock, &msg, fe->reply_timeout_ms);
 	if (ret == -EAGAIN) /* readable but empty: the backend closed */
 		ret = -ECONNRESET;
@@ -131,9 +165,9 @@ recv_reply(struct vio_vhost_frontend *fe, uint32_t req, uint32_t size, void *out
 		       : ret == -EPROTO   ? "header version not 1, or its fds cut short"
 		       : ret == -EMSGSIZE ? "payload size larger than any reply's"
 					  : strerror(-ret));
-		return fe_break(fe, ret);
+		return vhost_frontend_break(fe, ret);
 	}
-	return check_reply(fe, req, size, out, &msg);
+	return check_reply(fe, req, size, out, &msg, rfds);
 }
 
 /*
@@ -142,7 +176,8 @@ recv_reply(struct vio_vhost_frontend *fe, uint32_t req, uint32_t size, void *out
  */
 static int
 local_request(struct vio_vhost_frontend *fe, const struct vhost_user_hdr *hdr, const void *payload,
-	      const int *fds, uint32_t nb_fds, bool want_reply, void *reply, uint32_t reply_size)
+	      const int *fds, uint32_t nb_fds, bool want_reply, void *reply, uint32_t reply_size,
+	      struct vhost_frontend_reply_fds *rfds)
 {
 	struct vhost_user_msg *msg = malloc(sizeof(*msg));
 	bool replied = false;
@@ -155,34 +190,32 @@ local_request(struct vio_vhost_frontend *fe, const struct vhost_user_hdr *hdr, c
 		FE_LOG(fe, ERR, "%s: %s; connection closed", vhost_user_req_name(hdr->request),
 		       ret == -ECONNRESET ? "the backend dropped the in-process frontend"
 					  : strerror(-ret));
-		ret = fe_break(fe, ret);
+		ret = vhost_frontend_break(fe, ret);
 	} else if (want_reply && !replied) {
 		/* On a socket this is the wait that ends in a timeout. */
 		FE_LOG(fe, ERR, "no reply to %s; connection closed",
 		       vhost_user_req_name(hdr->request));
-		ret = fe_break(fe, -ETIMEDOUT);
+		ret = vhost_frontend_break(fe, -ETIMEDOUT);
 	} else if (!want_reply && replied) {
 		vhost_user_msg_close_fds(msg);
-		ret = bad_reply(fe, hdr->request, "unexpected reply of size", msg->hdr.size);
+		ret = vhost_frontend_bad_reply(fe, hdr->request, "unexpected reply of size",
+					       msg->hdr.size);
 	} else if (want_reply) {
-		ret = check_reply(fe, hdr->request, reply_size, reply, msg);
+		ret = check_reply(fe, hdr->request, reply_size, reply, msg, rfds);
 	}
 	free(msg);
 	return ret;
 }
 
-/*
- * Send @p req and wait for what comes back: the reply of a request that has
- * one (@p reply_size bytes into @p reply), or the REPLY_ACK of one that has
- * not, when negotiated.
- */
-static int
-request(struct vio_vhost_frontend *fe, uint32_t req, const void *payload, uint32_t size,
-	const int *fds, uint32_t nb_fds, void *reply, uint32_t reply_size)
+int
+vhost_frontend_request(struct vio_vhost_frontend *fe, uint32_t req, const void *payload,
+		       uint32_t size, const int *fds, uint32_t nb_fds, void *reply,
+		       uint32_t reply_size, struct vhost_frontend_reply_fds *rfds)
 {
 	const struct vhost_user_rule *rule = vhost_user_rule(req);
 	struct vhost_user_hdr hdr = { .request = req, .flags = VHOST_USER_VERSION, .size = size };
-	bool ack = !rule->has_reply && has_protocol(fe, VIO_VHOST_USER_PROTOCOL_F_REPLY_ACK);
+	bool ack = !rule->has_reply &&
+		   vhost_frontend_has_protocol(fe, VIO_VHOST_USER_PROTOCOL_F_REPLY_ACK);
 	uint64_t status;
 	int ret;
 
@@ -193,8 +226,9 @@ request(struct vio_vhost_frontend *fe, uint32_t req, const void *payload, uint32
 	if (fe->link != NULL) {
 		if (rule->has_reply)
 			return local_request(fe, &hdr, payload, fds, nb_fds, true, reply,
-					     reply_size);
-		ret = local_request(fe, &hdr, payload, fds, nb_fds, ack, &status, sizeof(status));
+					     reply_size, rfds);
+		ret = local_request(fe, &hdr, payload, fds, nb_fds, ack, &status, sizeof(status),
+				    NULL);
 		if (ret == 0 && ack && status != 0) {
 			FE_LOG(fe, ERR, "%s refused by the backend (status %" PRIu64 ")",
 			       vhost_user_req_name(req), status);
@@ -206,19 +240,26 @@ request(struct vio_vhost_frontend *fe, uint32_t req, const void *payload, uint32
 	if (ret < 0) {
 		FE_LOG(fe, ERR, "send %s: %s; connection closed", vhost_user_req_name(req),
 		       strerror(-ret));
-		return fe_break(fe, ret);
+		return vhost_frontend_break(fe, ret);
 	}
 	if (rule->has_reply)
-		return recv_reply(fe, req, reply_size, reply);
+		return recv_reply(fe, req, reply_size, reply, rfds);
 	if (!ack)
 		return 0;
-	ret = recv_reply(fe, req, sizeof(status), &status);
+	ret = recv_reply(fe, req, sizeof(status), &status, NULL);
 	if (ret == 0 && status != 0) {
 		FE_LOG(fe, ERR, "%s refused by the backend (status %" PRIu64 ")",
 		       vhost_user_req_name(req), status);
 		return -EIO;
 	}
 	return ret;
+}
+
+static int
+request(struct vio_vhost_frontend *fe, uint32_t req, const void *payload, uint32_t size,
+	const int *fds, uint32_t nb_fds, void *reply, uint32_t reply_size)
+{
+	return vhost_frontend_request(fe, req, payload, size, fds, nb_fds, reply, reply_size, NULL);
 }
 
 static int
@@ -301,6 +342,7 @@ fe_alloc(const char *path, const struct vio_vhost_frontend_config *cfg)
 	}
 	memcpy(fe->path, path, len + 1);
 	fe->sock = -1;
+	fe->req_fd = -1;
 	fe->reply_timeout_ms = cfg->reply_timeout_ms > 0 ? cfg->reply_timeout_ms
 							 : REPLY_TIMEOUT_MS_DEFAULT;
 	return fe;
@@ -366,6 +408,7 @@ vio_vhost_frontend_close(struct vio_vhost_frontend *fe)
 {
 	if (fe == NULL)
 		return;
+	vhost_frontend_req_close(fe);
 	if (fe->link != NULL)
 		vhost_local_detach(fe->link);
 	else
@@ -390,7 +433,7 @@ vio_vhost_frontend_is_alive(struct vio_vhost_frontend *fe)
 		if (vhost_local_alive(fe->link))
 			return true;
 		FE_LOG(fe, ERR, "the backend dropped the in-process frontend");
-		fe_break(fe, -ECONNRESET);
+		vhost_frontend_break(fe, -ECONNRESET);
 		return false;
 	}
 	if (poll(&pfd, 1, 0) <= 0)
@@ -400,7 +443,7 @@ vio_vhost_frontend_is_alive(struct vio_vhost_frontend *fe)
 		FE_LOG(fe, ERR, "the backend closed the connection");
 	else
 		FE_LOG(fe, ERR, "the backend sent a message nobody asked for; connection closed");
-	fe_break(fe, -ECONNRESET);
+	vhost_frontend_break(fe, -ECONNRESET);
 	return false;
 }
 
@@ -479,7 +522,7 @@ int
 vio_vhost_frontend_reset(struct vio_vhost_frontend *fe)
 {
 	return request(fe,
-		       has_protocol(fe, VIO_VHOST_USER_PROTOCOL_F_RESET_DEVICE)
+		       vhost_frontend_has_protocol(fe, VIO_VHOST_USER_PROTOCOL_F_RESET_DEVICE)
 			       ? VHOST_USER_RESET_DEVICE
 			       : VHOST_USER_RESET_OWNER,
 		       NULL, 0, NULL, 0, NULL, 0);
@@ -491,11 +534,11 @@ get_count(struct vio_vhost_frontend *fe, uint32_t req, unsigned int need, uint64
 {
 	int ret;
 
-	if (!has_protocol(fe, need))
+	if (!vhost_frontend_has_protocol(fe, need))
 		return -ENOTSUP;
 	ret = get_u64(fe, req, v);
 	if (ret == 0 && (*v == 0 || *v > max))
-		return bad_reply(fe, req, "count", *v);
+		return vhost_frontend_bad_reply(fe, req, "count", *v);
 	return ret;
 }
 
@@ -545,6 +588,31 @@ region_wire(const struct vio_vhost_frontend_region *r)
 	return (struct vhost_user_mem_region){ r->gpa, r->size, r->uaddr, r->mmap_offset };
 }
 
+/* The index of @p w in the table the backend has, or fe->nb_regions. */
+static uint32_t
+table_find(const struct vio_vhost_frontend *fe, const struct vhost_user_mem_region *w)
+{
+	uint32_t i;
+
+	for (i = 0; i < fe->nb_regions; i++)
+		if (fe->regions[i].gpa == w->gpa && fe->regions[i].size == w->size &&
+		    fe->regions[i].uaddr == w->uaddr)
+			break;
+	return i;
+}
+
+/* Keep the table as the backend has it: a region added once (the backend counts copies). */
+static void
+table_note(struct vio_vhost_frontend *fe, uint32_t req, const struct vhost_user_mem_region *w)
+{
+	uint32_t i = table_find(fe, w);
+
+	if (req == VHOST_USER_ADD_MEM_REG && i == fe->nb_regions && i < FE_MAX_MEM_SLOTS)
+		fe->regions[fe->nb_regions++] = *w;
+	else if (req == VHOST_USER_REM_MEM_REG && i < fe->nb_regions)
+		fe->regions[i] = fe->regions[--fe->nb_regions];
+}
+
 static int
 mem_reg(struct vio_vhost_frontend *fe, uint32_t req, const struct vio_vhost_frontend_region *r)
 {
@@ -553,9 +621,12 @@ mem_reg(struct vio_vhost_frontend *fe, uint32_t req, const struct vio_vhost_fron
 
 	if (ret < 0)
 		return ret;
-	if (!has_protocol(fe, VIO_VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS))
+	if (!vhost_frontend_has_protocol(fe, VIO_VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS))
 		return -ENOTSUP;
-	return request(fe, req, &m, sizeof(m), &r->fd, 1, NULL, 0);
+	ret = request(fe, req, &m, sizeof(m), &r->fd, 1, NULL, 0);
+	if (ret == 0)
+		table_note(fe, req, &m.region);
+	return ret;
 }
 
 int
@@ -607,10 +678,15 @@ vio_vhost_frontend_set_mem_table(struct vio_vhost_frontend *fe,
 		fds[i] = regions[i].fd;
 	}
 	t.nregions = nb;
-	return request(fe, VHOST_USER_SET_MEM_TABLE, &t,
-		       (uint32_t)(offsetof(struct vhost_user_mem_table, regions) +
-				  nb * sizeof(t.regions[0])),
-		       fds, nb, NULL, 0);
+	ret = request(fe, VHOST_USER_SET_MEM_TABLE, &t,
+		      (uint32_t)(offsetof(struct vhost_user_mem_table, regions) +
+				 nb * sizeof(t.regions[0])),
+		      fds, nb, NULL, 0);
+	if (ret == 0) {
+		memcpy(fe->regions, t.regions, nb * sizeof(t.regions[0]));
+		fe->nb_regions = nb;
+	}
+	return ret;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -657,7 +733,7 @@ vio_vhost_frontend_get_vring_base(struct vio_vhost_frontend *fe, uint16_t idx, u
 	if (ret < 0)
 		return ret;
 	if (st.index != idx)
-		return bad_reply(fe, VHOST_USER_GET_VRING_BASE, "index", st.index);
+		return vhost_frontend_bad_reply(fe, VHOST_USER_GET_VRING_BASE, "index", st.index);
 	*base = st.num;
 	return 0;
 }
@@ -722,16 +798,16 @@ vio_vhost_frontend_get_config(struct vio_vhost_frontend *fe, uint32_t offset, vo
 
 	if (len == 0 || len > VHOST_USER_CONFIG_MAX)
 		return -EINVAL;
-	if (!has_protocol(fe, VIO_VHOST_USER_PROTOCOL_F_CONFIG))
+	if (!vhost_frontend_has_protocol(fe, VIO_VHOST_USER_PROTOCOL_F_CONFIG))
 		return -ENOTSUP;
 	/* The request carries the space to fill: the reply has the same size. */
 	ret = request(fe, VHOST_USER_GET_CONFIG, &c, size, NULL, 0, &c, size);
 	if (ret < 0)
 		return ret;
 	if (c.offset != offset)
-		return bad_reply(fe, VHOST_USER_GET_CONFIG, "offset", c.offset);
+		return vhost_frontend_bad_reply(fe, VHOST_USER_GET_CONFIG, "offset", c.offset);
 	if (c.size != len)
-		return bad_reply(fe, VHOST_USER_GET_CONFIG, "config size", c.size);
+		return vhost_frontend_bad_reply(fe, VHOST_USER_GET_CONFIG, "config size", c.size);
 	memcpy(buf, c.region, len);
 	return 0;
 }
@@ -744,7 +820,7 @@ vio_vhost_frontend_set_config(struct vio_vhost_frontend *fe, uint32_t offset, co
 
 	if (len == 0 || len > VHOST_USER_CONFIG_MAX)
 		return -EINVAL;
-	if (!has_protocol(fe, VIO_VHOST_USER_PROTOCOL_F_CONFIG))
+	if (!vhost_frontend_has_protocol(fe, VIO_VHOST_USER_PROTOCOL_F_CONFIG))
 		return -ENOTSUP;
 	memcpy(c.region, buf, len);
 	return request(fe, VHOST_USER_SET_CONFIG, &c, VHOST_USER_CONFIG_HDR_SIZE + len, NULL, 0,
@@ -754,7 +830,7 @@ vio_vhost_frontend_set_config(struct vio_vhost_frontend *fe, uint32_t offset, co
 int
 vio_vhost_frontend_set_status(struct vio_vhost_frontend *fe, uint8_t status)
 {
-	if (!has_protocol(fe, VIO_VHOST_USER_PROTOCOL_F_STATUS))
+	if (!vhost_frontend_has_protocol(fe, VIO_VHOST_USER_PROTOCOL_F_STATUS))
 		return -ENOTSUP;
 	return set_u64(fe, VHOST_USER_SET_STATUS, status);
 }
@@ -765,11 +841,11 @@ vio_vhost_frontend_get_status(struct vio_vhost_frontend *fe, uint8_t *status)
 	uint64_t v;
 	int ret;
 
-	if (!has_protocol(fe, VIO_VHOST_USER_PROTOCOL_F_STATUS))
+	if (!vhost_frontend_has_protocol(fe, VIO_VHOST_USER_PROTOCOL_F_STATUS))
 		return -ENOTSUP;
 	ret = get_u64(fe, VHOST_USER_GET_STATUS, &v);
 	if (ret == 0 && v > UINT8_MAX)
-		return bad_reply(fe, VHOST_USER_GET_STATUS, "status", v);
+		return vhost_frontend_bad_reply(fe, VHOST_USER_GET_STATUS, "status", v);
 	if (ret == 0)
 		*status = (uint8_t)v;
 	return ret;

@@ -138,6 +138,9 @@ struct vhost_dev {
 	int numa_node; /* of the first page of guest memory, -1 when unknown */
 	uint8_t status;
 	uint8_t mac[6];
+	/* Device state transfer (SET_DEVICE_STATE_FD): a load's channel until CHECK, or -1. */
+	int state_fd;
+	bool state_ok; /* the last transfer's result, for CHECK_DEVICE_STATE */
 	int backend_req_fd;
 	uint64_t backend_reqs_sent;
 	uint64_t backend_reqs_failed;

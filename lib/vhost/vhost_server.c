@@ -11,6 +11,7 @@
 
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -662,16 +663,108 @@ on_get_status(struct vhost_dev *dev, struct vhost_user_msg *msg)
 	return reply_u64(dev, msg, dev->status);
 }
 
-/* virtio-net keeps no state besides its rings: the transfer is empty. */
+/*
+ * The device state (vhost-user spec, "Migrating back-end state"): what a
+ * frontend that sets the device up on another backend does not send again.
+ * The rings' positions go as vring bases; what is left is the config space's
+ * MAC, which SET_CONFIG may have changed. The transfer, 12 bytes: "vioS",
+ * version 1, a zero byte, the MAC. An empty transfer loads nothing (what a
+ * vio that kept no state saved).
+ */
+#define STATE_MAGIC   "vioS"
+#define STATE_VERSION 1
+struct device_state {
+	char magic[4];
+	uint8_t version;
+	uint8_t zero;
+	uint8_t mac[6];
+};
+
+/* Saving: the state is written at once (12 bytes, never more than a pipe holds). */
+static bool
+state_save(struct vhost_dev *dev, int fd)
+{
+	struct device_state st = { .version = STATE_VERSION };
+	ssize_t n;
+
+	memcpy(st.magic, STATE_MAGIC, sizeof(st.magic));
+	memcpy(st.mac, dev->mac, sizeof(st.mac));
+	n = vhost_user_write_nosigpipe(fd, &st, sizeof(st));
+	if (n != (ssize_t)sizeof(st)) {
+		DEV_LOG(dev, ERR, "device state save: %zd of %zu bytes written: %s", n, sizeof(st),
+			n < 0 ? strerror(errno) : "short write");
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Loading, at CHECK_DEVICE_STATE: the frontend wrote the state and closed its
+ * end before it asked, so all of it waits in the channel, then its end of file.
+ */
+static bool
+state_load(struct vhost_dev *dev, int fd)
+{
+	struct device_state st;
+	uint8_t buf[sizeof(st) + 1];
+	size_t got = 0;
+	ssize_t n;
+
+	for (;;) {
+		n = read(fd, buf + got, sizeof(buf) - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0 || got + (size_t)n == sizeof(buf))
+			break;
+		got += (size_t)n;
+	}
+	if (n != 0) {
+		DEV_LOG(dev, ERR, "device state load: %s after %zu bytes",
+			n > 0             ? "more than a state"
+			: errno == EAGAIN ? "no end of file (the frontend kept its end open)"
+					  : strerror(errno),
+			got);
+		return false;
+	}
+	if (got == 0)
+		return true;
+	memcpy(&st, buf, got < sizeof(st) ? got : sizeof(st));
+	if (got != sizeof(st) || memcmp(st.magic, STATE_MAGIC, sizeof(st.magic)) != 0 ||
+	    st.version != STATE_VERSION || st.zero != 0) {
+		DEV_LOG(dev, ERR, "device state load: %zu bytes, not a version %u state of vio",
+			got, STATE_VERSION);
+		return false;
+	}
+	memcpy(dev->mac, st.mac, sizeof(dev->mac));
+	DEV_LOG(dev, INFO, "device state loaded");
+	return true;
+}
+
 static int
 on_set_device_state_fd(struct vhost_dev *dev, struct vhost_user_msg *msg)
 {
 	const struct vhost_user_device_state *s = &msg->payload.device_state;
+	int fd;
 
 	if (s->direction > VHOST_USER_TRANSFER_STATE_DIRECTION_LOAD ||
 	    s->phase != VHOST_USER_TRANSFER_STATE_PHASE_STOPPED)
 		return BAD(dev, msg, "transfer", "direction %u phase %u", s->direction, s->phase);
-	vhost_user_msg_close_fds(msg); /* EOF for the reader: nothing to transfer */
+	if (dev->state_fd >= 0)
+		close(dev->state_fd); /* a transfer never checked */
+	dev->state_fd = -1;
+	fd = vhost_user_msg_take_fd(msg, 0);
+	/* The control thread never waits on the frontend's channel. */
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
+		close(fd);
+		return reply_u64(dev, msg, 1);
+	}
+	if (s->direction == VHOST_USER_TRANSFER_STATE_DIRECTION_SAVE) {
+		dev->state_ok = state_save(dev, fd);
+		close(fd); /* the frontend's end of file */
+	} else {
+		dev->state_fd = fd; /* read at CHECK_DEVICE_STATE */
+		dev->state_ok = false;
+	}
 	/* Bit 8: no fd in the reply; the frontend uses its own end. */
 	return reply_u64(dev, msg, 1u << 8);
 }
@@ -679,7 +772,12 @@ on_set_device_state_fd(struct vhost_dev *dev, struct vhost_user_msg *msg)
 static int
 on_check_device_state(struct vhost_dev *dev, struct vhost_user_msg *msg)
 {
-	return reply_u64(dev, msg, 0);
+	if (dev->state_fd >= 0) {
+		dev->state_ok = state_load(dev, dev->state_fd);
+		close(dev->state_fd);
+		dev->state_fd = -1;
+	}
+	return reply_u64(dev, msg, dev->state_ok ? 0 : 1);
 }
 
 typedef int (*handler_fn)(struct vhost_dev *dev, struct vhost_user_msg *msg);

@@ -2,8 +2,10 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rte_common.h>
@@ -93,6 +95,20 @@ vhost_user_req_name(uint32_t req)
 	const struct vhost_user_rule *r = vhost_user_rule(req);
 
 	return r != NULL ? r->name : "UNKNOWN";
+}
+
+static const char *const backend_req_names[VHOST_USER_BACKEND_REQUEST_MAX] = {
+	[VHOST_USER_BACKEND_IOTLB_MSG] = "IOTLB_MSG",
+	[VHOST_USER_BACKEND_CONFIG_CHANGE_MSG] = "CONFIG_CHANGE_MSG",
+	[VHOST_USER_BACKEND_VRING_HOST_NOTIFIER_MSG] = "VRING_HOST_NOTIFIER_MSG",
+};
+
+const char *
+vhost_user_backend_req_name(uint32_t req)
+{
+	if (req >= RTE_DIM(backend_req_names) || backend_req_names[req] == NULL)
+		return "UNKNOWN";
+	return backend_req_names[req];
 }
 
 static void
@@ -349,4 +365,28 @@ vhost_user_msg_send_nowait(int sock, const struct vhost_user_hdr *hdr, const voi
 			   const int *fds, uint32_t nb_fds)
 {
 	return msg_send(sock, hdr, payload, fds, nb_fds, MSG_DONTWAIT);
+}
+
+ssize_t
+vhost_user_write_nosigpipe(int fd, const void *buf, size_t len)
+{
+	const struct timespec zero = { 0, 0 };
+	sigset_t pipe_set, old, pending;
+	bool was_pending;
+	ssize_t n;
+	int err;
+
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	sigpending(&pending);
+	was_pending = sigismember(&pending, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+	n = write(fd, buf, len);
+	err = errno;
+	/* Only this write's SIGPIPE is taken; one pending before stays pending. */
+	if (n < 0 && err == EPIPE && !was_pending)
+		sigtimedwait(&pipe_set, NULL, &zero);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	errno = err;
+	return n;
 }

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "vhost_user_proto.h"
 
@@ -29,6 +30,9 @@ const struct vhost_user_rule *vhost_user_rule(uint32_t req);
 
 /* Name of request @p req, "UNKNOWN" if none. */
 const char *vhost_user_req_name(uint32_t req);
+
+/* Name of backend request @p req (the backend request channel), "UNKNOWN" if none. */
+const char *vhost_user_backend_req_name(uint32_t req);
 
 /* A message being received: what arrived so far, fds included. */
 struct vhost_user_rx {
@@ -73,6 +77,14 @@ int vhost_user_msg_send(int sock, const struct vhost_user_hdr *hdr, const void *
  */
 int vhost_user_msg_send_nowait(int sock, const struct vhost_user_hdr *hdr, const void *payload,
 			       const int *fds, uint32_t nb_fds);
+
+/*
+ * write() that raises no SIGPIPE (the device state channel: a pipe whose
+ * reader left must not kill the process): SIGPIPE is blocked in the calling
+ * thread for the call and taken back if the write raised it. Returns what
+ * write() returns, errno set (EPIPE for a reader gone).
+ */
+ssize_t vhost_user_write_nosigpipe(int fd, const void *buf, size_t len);
 
 /* Close every fd that came with @p msg and forget them. */
 void vhost_user_msg_close_fds(struct vhost_user_msg *msg);

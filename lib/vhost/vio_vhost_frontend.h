@@ -29,10 +29,36 @@
  *
  * Thread safety: one thread at a time per connection; connections are
  * independent. File descriptors passed in stay the caller's (they are sent,
- * not kept).
+ * not kept); those a call hands out (the inflight area, a device state
+ * channel) are the caller's to close.
+ *
+ * The backend request channel (protocol feature BACKEND_REQ): after
+ * vio_vhost_frontend_set_backend_req_fd() the backend may send requests of
+ * its own. Nothing reads them behind the caller's back: there is no thread.
+ * The caller polls vio_vhost_frontend_backend_req_fd() for POLLIN and calls
+ * vio_vhost_frontend_handle_backend_req(), on the thread (or under the lock)
+ * it makes its other calls of this connection with. Besides, every call that
+ * waits for a reply serves the requests that arrive meanwhile, so a backend
+ * that holds a reply until the frontend answers one of its requests (an
+ * IOTLB miss with NEED_REPLY, say) does not deadlock the two. The answers
+ * that need the main channel (an IOTLB update) then go without NEED_REPLY,
+ * so that the only reply coming on it is the one being waited for. A
+ * callback (struct vio_vhost_frontend_backend_req_ops) runs inside
+ * vio_vhost_frontend_handle_backend_req() or inside any such waiting call,
+ * on the caller's thread, and must not call this API on the same
+ * connection: it notes what happened, the caller acts once the call returns.
+ *
+ * Every backend request is checked as a reply is: the flags (version 1, no
+ * REPLY, NEED_REPLY honoured once REPLY_ACK is negotiated), the exact size,
+ * the fd count, then the values. A malformed one logs the request, the field
+ * and the value and breaks the connection; a well-formed one the frontend
+ * does not do (an unknown request, one not negotiated, a host notifier,
+ * an IOTLB miss outside the memory table) is logged, counted and answered
+ * with a failure status when NEED_REPLY asks for one; its fds are closed.
  */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "vio_vhost_user.h"
@@ -197,6 +223,184 @@ int vio_vhost_frontend_set_config(struct vio_vhost_frontend *fe, uint32_t offset
 /** SET_STATUS / GET_STATUS (protocol feature STATUS): the virtio device status byte. */
 int vio_vhost_frontend_set_status(struct vio_vhost_frontend *fe, uint8_t status);
 int vio_vhost_frontend_get_status(struct vio_vhost_frontend *fe, uint8_t *status);
+
+/* ------------------------------------------------------------------------ */
+/* The backend request channel (protocol feature BACKEND_REQ)                */
+/* ------------------------------------------------------------------------ */
+
+/** What the caller wants to hear of the backend's requests. */
+struct vio_vhost_frontend_backend_req_ops {
+	/**
+	 * CONFIG_CHANGE_MSG (with protocol feature CONFIG): the device's
+	 * configuration space changed; read it again (GET_CONFIG) once the
+	 * call that delivered this returned. NULL: counted only.
+	 */
+	void (*config_change_cb)(struct vio_vhost_frontend *fe, void *ctx);
+};
+
+/** Counters of the backend request channel. */
+struct vio_vhost_frontend_backend_req_stats {
+	uint64_t requests;           /**< well-formed requests handled */
+	uint64_t refused;            /**< answered with a failure (or would have been) */
+	uint64_t config_changes;     /**< CONFIG_CHANGE_MSG delivered */
+	uint64_t iotlb_misses;       /**< IOTLB_MSG misses */
+	uint64_t iotlb_updates;      /**< IOTLB_MSG updates sent on the main channel for them */
+	uint64_t iotlb_unmapped;     /**< misses outside every memory region: no update */
+	uint64_t iotlb_access_fails; /**< IOTLB_MSG access failures reported */
+	uint64_t replies_dropped;    /**< replies the backend's full channel did not take */
+};
+
+/**
+ * SET_BACKEND_REQ_FD: make the channel (a Unix socket pair), give the
+ * backend its end, keep this one. IOTLB misses are answered from the memory
+ * table this connection sent, identity-mapped: with VIRTIO_F_ACCESS_PLATFORM
+ * (bit 33) negotiated, the frontend's IOVAs are its user addresses (the
+ * @c uaddr of its regions; the rings' and descriptors' addresses are then
+ * uaddrs), and a miss is answered with an IOTLB update of the whole region
+ * holding the IOVA, with the permission asked.
+ *
+ * @param ops What to call back (copied); NULL for none.
+ * @param ctx Handed to the callbacks.
+ * @return 0, -ENOTSUP (BACKEND_REQ not negotiated), -EBUSY (a channel is open
+ *   already), or as any request.
+ *
+ * Thread safety: as every call of a connection.
+ */
+int vio_vhost_frontend_set_backend_req_fd(struct vio_vhost_frontend *fe,
+					  const struct vio_vhost_frontend_backend_req_ops *ops,
+					  void *ctx);
+
+/** This side's end of the backend request channel, to poll for POLLIN; -1 if none. */
+int vio_vhost_frontend_backend_req_fd(const struct vio_vhost_frontend *fe);
+
+/** Most backend requests one vio_vhost_frontend_handle_backend_req() handles. */
+#define VIO_VHOST_FRONTEND_BACKEND_REQ_BURST 64
+
+/**
+ * Handle the backend requests waiting on the channel, at most
+ * VIO_VHOST_FRONTEND_BACKEND_REQ_BURST, without blocking (but for the reply
+ * to an IOTLB update it sends, when REPLY_ACK is negotiated).
+ *
+ * @return How many were handled (0: none waiting, or only part of one), or
+ *   -ENOTCONN, -ENOTSUP (no channel), -EPROTO (a malformed request: the
+ *   connection is broken), -ECONNRESET (the backend closed its end: the
+ *   channel is closed, the connection goes on), or what an IOTLB update
+ *   returned (the connection is broken then).
+ *
+ * Thread safety: as every call of a connection.
+ */
+int vio_vhost_frontend_handle_backend_req(struct vio_vhost_frontend *fe);
+
+/** The channel's counters. */
+void vio_vhost_frontend_backend_req_stats(const struct vio_vhost_frontend *fe,
+					  struct vio_vhost_frontend_backend_req_stats *stats);
+
+/* ------------------------------------------------------------------------ */
+/* Inflight I/O tracking (protocol feature INFLIGHT_SHMFD)                   */
+/* ------------------------------------------------------------------------ */
+
+/** An inflight area, as GET_INFLIGHT_FD gives it and SET_INFLIGHT_FD takes it back. */
+struct vio_vhost_frontend_inflight {
+	int fd;               /**< the area's file; the caller's, to keep and to close */
+	uint64_t mmap_size;   /**< bytes */
+	uint64_t mmap_offset; /**< where in @c fd the area starts */
+	uint16_t num_queues;
+	uint16_t queue_size;
+};
+
+/**
+ * GET_INFLIGHT_FD: the backend's area for @p num_queues vrings of
+ * @p queue_size entries. The reply is checked: the counts as asked, exactly
+ * one fd, @c mmap_offset page-aligned, the area within the fd's size, and
+ * @c mmap_size at most twice the largest layout of the specification (32
+ * bytes a queue and 32 an entry, packed) rounded up to 2 MiB. Keep the area
+ * as long as the device lives (a VMM: until the guest resets it) and give it
+ * to every backend that takes over (vio_vhost_frontend_set_inflight_fd(),
+ * before the rings start).
+ *
+ * @param in Filled on success (in->fd the caller's); in->fd is -1 otherwise.
+ * @return 0, -EINVAL (counts of 0, or beyond VIO_VHOST_FRONTEND_MAX_QUEUES
+ *   or VIO_VHOST_FRONTEND_MAX_RING), -ENOTSUP (INFLIGHT_SHMFD not negotiated,
+ *   or the backend answered an area of 0 bytes with no fd: it does not
+ *   track), -EPROTO (a bad reply), or as any request.
+ *
+ * Thread safety: as every call of a connection.
+ */
+int vio_vhost_frontend_get_inflight_fd(struct vio_vhost_frontend *fe, uint16_t num_queues,
+				       uint16_t queue_size, struct vio_vhost_frontend_inflight *in);
+
+/**
+ * SET_INFLIGHT_FD: give @p in (as GET_INFLIGHT_FD gave it, maybe by an
+ * earlier backend) to the backend, before its rings start.
+ *
+ * @return 0, -EINVAL (no fd, a size of 0, an overflowing range, counts out of
+ *   range), -ENOTSUP (not negotiated), -EIO (refused), or as any request.
+ *
+ * Thread safety: as every call of a connection.
+ */
+int vio_vhost_frontend_set_inflight_fd(struct vio_vhost_frontend *fe,
+				       const struct vio_vhost_frontend_inflight *in);
+
+/* ------------------------------------------------------------------------ */
+/* Device state (protocol feature DEVICE_STATE)                              */
+/* ------------------------------------------------------------------------ */
+
+/** Which way the backend's state goes (SET_DEVICE_STATE_FD's direction). */
+enum vio_vhost_frontend_state_direction {
+	VIO_VHOST_FRONTEND_STATE_SAVE = 0, /**< from the backend: read it */
+	VIO_VHOST_FRONTEND_STATE_LOAD = 1, /**< into the backend: write it */
+};
+
+/**
+ * SET_DEVICE_STATE_FD, in the one phase the specification has (the device
+ * stopped: every vring stopped with GET_VRING_BASE first). Makes a pipe, gives
+ * the backend its end (saving: the write end; loading: the read end) and
+ * hands back this side's: the other end of the pipe, or the backend's own
+ * channel if its reply carries one. Then read @p fd to its end of file
+ * (saving) or write the state and close it (loading), and call
+ * vio_vhost_frontend_check_device_state(). The reply is checked: bits 0-7
+ * the status, bit 8 "no fd", nothing else set; an fd exactly when bit 8 is
+ * clear, and never with a failure.
+ *
+ * @param fd Out: this side's end of the channel, the caller's; -1 on failure.
+ * @return 0, -EINVAL (@p dir), -ENOTSUP (DEVICE_STATE not negotiated), -EIO
+ *   (the backend refused: a status in bits 0-7), -EPROTO, or as any request.
+ *
+ * Thread safety: as every call of a connection.
+ */
+int vio_vhost_frontend_set_device_state_fd(struct vio_vhost_frontend *fe,
+					   enum vio_vhost_frontend_state_direction dir, int *fd);
+
+/**
+ * CHECK_DEVICE_STATE: whether the backend saved or loaded its state whole.
+ *
+ * @return 0, -ENOTSUP, -EIO (the backend says it did not), or as any request.
+ */
+int vio_vhost_frontend_check_device_state(struct vio_vhost_frontend *fe);
+
+/**
+ * Save the backend's state into @p buf: SET_DEVICE_STATE_FD (save), the
+ * channel read to its end, CHECK_DEVICE_STATE. Each read waits at most the
+ * reply timeout for data.
+ *
+ * @param len Out: the state's bytes.
+ * @return 0, -EFBIG (more than @p size bytes), -ETIMEDOUT (the backend stopped
+ *   writing), the errno of a read, or as the two calls.
+ */
+int vio_vhost_frontend_save_device_state(struct vio_vhost_frontend *fe, void *buf, size_t size,
+					 size_t *len);
+
+/**
+ * Load @p len bytes of state (a vio_vhost_frontend_save_device_state() of
+ * another backend) into the backend: SET_DEVICE_STATE_FD (load), the state
+ * written and the channel closed, CHECK_DEVICE_STATE. A backend that closes
+ * its end before it read all gives -EPIPE (no SIGPIPE is raised).
+ *
+ * @return 0, -EPIPE, -ETIMEDOUT (the backend stopped reading), the errno of
+ *   a write, or as the two calls.
+ */
+int vio_vhost_frontend_load_device_state(struct vio_vhost_frontend *fe, const void *buf,
+					 size_t len);
 
 #ifdef __cplusplus
 }
