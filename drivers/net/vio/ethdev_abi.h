@@ -25,7 +25,11 @@
  *   headers (struct rte_eth_conf, rte_eth_link, rte_eth_dev_sriov), so a
  *   change there trips an assertion at build time;
  * - the probe checks the same layout once more at run time against the
- *   loaded libraries (vio_ethdev.c: abi_check()).
+ *   loaded libraries (vio_ethdev.c: abi_check());
+ * - test pmd-ethdev-abi (suite fast) compares every member stated here, its
+ *   offset, size and bit, with DPDK's driver headers when the build has them,
+ *   and fails on a member missing from its list: test/pmd/ethdev_abi_members.h
+ *   changes with this file.
  *
  * Fields the PMD does not touch are opaque padding. Only the ops the PMD
  * sets are typed; the table ends with enough zeroed slots to cover every op
