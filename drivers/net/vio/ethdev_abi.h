@@ -4,14 +4,17 @@
 #define VIO_ETHDEV_ABI_H
 
 /*
- * The part of DPDK 22.11's driver interface (ABI 23.0) that the PMD uses.
+ * The part of DPDK 22.11's driver interface (ABI 23.0) that the PMD uses: the
+ * fallback for a build without DPDK's own driver headers.
  *
  * Why this file exists: Debian 12's libdpdk-dev installs the application
  * headers only (DPDK was built without enable_driver_sdk), so ethdev_driver.h
  * and bus_vdev_driver.h are missing, yet the driver symbols are exported by
- * the shared libraries (version INTERNAL). A PMD built outside DPDK needs
- * the layouts below, which this file states from the facts of the installed
- * 22.11 binaries:
+ * the shared libraries (version INTERNAL). The PMD takes those headers from
+ * Debian's source package of the installed DPDK when `devtools/setup.sh
+ * headers` has cached them (vio_ethdev.h: VIO_HAVE_DRIVER_SDK); without them
+ * it needs the layouts below, which this file states from the facts of the
+ * installed 22.11 binaries:
  *
  * - every offset asserted below was read off Debian's librte_ethdev.so.23
  *   and librte_bus_vdev.so.23 (22.11.11) by disassembling the public
@@ -22,7 +25,11 @@
  *   headers (struct rte_eth_conf, rte_eth_link, rte_eth_dev_sriov), so a
  *   change there trips an assertion at build time;
  * - the probe checks the same layout once more at run time against the
- *   loaded libraries (vio_ethdev.c: abi_check()).
+ *   loaded libraries (vio_ethdev.c: abi_check());
+ * - test pmd-ethdev-abi (suite fast) compares every member stated here, its
+ *   offset, size and bit, with DPDK's driver headers when the build has them,
+ *   and fails on a member missing from its list: test/pmd/ethdev_abi_members.h
+ *   changes with this file.
  *
  * Fields the PMD does not touch are opaque padding. Only the ops the PMD
  * sets are typed; the table ends with enough zeroed slots to cover every op
@@ -64,7 +71,9 @@ struct rte_eth_dev_data {
 	uint64_t mac_pool_sel[RTE_ETH_NUM_RECEIVE_MAC_ADDR];
 	struct rte_ether_addr *hash_mac_addrs;
 	uint16_t port_id;
-	uint8_t flags; /* bit 0 promiscuous, 1 scattered Rx, 2 all-multicast, 3 started */
+	/* The byte at 0xd72, bit 0 first. */
+	__extension__ uint8_t promiscuous : 1, scattered_rx : 1, all_multicast : 1, dev_started : 1,
+		lro : 1, dev_configured : 1, flow_configured : 1;
 	uint8_t rx_queue_state[RTE_MAX_QUEUES_PER_PORT];
 	uint8_t tx_queue_state[RTE_MAX_QUEUES_PER_PORT];
 	uint32_t dev_flags;
@@ -77,7 +86,6 @@ _Static_assert(offsetof(struct rte_eth_dev_data, mtu) == 0x950, "mtu");
 _Static_assert(offsetof(struct rte_eth_dev_data, rx_mbuf_alloc_failed) == 0x958, "alloc_failed");
 _Static_assert(offsetof(struct rte_eth_dev_data, mac_addrs) == 0x960, "mac_addrs");
 _Static_assert(offsetof(struct rte_eth_dev_data, port_id) == 0xd70, "port_id");
-_Static_assert(offsetof(struct rte_eth_dev_data, flags) == 0xd72, "flags");
 _Static_assert(offsetof(struct rte_eth_dev_data, rx_queue_state) == 0xd73, "rx_queue_state");
 _Static_assert(offsetof(struct rte_eth_dev_data, dev_flags) == 0x1574, "dev_flags");
 _Static_assert(offsetof(struct rte_eth_dev_data, numa_node) == 0x1578, "numa_node");
@@ -102,9 +110,6 @@ _Static_assert(offsetof(struct rte_eth_dev, data) == 0x30, "data");
 _Static_assert(offsetof(struct rte_eth_dev, dev_ops) == 0x40, "dev_ops");
 _Static_assert(offsetof(struct rte_eth_dev, device) == 0x48, "device");
 _Static_assert(offsetof(struct rte_eth_dev, intr_handle) == 0x50, "intr_handle");
-
-/* Bits of rte_eth_dev_data.flags. */
-#define VIO_ABI_DATA_F_STARTED 0x08
 
 /* The ops table (struct eth_dev_ops), slot by slot up to the last one vio sets. */
 struct eth_dev_ops {
@@ -210,6 +215,15 @@ vio_abi_vdev_to_dev(struct rte_vdev_device *vdev)
 	return (struct rte_device *)((char *)vdev + VIO_ABI_VDEV_DEVICE_OFFSET);
 }
 
+/* The device's name, or NULL: what bus_vdev_driver.h's function of that name returns. */
+static inline const char *
+rte_vdev_device_name(const struct rte_vdev_device *vdev)
+{
+	const char *d = (const char *)vdev + VIO_ABI_VDEV_DEVICE_OFFSET;
+
+	return vdev != NULL ? rte_dev_name((const struct rte_device *)d) : NULL;
+}
+
 /* A vdev driver (struct rte_vdev_driver): a list link, a struct rte_driver, the ops. */
 struct rte_vdev_driver {
 	void *next[2];
@@ -231,5 +245,17 @@ _Static_assert(offsetof(struct rte_vdev_driver, dma_unmap) == 0x48, "dma_unmap")
 
 /* librte_bus_vdev, version INTERNAL. */
 void rte_vdev_register(struct rte_vdev_driver *driver);
+
+/*
+ * As bus_vdev_driver.h's macro of that name: register drv as driver nm when
+ * the PMD is loaded, and name it in the form DPDK's pmdinfogen reads.
+ */
+#define RTE_PMD_REGISTER_VDEV(nm, drv)           \
+	RTE_INIT(vio_abi_register_##nm)          \
+	{                                        \
+		(drv).driver.name = RTE_STR(nm); \
+		rte_vdev_register(&(drv));       \
+	}                                        \
+	RTE_PMD_EXPORT_NAME(nm, __COUNTER__)
 
 #endif /* VIO_ETHDEV_ABI_H */

@@ -21,6 +21,7 @@
 #include <rte_eal.h>
 #include <rte_ether.h>
 #include <rte_malloc.h>
+#include <rte_version.h>
 
 #include "vio_ethdev.h"
 #include "vio_virtio.h"
@@ -494,9 +495,10 @@ static const struct eth_dev_ops vio_pmd_ops = {
 /* ------------------------------------------------------------------------ */
 
 /*
- * The layouts of ethdev_abi.h against the loaded DPDK, through public calls
- * that read the fields the PMD writes: a mismatch (another DPDK than the
- * one the PMD was built for) refuses the port instead of corrupting memory.
+ * The layouts the PMD was built with (DPDK's driver headers or ethdev_abi.h)
+ * against the loaded DPDK, through public calls that read the fields the PMD
+ * writes: a mismatch (another DPDK than the one the PMD was built for)
+ * refuses the port instead of corrupting memory.
  */
 static int
 abi_check(struct rte_eth_dev *dev)
@@ -542,8 +544,8 @@ vdev_args(struct rte_device *d)
 static int
 vio_pmd_probe(struct rte_vdev_device *vdev)
 {
-	struct rte_device *d = vio_abi_vdev_to_dev(vdev);
-	const char *name = rte_dev_name(d);
+	struct rte_device *d = vio_pmd_vdev_device(vdev);
+	const char *name = rte_vdev_device_name(vdev);
 	struct vio_port_config cfg;
 	struct rte_eth_dev *dev;
 	struct vio_pmd *pmd;
@@ -632,12 +634,12 @@ err_release:
 static int
 vio_pmd_remove(struct rte_vdev_device *vdev)
 {
-	struct rte_eth_dev *dev = rte_eth_dev_allocated(rte_dev_name(vio_abi_vdev_to_dev(vdev)));
+	struct rte_eth_dev *dev = rte_eth_dev_allocated(rte_vdev_device_name(vdev));
 
 	if (dev == NULL)
 		return 0; /* closed already */
 	/* Hot-unplug of a running port: ethdev closes stopped ports only. */
-	if (dev->data->flags & VIO_ABI_DATA_F_STARTED)
+	if (dev->data->dev_started)
 		rte_eth_dev_stop(dev->data->port_id);
 	return rte_eth_dev_close(dev->data->port_id);
 }
@@ -647,13 +649,6 @@ static struct rte_vdev_driver vio_pmd_driver = {
 	.remove = vio_pmd_remove,
 };
 
-/* What RTE_PMD_REGISTER_VDEV does (its header is not installed): register at load time. */
-RTE_INIT(vio_pmd_register)
-{
-	vio_pmd_driver.driver.name = VIO_PMD_NAME;
-	rte_vdev_register(&vio_pmd_driver);
-}
-
-/* The driver's name and arguments in the form DPDK's pmdinfogen reads (vio does not run it). */
-RTE_PMD_EXPORT_NAME(net_vio, __COUNTER__);
+/* Registered at load time as VIO_PMD_NAME; the name and arguments in pmdinfogen's form. */
+RTE_PMD_REGISTER_VDEV(net_vio, vio_pmd_driver);
 RTE_PMD_REGISTER_PARAM_STRING(net_vio, VIO_PORT_DEVARGS);

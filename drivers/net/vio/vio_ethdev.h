@@ -12,6 +12,11 @@
  * events on vio's control thread; both take pmd->lock, which is never held
  * while the application's event callbacks run or while the port is freed.
  * The bursts take no lock.
+ *
+ * DPDK's driver interface: with VIO_HAVE_DRIVER_SDK (set by the build when
+ * DPDK's driver headers are there, doc/pmd.md "How it is built") the PMD
+ * uses DPDK's own ethdev_driver.h and bus_vdev_driver.h; without it,
+ * ethdev_abi.h, which states the same layouts for DPDK 22.11.
  */
 
 #include <pthread.h>
@@ -22,8 +27,24 @@
 
 #include <rte_log.h>
 
+#ifdef VIO_HAVE_DRIVER_SDK
+#include <bus_vdev_driver.h>
+#include <ethdev_driver.h>
+#else
 #include "ethdev_abi.h"
+#endif
 #include "vio_port.h"
+
+/* The generic device of a vdev (a struct that ethdev_abi.h keeps opaque). */
+static inline struct rte_device *
+vio_pmd_vdev_device(struct rte_vdev_device *vdev)
+{
+#ifdef VIO_HAVE_DRIVER_SDK
+	return &vdev->device;
+#else
+	return vio_abi_vdev_to_dev(vdev);
+#endif
+}
 
 extern int vio_pmd_logtype;
 #define PMD_LOG(level, fmt, ...) \
