@@ -12,6 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#include <net/if.h>
 
 #include <rte_kvargs.h>
 
@@ -153,14 +156,15 @@ arg_driver(const char *key, const char *value, struct vio_port_config *cfg)
 		cfg->driver = VIO_PORT_DRIVER_REMOTE;
 		return 0;
 	}
-	if (strcmp(value, "kernel") == 0 || strcmp(value, "vdpa") == 0) {
-		PORT_LOG(ERR, "%s=%s: driver not available yet (accepted: local, remote)", key,
-			 value);
-		return -ENOTSUP;
+	if (strcmp(value, "kernel") == 0) {
+		cfg->driver = VIO_PORT_DRIVER_KERNEL;
+		return 0;
 	}
-	PORT_LOG(ERR,
-		 "%s=%s: unknown driver (accepted: local, remote; kernel and vdpa are planned)",
-		 key, value);
+	if (strcmp(value, "vdpa") == 0) {
+		cfg->driver = VIO_PORT_DRIVER_VDPA;
+		return 0;
+	}
+	PORT_LOG(ERR, "%s=%s: unknown driver (accepted: local, remote, kernel, vdpa)", key, value);
 	return -EINVAL;
 }
 
@@ -170,7 +174,7 @@ arg_path(const char *key, const char *value, struct vio_port_config *cfg)
 	size_t len = strlen(value);
 
 	if (len == 0 || len > VIO_PORT_IFACE_MAX) {
-		PORT_LOG(ERR, "%s=%s: a Unix socket path of 1 to %d bytes is needed", key, value,
+		PORT_LOG(ERR, "%s=%s: a path of 1 to %d bytes is needed", key, value,
 			 VIO_PORT_IFACE_MAX);
 		return -EINVAL;
 	}
@@ -303,6 +307,96 @@ static const struct {
 	{ "vectorized", arg_vectorized, ARG_FRONTEND },
 };
 
+const char *
+vio_port_driver_name(enum vio_port_driver d)
+{
+	switch (d) {
+	case VIO_PORT_DRIVER_LOCAL:
+		return "local";
+	case VIO_PORT_DRIVER_REMOTE:
+		return "remote";
+	case VIO_PORT_DRIVER_KERNEL:
+		return "kernel";
+	case VIO_PORT_DRIVER_VDPA:
+		return "vdpa";
+	}
+	return "unknown";
+}
+
+/*
+ * The driver a frontend port's path implies when driver= is not given, as
+ * net_virtio_user decides: a character device named vhost-net is Linux
+ * vhost-net, one named vhost-vdpa-N a vDPA device, anything else (a socket,
+ * or nothing yet: a backend may come later) a vhost-user backend.
+ */
+static int
+driver_from_path(const char *path, enum vio_port_driver *d)
+{
+	const char *base = strrchr(path, '/');
+	struct stat st;
+
+	base = base != NULL ? base + 1 : path;
+	*d = VIO_PORT_DRIVER_REMOTE;
+	if (stat(path, &st) != 0 || !S_ISCHR(st.st_mode))
+		return 0;
+	if (strcmp(base, "vhost-net") == 0) {
+		*d = VIO_PORT_DRIVER_KERNEL;
+		return 0;
+	}
+	if (strncmp(base, "vhost-vdpa-", strlen("vhost-vdpa-")) == 0) {
+		*d = VIO_PORT_DRIVER_VDPA;
+		return 0;
+	}
+	PORT_LOG(ERR,
+		 "path=%s: a character device that is neither vhost-net nor vhost-vdpa-N "
+		 "(name the driver with driver=kernel or driver=vdpa)",
+		 path);
+	return -EINVAL;
+}
+
+/* A frontend port's keys: the driver, and what only some drivers take. */
+static int
+frontend_check(struct vio_port_config *cfg, bool driver_given)
+{
+	int ret;
+
+	if (!driver_given) {
+		ret = driver_from_path(cfg->path, &cfg->driver);
+		if (ret < 0)
+			return ret;
+	}
+	if (cfg->iface[0] != '\0') {
+		/* Beside path=, iface= is net_virtio_user's TAP name (vhost-net). */
+		if (cfg->driver != VIO_PORT_DRIVER_KERNEL) {
+			PORT_LOG(ERR,
+				 "iface=%s beside path=: the TAP name of driver=kernel, not a key "
+				 "of driver=%s",
+				 cfg->iface, vio_port_driver_name(cfg->driver));
+			return -EINVAL;
+		}
+		if (strlen(cfg->iface) >= IFNAMSIZ) {
+			PORT_LOG(ERR, "iface=%s: a TAP name of 1 to %d bytes is needed", cfg->iface,
+				 IFNAMSIZ - 1);
+			return -EINVAL;
+		}
+	}
+	/* driver=local: path= names a vio backend port's iface= in this process. */
+	if (cfg->driver == VIO_PORT_DRIVER_LOCAL && cfg->server) {
+		PORT_LOG(ERR, "driver=local with server=1: an in-process frontend port "
+			      "attaches to its backend port and never listens");
+		return -EINVAL;
+	}
+	if (cfg->server &&
+	    (cfg->driver == VIO_PORT_DRIVER_KERNEL || cfg->driver == VIO_PORT_DRIVER_VDPA)) {
+		PORT_LOG(ERR,
+			 "driver=%s with server=1: a vhost character device is opened, "
+			 "never listened on",
+			 vio_port_driver_name(cfg->driver));
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* The role the keys make, and whether each key given belongs to it. */
 static int
 role_check(struct vio_port_config *cfg, const bool *seen)
@@ -331,24 +425,8 @@ role_check(struct vio_port_config *cfg, const bool *seen)
 			return -EINVAL;
 		}
 	}
-	if (frontend) {
-		if (cfg->iface[0] != '\0') {
-			PORT_LOG(ERR,
-				 "iface=%s beside path=: the TAP name of driver=kernel, which "
-				 "is not available yet",
-				 cfg->iface);
-			return -ENOTSUP;
-		}
-		/* driver=local: path= names a vio backend port's iface= in this process. */
-		if (!driver_given)
-			cfg->driver = VIO_PORT_DRIVER_REMOTE;
-		if (cfg->driver == VIO_PORT_DRIVER_LOCAL && cfg->server) {
-			PORT_LOG(ERR, "driver=local with server=1: an in-process frontend port "
-				      "attaches to its backend port and never listens");
-			return -EINVAL;
-		}
-		return 0;
-	}
+	if (frontend)
+		return frontend_check(cfg, driver_given);
 	if (cfg->iface[0] == '\0') {
 		PORT_LOG(ERR, "iface=<socket path> (a backend port) or path=<socket path> (a "
 			      "frontend port) is required");
@@ -358,6 +436,16 @@ role_check(struct vio_port_config *cfg, const bool *seen)
 		PORT_LOG(ERR, "driver=remote with iface=: remote drives a backend from a "
 			      "frontend port (path=); a backend port takes driver=local");
 		return -EINVAL;
+	}
+	if (cfg->driver != VIO_PORT_DRIVER_LOCAL) {
+		PORT_LOG(ERR,
+			 "driver=%s with iface=: handing a frontend's rings to %s is not "
+			 "available yet (a backend port takes driver=local; driver=%s drives "
+			 "a frontend port, path=)",
+			 vio_port_driver_name(cfg->driver),
+			 cfg->driver == VIO_PORT_DRIVER_KERNEL ? "vhost-net" : "a vDPA device",
+			 vio_port_driver_name(cfg->driver));
+		return -ENOTSUP;
 	}
 	return 0;
 }

@@ -123,12 +123,14 @@ fe_open_driver(struct port_fe *fe, int timeout_ms, bool quiet, struct vio_backen
 		.path = cfg->path,
 		.server = cfg->server,
 		.timeout_ms = timeout_ms,
+		.iface = cfg->iface[0] != '\0' ? cfg->iface : NULL,
+		.nb_queue_pairs = cfg->nb_queue_pairs,
 	};
 	uint64_t offer = 0, want = FE_FEATURES, features;
 	uint16_t nb = 0;
 	int ret;
 
-	ret = vio_backend_open(cfg->driver == VIO_PORT_DRIVER_LOCAL ? "local" : "remote", &t, be);
+	ret = vio_backend_open(vio_port_driver_name(cfg->driver), &t, be);
 	if (ret < 0) {
 		if (!quiet)
 			PORT_LOG(ERR, "%s: path=%s: no backend: %s", fe->name, cfg->path,

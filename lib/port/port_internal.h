@@ -25,6 +25,9 @@ extern int vio_port_logtype;
 
 #define PORT_NAME_MAX 64
 
+/* "local", "remote", "kernel", "vdpa": the name in devargs and the driver table. */
+const char *vio_port_driver_name(enum vio_port_driver d);
+
 /* What one lcore writes: its own cache line, so two lcores never share one. */
 struct port_lcore {
 	alignas(RTE_CACHE_LINE_SIZE) atomic_uint busy;

@@ -67,22 +67,6 @@ role_name(enum vio_port_role r)
 	return r == VIO_PORT_ROLE_FRONTEND ? "frontend" : "backend";
 }
 
-static const char *
-driver_name(enum vio_port_driver d)
-{
-	switch (d) {
-	case VIO_PORT_DRIVER_LOCAL:
-		return "local";
-	case VIO_PORT_DRIVER_REMOTE:
-		return "remote";
-	case VIO_PORT_DRIVER_KERNEL:
-		return "kernel";
-	case VIO_PORT_DRIVER_VDPA:
-		return "vdpa";
-	}
-	return "unknown";
-}
-
 static void
 dict_hex(struct rte_tel_data *d, const char *name, uint64_t v)
 {
@@ -204,7 +188,7 @@ tel_port(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_start_dict(d);
 		dict_port_head(d, p);
 		rte_tel_data_add_dict_string(d, "role", role_name(p->cfg.role));
-		rte_tel_data_add_dict_string(d, "driver", driver_name(p->cfg.driver));
+		rte_tel_data_add_dict_string(d, "driver", vio_port_driver_name(p->cfg.driver));
 		rte_tel_data_add_dict_int(d, "queue_pairs", p->cfg.nb_queue_pairs);
 		if (p->cfg.role == VIO_PORT_ROLE_FRONTEND)
 			port_frontend(d, p);

@@ -17,8 +17,14 @@
  * DPDK memory and drives a device: driver "remote", a vhost-user backend in
  * another process (DPDK's net_vhost, vio's own backend port), or driver
  * "local", a backend port of the same process (path= is its iface=),
- * served in-process with no socket: a loopback. The "kernel" and "vdpa"
- * drivers are named by the arguments but refused until they exist.
+ * served in-process with no socket: a loopback; driver "kernel", Linux
+ * vhost-net (path=/dev/vhost-net) with a TAP (iface=, its name); driver
+ * "vdpa", a vDPA device (path=/dev/vhost-vdpa-N). Without driver=, a frontend
+ * port's driver follows its path, as net_virtio_user's does: a character
+ * device named vhost-net is kernel, one named vhost-vdpa-N is vdpa, anything
+ * else a vhost-user socket (remote). In the backend role only "local"
+ * exists yet (handing a frontend's rings to kernel vhost or vDPA is to
+ * come).
  *
  * Queues. Queue pair n of a port is the guest's receive queue n (the port
  * enqueues into it: host to guest) and the guest's transmit queue n (the
@@ -61,8 +67,8 @@ enum vio_port_role {
 /** Who processes the device side of the rings. */
 enum vio_port_driver {
 	VIO_PORT_DRIVER_LOCAL = 0, /**< vio's engine in this process (both roles) */
-	VIO_PORT_DRIVER_KERNEL,    /**< Linux vhost-net (not available yet) */
-	VIO_PORT_DRIVER_VDPA,      /**< a vDPA device (not available yet) */
+	VIO_PORT_DRIVER_KERNEL,    /**< Linux vhost-net and a TAP (frontend role) */
+	VIO_PORT_DRIVER_VDPA,      /**< a vhost-vdpa character device (frontend role) */
 	VIO_PORT_DRIVER_REMOTE,    /**< a vhost-user backend process (frontend role) */
 };
 
@@ -83,7 +89,8 @@ enum vio_port_dir {
 #define VIO_PORT_DEVARGS                                                       \
 	"iface=<path> queues=<1-16> client=<0|1> iommu-support=<0|1> "         \
 	"postcopy-support=<0> tso=<0|1> linear-buffer=<0|1> ext-buffer=<0> "   \
-	"legacy-ol-flags=<0> driver=<local|remote> path=<path> server=<0|1> "  \
+	"legacy-ol-flags=<0> driver=<local|remote|kernel|vdpa> path=<path> "   \
+	"server=<0|1> "                                                        \
 	"queue_size=<2-32768> mrg_rxbuf=<0|1> in_order=<0|1> packed_vq=<0|1> " \
 	"cq=<0|1> mac=<xx:xx:xx:xx:xx:xx> speed=<Mbps> vectorized=<0|1>"
 
@@ -92,12 +99,22 @@ enum vio_port_dir {
 
 /** A port's configuration, as the device arguments give it. */
 struct vio_port_config {
-	/** iface: the Unix socket path (backend role; required there) */
+	/**
+	 * iface: the Unix socket path (backend role; required there); beside
+	 * path= with driver=kernel, the TAP's name (default: the kernel picks
+	 * tap%d)
+	 */
 	char iface[VIO_PORT_IFACE_MAX + 1];
-	/** path: the backend's Unix socket (frontend role; required there) */
+	/**
+	 * path: the backend's Unix socket, /dev/vhost-net or /dev/vhost-vdpa-N
+	 * (frontend role; required there)
+	 */
 	char path[VIO_PORT_IFACE_MAX + 1];
 	enum vio_port_role role; /**< backend with iface=, frontend with path= */
-	/** driver: local (backend role; frontend role: a backend port of this process), remote */
+	/**
+	 * driver: local (backend role; frontend role: a backend port of this
+	 * process), remote, kernel, vdpa (frontend role)
+	 */
 	enum vio_port_driver driver;
 	uint16_t nb_queue_pairs; /**< queues: 1 to VIO_VHOST_MAX_QUEUE_PAIRS (default 1) */
 	bool client;             /**< client: connect instead of listening */
@@ -129,8 +146,8 @@ struct vio_port_config {
  *
  * @return 0, or -EINVAL (an unknown or repeated key, a value out of range,
  *   neither iface nor path, a key of the other role), -ENOTSUP (a valid value
- *   for something vio does not do: driver=kernel|vdpa, postcopy-support=1,
- *   ext-buffer=1, legacy-ol-flags=1, iface= beside path=).
+ *   for something vio does not do: driver=kernel|vdpa with iface= (the
+ *   backend role), postcopy-support=1, ext-buffer=1, legacy-ol-flags=1).
  *
  * Thread safety: any thread.
  */

@@ -7,6 +7,7 @@
  */
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "backend_local.h"
@@ -43,8 +44,17 @@ vio_backend_open(const char *driver, const struct vio_backend_target *target,
 	if (target == NULL || be == NULL)
 		return -EINVAL;
 	if (d == NULL || d->open == NULL) {
-		VHOST_LOG(ERR, "%s: driver \"%s\" has no frontend role (accepted: local, remote)",
-			  target->name != NULL ? target->name : "?", driver != NULL ? driver : "");
+		char names[64] = "";
+		unsigned int i;
+
+		for (i = 0; i < RTE_DIM(drivers); i++)
+			if (drivers[i].open != NULL)
+				snprintf(names + strlen(names), sizeof(names) - strlen(names),
+					 "%s%s", names[0] != '\0' ? ", " : "", drivers[i].name);
+		VHOST_LOG(ERR,
+			  "%s: driver \"%s\" has no frontend role in this build (accepted: %s)",
+			  target->name != NULL ? target->name : "?", driver != NULL ? driver : "",
+			  names);
 		return -EINVAL;
 	}
 	memset(be, 0, sizeof(*be));

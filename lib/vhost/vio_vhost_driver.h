@@ -160,6 +160,13 @@ struct vio_backend_target {
 	bool server;          /**< remote: listen on @c path for the backend */
 	int timeout_ms;       /**< remote: connect (or wait for the backend) at most this long */
 	int reply_timeout_ms; /**< remote: each reply at most this long (0: 5000) */
+	/** kernel: the TAP's name (NULL: the kernel picks one); unused by the others */
+	const char *iface;
+	/**
+	 * The queue pairs the port will use (0 taken as 1): kernel opens one
+	 * vhost-net fd and one TAP queue per pair; the others ignore it.
+	 */
+	uint16_t nb_queue_pairs;
 };
 
 /**
@@ -167,7 +174,9 @@ struct vio_backend_target {
  * reached, its owner set, its features ready for get_features.
  *
  * @param driver
- *   "remote" (a vhost-user backend on a Unix socket).
+ *   "remote" (a vhost-user backend on a Unix socket), "local" (a vio
+ *   backend port of this process), and, where built, "kernel" (vhost-net
+ *   and a TAP) and "vdpa" (a vhost-vdpa character device).
  * @param target
  *   Where the device is.
  * @param be

@@ -317,7 +317,8 @@ expect_refused() {
 case_bad_args() {
 	local s=$run/bad.sock
 	expect_refused "iface=$s,driver=bogus" "driver=bogus"
-	expect_refused "iface=$s,driver=kernel" "driver=kernel"
+	expect_refused "iface=$s,driver=kernel" "driver=kernel with iface="
+	expect_refused "iface=$s,driver=vdpa" "driver=vdpa with iface="
 	expect_refused "iface=$s,queues=0" "queues=0"
 	expect_refused "iface=$s,queues=17" "queues=17"
 	expect_refused "iface=$s,bogus-key=1" "\"bogus-key\""
@@ -333,6 +334,9 @@ case_bad_args() {
 	expect_refused "path=$s,iface=tap0" "iface=tap0 beside path="
 	expect_refused "iface=$s,driver=remote" "driver=remote with iface="
 	expect_refused "path=$s,driver=local,server=1" "driver=local with server=1"
+	expect_refused "path=$s,driver=kernel,server=1" "driver=kernel with server=1"
+	expect_refused "path=/dev/null" "neither vhost-net nor vhost-vdpa-N"
+	expect_refused "path=$s,driver=vdpa,iface=tap0" "not a key of driver=vdpa"
 	expect_refused "path=$s,driver=local" "no vhost-user socket of this process is registered there"
 	expect_refused "path=$s,packed_vq=2" "packed_vq=2"
 	expect_refused "path=$s,queue_size=100" "queue_size=100"

@@ -541,10 +541,17 @@ req_backend_main(void *arg)
 		if (req_fd >= 0 && p[1].revents != 0) {
 			int64_t st = wait_status(req_fd, b->c);
 
-			if (st != NO_STATUS)
+			if (st != NO_STATUS) {
 				b->status = st;
-			else if (p[1].revents & POLLHUP)
-				break; /* the frontend closed */
+			} else if (p[1].revents & POLLHUP) {
+				/*
+				 * The frontend closed its channel. What it sent on
+				 * the main socket before (an IOTLB update) is still
+				 * read below; the main socket's end ends the loop.
+				 */
+				close(req_fd);
+				req_fd = -1;
+			}
 		}
 		if (p[0].revents == 0)
 			continue;
