@@ -160,12 +160,16 @@ uint16_t vio_vnet_rx_burst(struct vio_vnet_vq *vq, struct rte_mbuf **pkts, uint1
  * the caller may still read them until its next burst).
  *
  * @return Packets taken from the start of @p pkts; fewer when the ring is
- *   full (no_room) or at a packet whose offload request the device cannot
- *   take (offload_refused): it stays the caller's, as the rest.
+ *   full (no_room), at a packet whose offload request the device cannot
+ *   take (offload_refused) or at one of too many segments (seg_refused):
+ *   it stays the caller's, as the rest.
  *
  * Thread safety: the owning lcore.
  */
 uint16_t vio_vnet_tx_burst(struct vio_vnet_vq *vq, struct rte_mbuf **pkts, uint16_t nb_pkts);
+
+/** Most segments of a transmitted mbuf chain (one descriptor more carries the net header). */
+#define VIO_VNET_TX_SEGS_MAX 63
 
 /** Per-queue counters. */
 struct vio_vnet_vq_stats {
@@ -188,6 +192,12 @@ struct vio_vnet_vq_stats {
 	uint64_t batched;
 	/** tx: chains posted through an indirect table (VIRTIO_F_RING_INDIRECT_DESC) */
 	uint64_t indirect;
+	/**
+	 * tx: packets refused (the burst stopped there) that no ring could take:
+	 * more than VIO_VNET_TX_SEGS_MAX segments, or more descriptors than
+	 * the ring has entries without an indirect table
+	 */
+	uint64_t seg_refused;
 };
 
 /** Read the counters. Thread safety: any thread (values may be a burst old). */

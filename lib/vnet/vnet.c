@@ -30,7 +30,7 @@ RTE_LOG_REGISTER(vio_vnet_logtype, lib.vio.vnet, INFO);
 	rte_log(RTE_LOG_##level, vio_vnet_logtype, "vio_vnet: " fmt "\n", ##__VA_ARGS__)
 
 /* Most descriptors one transmit chain takes: the header and 63 mbuf segments. */
-#define TX_SEGS_MAX 64
+#define TX_SEGS_MAX (VIO_VNET_TX_SEGS_MAX + 1)
 /*
  * With VIRTIO_F_RING_INDIRECT_DESC, a transmit chain of 3 to TX_IND_MAX
  * buffers (the header and 2 to 7 mbuf segments: a 9000-byte frame in 2 KiB
@@ -730,7 +730,8 @@ vio_vnet_tx_burst(struct vio_vnet_vq *vq, struct rte_mbuf **pkts, uint16_t nb_pk
 		bool ind;
 
 		if (unlikely(m->nb_segs + 1u > TX_SEGS_MAX)) {
-			vq->stats.no_room += nb_pkts - n;
+			/* Never postable, however empty the ring: not no_room. */
+			vq->stats.seg_refused++;
 			break;
 		}
 		for (s = m; s != NULL; s = s->next)
@@ -738,6 +739,10 @@ vio_vnet_tx_burst(struct vio_vnet_vq *vq, struct rte_mbuf **pkts, uint16_t nb_pk
 				b[k++] = (struct vio_ring_buf){ va(rte_pktmbuf_mtod(s, void *)),
 								s->data_len, 0 };
 		ind = vq->indirect && k >= TX_IND_MIN && k <= TX_IND_MAX;
+		if (unlikely(!ind && k > vq->size)) {
+			vq->stats.seg_refused++;
+			break;
+		}
 		if (unlikely((ind ? 1u : k) > ring_nb_free(vq))) {
 			vq->stats.no_room += nb_pkts - n;
 			break;

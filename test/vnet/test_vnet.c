@@ -557,6 +557,43 @@ test_vnet_tx_refuses_what_the_device_cannot_take(void)
 	return 0;
 }
 
+/*
+ * A chain no ring could take (64 segments; or, with no indirect table,
+ * more descriptors than the ring has) is refused as such (seg_refused), not
+ * counted as a full ring; the next burst sends what follows it.
+ */
+static int
+test_vnet_tx_refuses_too_many_segments(void)
+{
+	static uint8_t frame[FRAME];
+	struct rte_mbuf *m[2];
+	struct chain c;
+	struct dev d;
+	VQ(vq, false, BASE, 0);
+
+	dev_init(&d, vq, false);
+	frame_build(frame, 640, false, true, 0);
+	m[0] = mbuf_from(frame, 640, 10); /* 64 segments */
+	m[1] = mbuf_from(frame, 60, 2048);
+	T_ASSERT(m[0] != NULL && m[1] != NULL, "no mbuf");
+	T_EQ(m[0]->nb_segs, VIO_VNET_TX_SEGS_MAX + 1);
+	T_EQ(vio_vnet_tx_burst(vq, m, 2), 0);
+	T_EQ(stats_of(vq).seg_refused, 1);
+	rte_pktmbuf_free(m[0]);
+	/* 16 segments and the header: 17 descriptors, the ring has 16. */
+	m[0] = mbuf_from(frame, 160, 10);
+	T_ASSERT(m[0] != NULL, "no mbuf");
+	T_EQ(vio_vnet_tx_burst(vq, m, 2), 0);
+	T_EQ(stats_of(vq).seg_refused, 2);
+	T_EQ(stats_of(vq).no_room, 0);
+	rte_pktmbuf_free(m[0]);
+	T_EQ(vio_vnet_tx_burst(vq, &m[1], 1), 1);
+	T_EQ(dev_take(&d, &c), 0);
+	T_EQ(dev_take(&d, &c), -1);
+	T_ASSERT(!vio_vnet_vq_is_broken(vq), "refusing a packet broke the queue");
+	return 0;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Receive offloads                                                          */
 /* ------------------------------------------------------------------------ */
@@ -1103,6 +1140,7 @@ static const struct vio_test_case cases[] = {
 	VIO_TEST(test_vnet_tx_csum_in_software_without_csum),
 	VIO_TEST(test_vnet_tx_tso_header),
 	VIO_TEST(test_vnet_tx_refuses_what_the_device_cannot_take),
+	VIO_TEST(test_vnet_tx_refuses_too_many_segments),
 	VIO_TEST(test_vnet_rx_csum_split),
 	VIO_TEST(test_vnet_rx_csum_packed),
 	VIO_TEST(test_vnet_rx_csum_mergeable_split),

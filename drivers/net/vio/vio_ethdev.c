@@ -338,6 +338,9 @@ pmd_infos_get(struct rte_eth_dev *dev, struct rte_eth_dev_info *info)
 		 */
 		info->rx_desc_lim.nb_max = UINT16_MAX;
 		info->tx_desc_lim.nb_max = UINT16_MAX;
+		/* A chain and its net header in one ring chain (rte_eth_tx_prepare checks). */
+		info->tx_desc_lim.nb_seg_max = VIO_VNET_TX_SEGS_MAX;
+		info->tx_desc_lim.nb_mtu_seg_max = VIO_VNET_TX_SEGS_MAX;
 		info->default_rxportconf.ring_size = cfg->queue_size;
 		info->default_txportconf.ring_size = cfg->queue_size;
 		info->dev_capa = 0;
@@ -403,6 +406,7 @@ pmd_tx_queue_setup(struct rte_eth_dev *dev, uint16_t queue_id, uint16_t nb_desc,
 		return -ENOMEM;
 	q->port = pmd->port;
 	q->qp = queue_id;
+	q->frontend = pmd->frontend;
 	dev->data->tx_queues[queue_id] = q;
 	memset(&pmd->tx_base[queue_id], 0, sizeof(pmd->tx_base[queue_id]));
 	return 0;

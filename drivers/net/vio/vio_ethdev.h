@@ -74,6 +74,7 @@ struct vio_rxq {
 struct vio_txq {
 	alignas(RTE_CACHE_LINE_SIZE) struct vio_port *port;
 	uint16_t qp;
+	bool frontend; /* the rings are vio's: at most VIO_VNET_TX_SEGS_MAX segments */
 	struct vio_queue_counters c;
 };
 

@@ -127,17 +127,23 @@ vio_pmd_fe_tx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
  * what an application that calls this before the burst (testpmd's csum
  * engine) leaves to the PMD. Not the IPv4 header checksum: vio computes it
  * (backend ports) or does not offer it (frontend ports), so it is not zeroed.
+ * On a frontend port, a chain of more than VIO_VNET_TX_SEGS_MAX segments
+ * (tx_desc_lim.nb_seg_max) is refused with EINVAL: no ring would take it.
  */
 uint16_t
 vio_pmd_tx_prepare(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 {
+	const struct vio_txq *q = queue;
 	uint16_t i;
 
-	RTE_SET_USED(queue);
 	for (i = 0; i < nb_pkts; i++) {
 		struct rte_mbuf *m = pkts[i];
 		int ret;
 
+		if (unlikely(q->frontend && m->nb_segs > VIO_VNET_TX_SEGS_MAX)) {
+			rte_errno = EINVAL;
+			break;
+		}
 		if (!(m->ol_flags & (RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_TCP_SEG)))
 			continue;
 		ret = rte_net_intel_cksum_flags_prepare(m, m->ol_flags & ~RTE_MBUF_F_TX_IP_CKSUM);
@@ -187,7 +193,7 @@ vnet_read(const struct vio_pmd *pmd, uint16_t qp, bool tx, struct vio_vnet_vq_st
 /* The counters of struct vio_vnet_vq_stats, in order, as xstats name them. */
 static const char *const vnet_stat_names[] = {
 	"packets", "bytes",           "kicks",   "no_room", "mbuf_alloc_failed", "err_used",
-	"csum_sw", "offload_refused", "err_hdr", "batched", "indirect",
+	"csum_sw", "offload_refused", "err_hdr", "batched", "indirect",          "seg_refused",
 };
 #define VNET_NB_STATS RTE_DIM(vnet_stat_names)
 _Static_assert(sizeof(struct vio_vnet_vq_stats) == VNET_NB_STATS * sizeof(uint64_t),
