@@ -33,7 +33,7 @@
 # Env: PEERS, the shared peers folder (default: ../../../shared/peers from
 # here). Exit 0 pass, 1 fail, 77 skip (no peers folder, no dpdk-testpmd, or
 # QEMU missing and not root), 99 set-up error (also: the guest never reported
-# back). Time: ~40-60 s (TCG boot included).
+# back). Time: 35-50 s (TCG boot included); a dead TCP path adds 30 s per phase.
 set -euo pipefail
 
 start=$(date +%s.%N)
@@ -182,12 +182,12 @@ link_taps() {
 	inns arp -i tap1 -s 192.0.2.2 "$(mac_of tap0)"
 	ping -c 3 -i 0.2 -W 2 192.0.2.3 >/dev/null || { bad "no ping through vio to tap1"; return 1; }
 }
-# fetch WHERE URL OUT: wget (in the namespace when WHERE is ns), 60 s at most
+# fetch WHERE URL OUT: wget (in the namespace when WHERE is ns), 30 s at most
 fetch() {
 	if [ "$1" = ns ]; then
-		inns timeout 60 wget -q -O "$3" "$2"
+		inns timeout 30 wget -q -O "$3" "$2"
 	else
-		timeout 60 wget -q -O "$3" "$2"
+		timeout 30 wget -q -O "$3" "$2"
 	fi
 }
 # sums WHAT ORIG COPY...: every copy has ORIG's SHA-256
