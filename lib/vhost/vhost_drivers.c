@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "backend_kernel.h"
 #include "backend_local.h"
 #include "backend_remote.h"
 #include "vhost_internal.h"
@@ -22,6 +23,7 @@
 static const struct vhost_driver drivers[] = {
 	{ "local", vhost_backend_local_create, vhost_backend_remote_open_in_process },
 	{ "remote", NULL, vhost_backend_remote_open },
+	{ "kernel", NULL, vhost_backend_kernel_open },
 };
 
 const struct vhost_driver *
