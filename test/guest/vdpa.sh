@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# vio's vdpa driver (frontend role) against the real vhost_vdpa and
+# vdpa_sim_net modules, inside a Linux 6.12 guest under QEMU (TCG). One boot:
+# the guest loads vhost_vdpa, vdpa_sim_net and vdpa_sim_blk, adds a net
+# device (vdpa0, MAC 02:00:00:00:00:01) and a block device (blk0), both bound
+# to vhost_vdpa, and runs test-vdpa-port (vdpa_port.c) on them: frames out
+# through a vio frontend port on /dev/vhost-vdpa-N and back from the
+# simulator byte for byte, counts checked against `vdpa dev vstats`; the
+# port's queues restarted; a block device, an oversized queue_size, a
+# missing path and a busy device refused.
+#
+#   vdpa.sh TEST_VDPA_PORT [GUEST-RUN-OPTION...]
+#
+# Pass: every case of test-vdpa-port passes and each refusal's error names
+# the device and the call (checked in its log below).
+# Env: PEERS, the shared peers folder (default: ../../../shared/peers from
+# here); VDPA_FRAMES, the frames of the traffic case (default 100000).
+# Exit 0 pass, 1 fail, 77 skip (no peers folder, or QEMU missing and not
+# root), 99 set-up error (also: the guest never reported back).
+# Time: ~45 s (TCG boot included).
+set -euo pipefail
+
+start=$(date +%s.%N)
+exe=${1:?usage: vdpa.sh TEST_VDPA_PORT [GUEST-RUN-OPTION...]}
+shift
+PEERS=${PEERS:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/peers}
+[ -x "$PEERS/guest-run.sh" ] || { echo "no peers folder at $PEERS"; exit 77; }
+if ! command -v qemu-system-x86_64 >/dev/null && [ "$(id -u)" != 0 ]; then
+	echo "qemu-system-x86_64 missing; run $PEERS/setup.sh (root)"
+	exit 77
+fi
+[ -x "$exe" ] || { echo "no test binary at $exe"; exit 99; }
+exe=$(cd "$(dirname "$exe")" && pwd)/$(basename "$exe")
+# The build dir goes into the guest whole (the binary's RUNPATHs are relative to it).
+build=$(cd "$(dirname "$exe")/../.." && pwd)
+[ -f "$build/meson-info/meson-info.json" ] || build=$(dirname "$exe")
+
+run=$(mktemp -d /tmp/vio-vdpa.XXXXXX)
+trap 'rm -rf "$run"' EXIT
+log=$run/guest.log
+
+cat >"$run/guest.sh" <<'EOF'
+fail=0
+for m in vhost_vdpa vdpa_sim_net vdpa_sim_blk; do modprobe $m || fail=1; done
+vdpa dev add mgmtdev vdpasim_net name vdpa0 mac 02:00:00:00:00:01 || fail=1
+vdpa dev add mgmtdev vdpasim_blk name blk0 || fail=1
+# Each vDPA device bound to vhost_vdpa has a vhost-vdpa-N child: its character device.
+chr() { d=$(ls -d /sys/bus/vdpa/devices/$1/vhost-vdpa-* 2>/dev/null | head -1); [ -n "$d" ] && echo "/dev/$(basename "$d")"; }
+net=$(chr vdpa0) blk=$(chr blk0)
+echo "vdpa0: ${net:-none}, blk0: ${blk:-none}"
+[ -c "$net" ] && [ -c "$blk" ] || { vdpa dev show; ls -l /dev/vhost-vdpa-* || true; exit 1; }
+VDPA_NET=$net VDPA_BLK=$blk VDPA_NET_NAME=vdpa0 VDPA_MAC=02:00:00:00:00:01 \
+	"$EXE" || fail=1
+exit $fail
+EOF
+
+rc=0
+"$PEERS/guest-run.sh" --script "$run/guest.sh" --smp 2 --mem-size 1G --hugepages 0 \
+	--add-dir "$build" --env EXE="$exe" --env VDPA_FRAMES="${VDPA_FRAMES:-100000}" \
+	--timeout 240 "$@" >"$log" 2>&1 || rc=$?
+cat "$log"
+
+fail=0
+[ "$rc" = 0 ] || { echo "FAIL: the guest's script exited with $rc"; fail=1; }
+# Each refusal names the device and the call.
+for want in \
+	'VHOST_VDPA_GET_DEVICE_ID: device id 2 (block); a net port needs device id 1 (net)' \
+	"queue_size=512: the device's rings take at most 256 entries (VHOST_VDPA_GET_VRING_NUM)" \
+	'vdpa vdpa-bad (/dev/vhost-vdpa-99): open: No such file or directory' \
+	'open: Device or resource busy'; do
+	grep -qF "$want" "$log" || { echo "FAIL: no log line with \"$want\""; fail=1; }
+done
+if grep -m 5 -E 'Sanitizer|runtime error:' "$log"; then
+	echo "FAIL: sanitizer errors"
+	fail=1
+fi
+passed=$(sed -n 's/^cases: \([0-9]*\) ok, \([0-9]*\) failed.*/\1/p' "$log" | tail -1)
+failed=$(sed -n 's/^cases: \([0-9]*\) ok, \([0-9]*\) failed.*/\2/p' "$log" | tail -1)
+echo "guest vdpa: guest status $rc," \
+	"$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s"
+echo "${passed:-0} passed, $((${failed:-0} + fail)) failed"
+if [ "$fail" = 0 ]; then
+	exit 0
+fi
+[ "$rc" = 99 ] && exit 99
+exit 1
