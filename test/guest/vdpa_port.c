@@ -41,6 +41,8 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
+#include "../port/port_frames.h"
+#include "../port/port_test.h"
 #include "vio_port.h"
 #include "vio_test.h"
 #include "vio_virtio.h"
@@ -49,109 +51,11 @@
 #define WINDOW   128 /* frames in flight: below the 256 receive buffers, so none is dropped */
 #define STALL_MS 5000
 #define NB_MBUFS 4095
-#define LEN_MIN  60
-#define LEN_MAX  1514
+#define LEN_MAX  1514 /* frames of 60 to 1514 bytes: vdpa_sim_net has no MRG_RXBUF */
 
 static struct rte_mempool *tx_mp, *rx_mp;
 static const char *net_path, *net_name, *blk_path;
 static uint8_t dev_mac[6];
-
-static uint64_t
-now_ms(void)
-{
-	return rte_get_timer_cycles() * 1000 / rte_get_timer_hz();
-}
-
-static void
-sleep_ms(unsigned int ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000 };
-
-	nanosleep(&ts, NULL);
-}
-
-/* Every length from LEN_MIN to LEN_MAX comes round, in a scattered order. */
-static uint32_t
-frame_len(uint64_t seq)
-{
-	return LEN_MIN + (uint32_t)((seq * 613) % (LEN_MAX - LEN_MIN + 1));
-}
-
-static uint8_t
-frame_byte(uint64_t seq, uint32_t i)
-{
-	return (uint8_t)(seq * 131 + i * 7 + 1);
-}
-
-/* Even frames broadcast, odd ones to the device's MAC: the two the simulator loops back. */
-static struct rte_mbuf *
-frame_make(uint64_t seq)
-{
-	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
-	static const uint8_t src[6] = { 0x02, 0, 0, 0, 0, 0x02 };
-	struct rte_mbuf *m = rte_pktmbuf_alloc(tx_mp);
-	uint32_t len = frame_len(seq), i;
-	uint8_t *p;
-
-	if (m == NULL)
-		return NULL;
-	p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)len);
-	if (p == NULL) {
-		rte_pktmbuf_free(m);
-		return NULL;
-	}
-	memcpy(p, seq & 1 ? dev_mac : bcast, 6);
-	memcpy(p + 6, src, 6);
-	memcpy(p + 12, &seq, sizeof(seq));
-	for (i = 12 + sizeof(seq); i < len; i++)
-		p[i] = frame_byte(seq, i);
-	return m;
-}
-
-/* The sequence number of an intact frame, or UINT64_MAX. */
-static uint64_t
-frame_seq(const struct rte_mbuf *m)
-{
-	uint8_t buf[LEN_MAX];
-	const uint8_t *p;
-	uint64_t seq;
-	uint32_t i;
-
-	if (m->pkt_len < LEN_MIN || m->pkt_len > LEN_MAX)
-		return UINT64_MAX;
-	p = rte_pktmbuf_read(m, 0, m->pkt_len, buf);
-	memcpy(&seq, p + 12, sizeof(seq));
-	if (m->pkt_len != frame_len(seq) || p[6] != 0x02 || p[11] != 0x02)
-		return UINT64_MAX;
-	for (i = 12 + sizeof(seq); i < m->pkt_len; i++)
-		if (p[i] != frame_byte(seq, i))
-			return UINT64_MAX;
-	return seq;
-}
-
-static struct vio_port *
-port_open(const char *name, const char *args, int *err)
-{
-	struct vio_port_config cfg;
-	struct vio_port *p;
-	int ret;
-
-	*err = vio_port_config_parse(args, &cfg);
-	if (*err < 0)
-		return NULL;
-	p = vio_port_create(name, &cfg, NULL, NULL);
-	if (p == NULL) {
-		*err = -rte_errno;
-		return NULL;
-	}
-	ret = vio_port_start(p);
-	if (ret < 0) {
-		vio_port_free(p);
-		*err = ret;
-		return NULL;
-	}
-	return p;
-}
 
 static bool
 wait_link(struct vio_port *p)
@@ -168,37 +72,34 @@ wait_link(struct vio_port *p)
 
 /*
  * Frames first .. first + n - 1 out through the device and back, at most
- * WINDOW in flight. 0 when every one came back intact, once.
+ * WINDOW in flight; even ones broadcast, odd ones to the device's MAC (the
+ * two the simulator loops back). 0 when every one came back intact, once.
  */
 static int
 round_trip(struct vio_port *p, uint64_t first, uint64_t n)
 {
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 	uint8_t *seen = calloc(n, 1);
 	uint64_t sent = 0, back = 0, bad = 0, t0 = now_ms(), last = t0;
 	struct rte_mbuf *pkts[BURST];
 	uint16_t i, k;
-	int ret = -1;
+	int ret;
 
 	if (seen == NULL)
 		return -1;
 	while (back < n && bad == 0 && now_ms() - last < STALL_MS) {
 		for (k = 0; k < BURST && sent + k < n && sent + k - back < WINDOW; k++) {
-			pkts[k] = frame_make(first + sent + k);
+			uint64_t s = first + sent + k;
+
+			pkts[k] = frame_make_to(tx_mp, s, LEN_MAX, s & 1 ? dev_mac : bcast);
 			if (pkts[k] == NULL)
 				break;
 		}
 		i = vio_port_send(p, 0, pkts, k);
 		rte_pktmbuf_free_bulk(&pkts[i], k - i);
 		sent += i;
-		k = vio_port_recv(p, 0, pkts, BURST);
-		for (i = 0; i < k; i++) {
-			uint64_t s = frame_seq(pkts[i]);
-
-			if (s < first || s - first >= n || seen[s - first]++ != 0)
-				bad++;
-			back++;
-		}
-		rte_pktmbuf_free_bulk(pkts, k);
+		k = frames_recv_check(p, first, n, LEN_MAX, seen, &bad);
+		back += k;
 		if (k != 0)
 			last = now_ms();
 	}
