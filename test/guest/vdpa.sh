@@ -52,12 +52,42 @@ echo "vdpa0: ${net:-none}, blk0: ${blk:-none}"
 [ -c "$net" ] && [ -c "$blk" ] || { vdpa dev show; ls -l /dev/vhost-vdpa-* || true; exit 1; }
 VDPA_NET=$net VDPA_BLK=$blk VDPA_NET_NAME=vdpa0 VDPA_MAC=02:00:00:00:00:01 \
 	"$EXE" || fail=1
+
+# Stock testpmd on the same device: vio's PMD (-d), then DPDK's own
+# net_virtio_user (the anchor), io forwarding of a broadcast burst that the
+# simulator loops back, 3 s each. testpmd's TX count must be the simulator's.
+vst() { vdpa dev vstats show vdpa0 qidx "$1" 2>/dev/null |
+	sed -n "s/.*$2 \(value \)\{0,1\}\([0-9][0-9]*\).*/\2/p" | head -1; }
+. /usr/share/vio-peers/testpmd-lib.sh
+EAL="-l 0,1 -n 1 --no-pci --no-huge -m 256 --iova-mode=va"
+APP="-i --total-num-mbufs=2048 --txd=256 --rxd=256 --eth-peer=0,ff:ff:ff:ff:ff:ff"
+pmd_run() {
+	name=$1 vdev=$2
+	shift 2
+	tp_start "$name" $EAL --file-prefix="$name" "$@" --vdev "$vdev" -- $APP || return 1
+	tx0=$(vst 1 "tx packets")
+	tp_cmd "$name" set fwd io
+	tp_cmd "$name" start tx_first
+	sleep 3
+	tp_cmd "$name" stop
+	sleep 0.5
+	tp_cmd "$name" show port stats 0
+	tx1=$(vst 1 "tx packets")
+	tp_quit "$name"
+	rx=$(tp_stat "$name" RX-packets) tx=$(tp_stat "$name" TX-packets)
+	echo "testpmd $vdev: RX=$rx TX=$tx in 3 s; vdpa0 tx packets ${tx0:-?} -> ${tx1:-?}"
+	[ "$rx" -gt 0 ] && [ "$tx" -gt 0 ] && [ $((${tx1:-0} - ${tx0:-0})) = "$tx" ]
+}
+pmd_run vio "net_vio0,path=$net" -d "$PMD" || { echo "FAIL: testpmd with net_vio"; fail=1; }
+pmd_run dpdk "net_virtio_user0,path=$net,queue_size=256" ||
+	{ echo "FAIL: testpmd with net_virtio_user"; fail=1; }
 exit $fail
 EOF
 
 rc=0
 "$PEERS/guest-run.sh" --script "$run/guest.sh" --smp 2 --mem-size 1G --hugepages 0 \
-	--add-dir "$build" --env EXE="$exe" --env VDPA_FRAMES="${VDPA_FRAMES:-100000}" \
+	--add-dir "$build" --env EXE="$exe" --env PMD="$build/drivers/librte_net_vio.so" \
+	--env VDPA_FRAMES="${VDPA_FRAMES:-100000}" \
 	--timeout 240 "$@" >"$log" 2>&1 || rc=$?
 cat "$log"
 
