@@ -571,6 +571,7 @@ vdpa_vring_enable(struct vio_backend *be, uint16_t idx, bool enable)
 				if (ret < 0)
 					return ret;
 				v->suspended = true;
+				VDPA_LOG(v, DEBUG, "paused (VHOST_VDPA_SUSPEND)");
 			}
 			v->enabled &= ~(1u << idx);
 			return 0;
@@ -581,6 +582,7 @@ vdpa_vring_enable(struct vio_backend *be, uint16_t idx, bool enable)
 			if (ret < 0)
 				return ret;
 			v->suspended = false;
+			VDPA_LOG(v, DEBUG, "resumed (VHOST_VDPA_RESUME)");
 		}
 		return 0;
 	}
@@ -606,6 +608,8 @@ vdpa_vring_enable(struct vio_backend *be, uint16_t idx, bool enable)
 static int
 device_stop(struct vdpa_backend *v)
 {
+	VDPA_LOG(v, DEBUG, "reset: %u IOTLB entr%s invalidated, back to FEATURES_OK", v->nb_maps,
+		 v->nb_maps == 1 ? "y" : "ies");
 	maps_clear(v);
 	return device_prepare(v);
 }
@@ -629,6 +633,7 @@ vdpa_vring_stop(struct vio_backend *be, uint16_t idx, uint32_t *base)
 			if (ret < 0)
 				return ret;
 			v->suspended = true;
+			VDPA_LOG(v, DEBUG, "stopping (VHOST_VDPA_SUSPEND)");
 		} else {
 			/* No SUSPEND: read every base, then a reset stops the device. */
 			for (i = 0; i < VDPA_DATA_VRINGS; i++)

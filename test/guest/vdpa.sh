@@ -8,7 +8,9 @@
 # through a vio frontend port on /dev/vhost-vdpa-N and back from the
 # simulator byte for byte, counts checked against `vdpa dev vstats`; the
 # port's queues restarted; a block device, an oversized queue_size, a
-# missing path and a busy device refused.
+# missing path and a busy device refused; then on hugepages, DPDK's heap grown
+# and shrunk under running rings; then stock testpmd with vio's PMD and with
+# DPDK's net_virtio_user on the same device.
 #
 #   vdpa.sh TEST_VDPA_PORT [GUEST-RUN-OPTION...]
 #
@@ -52,6 +54,9 @@ echo "vdpa0: ${net:-none}, blk0: ${blk:-none}"
 [ -c "$net" ] && [ -c "$blk" ] || { vdpa dev show; ls -l /dev/vhost-vdpa-* || true; exit 1; }
 VDPA_NET=$net VDPA_BLK=$blk VDPA_NET_NAME=vdpa0 VDPA_MAC=02:00:00:00:00:01 \
 	"$EXE" || fail=1
+# Again on hugepages with dynamic memory: the heap grows and shrinks under running rings.
+VDPA_NET=$net VDPA_NET_NAME=vdpa0 VDPA_MAC=02:00:00:00:00:01 VDPA_HUGE=1 \
+	"$EXE" mem_growth || fail=1
 
 # Stock testpmd on the same device: vio's PMD (-d), then DPDK's own
 # net_virtio_user (the anchor), io forwarding of a broadcast burst that the
@@ -85,7 +90,7 @@ exit $fail
 EOF
 
 rc=0
-"$PEERS/guest-run.sh" --script "$run/guest.sh" --smp 2 --mem-size 1G --hugepages 0 \
+"$PEERS/guest-run.sh" --script "$run/guest.sh" --smp 2 --mem-size 1536M --hugepages 128 \
 	--add-dir "$build" --env EXE="$exe" --env PMD="$build/drivers/librte_net_vio.so" \
 	--env VDPA_FRAMES="${VDPA_FRAMES:-100000}" \
 	--timeout 240 "$@" >"$log" 2>&1 || rc=$?
@@ -105,8 +110,9 @@ if grep -m 5 -E 'Sanitizer|runtime error:' "$log"; then
 	echo "FAIL: sanitizer errors"
 	fail=1
 fi
-passed=$(sed -n 's/^cases: \([0-9]*\) ok, \([0-9]*\) failed.*/\1/p' "$log" | tail -1)
-failed=$(sed -n 's/^cases: \([0-9]*\) ok, \([0-9]*\) failed.*/\2/p' "$log" | tail -1)
+# Both runs of the program print a "cases:" line.
+passed=$(awk '/^cases: / { n += $2 } END { print n + 0 }' "$log")
+failed=$(awk '/^cases: / { n += $4 } END { print n + 0 }' "$log")
 echo "guest vdpa: guest status $rc," \
 	"$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s"
 echo "${passed:-0} passed, $((${failed:-0} + fail)) failed"

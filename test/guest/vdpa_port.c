@@ -19,13 +19,17 @@
  *                 1), queue_size above the device's rings, a path that does
  *                 not exist, a device that another port holds: each refused,
  *                 no port made
+ *   mem-growth    (VDPA_HUGE=1 only: DPDK on hugepages, dynamic memory) a
+ *                 mempool made and freed under running rings: the device is
+ *                 told (IOTLB) and frames from the new memory come back
  * Every case checks that the fd count after equals the count before.
  *
  * Usage: test-vdpa-port [CASE]   (a substring of the case names)
  * Env: VDPA_NET (default /dev/vhost-vdpa-0), VDPA_NET_NAME (the vdpa device's
  * name for vstats, default vdpa0), VDPA_MAC (the device's MAC, default
  * 02:00:00:00:00:01), VDPA_BLK (the blk device's vhost-vdpa path; its case
- * is skipped without it), VDPA_FRAMES (default 100000).
+ * is skipped without it), VDPA_FRAMES (default 100000), VDPA_HUGE (1: EAL on
+ * hugepages with dynamic memory instead of --no-huge; mem-growth runs only so).
  */
 
 #include <errno.h>
@@ -56,6 +60,7 @@
 static struct rte_mempool *tx_mp, *rx_mp;
 static const char *net_path, *net_name, *blk_path;
 static uint8_t dev_mac[6];
+static bool huge; /* VDPA_HUGE=1: DPDK on hugepages, dynamic memory */
 
 static bool
 wait_link(struct vio_port *p)
@@ -76,7 +81,7 @@ wait_link(struct vio_port *p)
  * two the simulator loops back). 0 when every one came back intact, once.
  */
 static int
-round_trip(struct vio_port *p, uint64_t first, uint64_t n)
+round_trip_from(struct vio_port *p, struct rte_mempool *mp, uint64_t first, uint64_t n)
 {
 	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 	uint8_t *seen = calloc(n, 1);
@@ -91,7 +96,7 @@ round_trip(struct vio_port *p, uint64_t first, uint64_t n)
 		for (k = 0; k < BURST && sent + k < n && sent + k - back < WINDOW; k++) {
 			uint64_t s = first + sent + k;
 
-			pkts[k] = frame_make_to(tx_mp, s, LEN_MAX, s & 1 ? dev_mac : bcast);
+			pkts[k] = frame_make_to(mp, s, LEN_MAX, s & 1 ? dev_mac : bcast);
 			if (pkts[k] == NULL)
 				break;
 		}
@@ -110,6 +115,12 @@ round_trip(struct vio_port *p, uint64_t first, uint64_t n)
 	ret = sent == n && back == n && bad == 0 ? 0 : -1;
 	free(seen);
 	return ret;
+}
+
+static int
+round_trip(struct vio_port *p, uint64_t first, uint64_t n)
+{
+	return round_trip_from(p, tx_mp, first, n);
 }
 
 /*
@@ -297,6 +308,57 @@ test_vdpa_refuses_busy_device(void)
 	return 0;
 }
 
+static int
+mem_info(struct vio_port *p, struct vio_port_frontend_info *fi, const char *when)
+{
+	T_EQ(vio_port_frontend_info_get(p, fi), 0);
+	printf("%s: %u region%s in the device's table, %" PRIu64 " memory update%s, %" PRIu64
+	       " missed\n",
+	       when, fi->mem_regions, fi->mem_regions == 1 ? "" : "s", fi->mem_updates,
+	       fi->mem_updates == 1 ? "" : "s", fi->mem_missed);
+	fflush(stdout);
+	return 0;
+}
+
+/*
+ * Hugepages with dynamic memory (VDPA_HUGE=1): DPDK's heap grows and shrinks
+ * under running rings, the port tells the device (IOTLB updates and
+ * invalidations, or a whole table with the device suspended), and frames
+ * from the new memory come back intact: without the update the device could
+ * not reach their buffers.
+ */
+static int
+test_vdpa_mem_growth(void)
+{
+	struct vio_port_frontend_info before, grown, shrunk;
+	int fds = vio_test_fd_count();
+	struct rte_mempool *big;
+	struct vio_port *p;
+
+	if (!huge)
+		return VIO_TEST_SKIP;
+	p = net_port("vdpa-mem", "");
+	T_ASSERT(p != NULL, "no port on %s", net_path);
+	T_EQ(mem_info(p, &before, "started"), 0);
+	T_EQ(round_trip(p, 0, 3000), 0);
+	big = rte_pktmbuf_pool_create("vdpa_big", 16383, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+				      SOCKET_ID_ANY);
+	T_ASSERT(big != NULL, "a 36 MiB mempool: %s", rte_strerror(rte_errno));
+	T_EQ(mem_info(p, &grown, "after a 36 MiB mempool"), 0);
+	T_ASSERT(grown.mem_updates > before.mem_updates, "the device was not told of new memory");
+	T_EQ(round_trip_from(p, big, 3000, 3000), 0);
+	rte_mempool_free(big);
+	T_EQ(mem_info(p, &shrunk, "after freeing it"), 0);
+	T_ASSERT(shrunk.mem_updates > grown.mem_updates, "the device was not told of freed memory");
+	T_EQ(round_trip(p, 6000, 3000), 0);
+	T_EQ(shrunk.mem_missed, 0);
+	T_ASSERT(vio_port_link_up(p), "the link went down");
+	vio_port_queues_stop(p);
+	vio_port_free(p);
+	T_EQ(vio_test_fd_count(), fds);
+	return 0;
+}
+
 /* The vhost control thread's fds come with the first port, for good: open one first. */
 static int
 warm_up(void)
@@ -317,6 +379,7 @@ static const struct vio_test_case cases[] = {
 	VIO_TEST(test_vdpa_refuses_queue_size),
 	VIO_TEST(test_vdpa_refuses_missing_path),
 	VIO_TEST(test_vdpa_refuses_busy_device),
+	VIO_TEST(test_vdpa_mem_growth),
 };
 
 int
@@ -336,7 +399,9 @@ main(int argc, char **argv)
 	}
 	for (i = 0; i < 6; i++)
 		dev_mac[i] = (uint8_t)m[i];
-	if (vio_test_eal_init(argv[0], "0") < 0)
+	huge = getenv("VDPA_HUGE") != NULL && strcmp(getenv("VDPA_HUGE"), "1") == 0;
+	if ((huge ? port_test_eal_init_huge(argv[0], "lib.vio.*:debug")
+		  : vio_test_eal_init(argv[0], "0")) < 0)
 		return 1;
 	tx_mp = rte_pktmbuf_pool_create("vdpa_tx", NB_MBUFS, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 					SOCKET_ID_ANY);

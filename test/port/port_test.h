@@ -6,9 +6,12 @@
 /* What the port tests share: a clock, a sleep, and a port made from devargs and started. */
 
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
+#include <rte_common.h>
 #include <rte_cycles.h>
+#include <rte_eal.h>
 #include <rte_errno.h>
 
 #include "vio_port.h"
@@ -50,6 +53,32 @@ port_open(const char *name, const char *args, int *err)
 		return NULL;
 	}
 	return p;
+}
+
+/*
+ * The EAL on hugepages with dynamic memory (no -m: the heap grows as it is
+ * used), fd-backed (--single-file-segments) so that a frontend port can share
+ * it; vio logging at @p vio_log ("lib.vio.*:info"). 0 or -1.
+ */
+static inline int
+port_test_eal_init_huge(char *prog, char *vio_log)
+{
+	char *eal[] = { prog,
+			"-l",
+			"0",
+			"--in-memory",
+			"--single-file-segments",
+			"--no-pci",
+			"--log-level",
+			"lib.eal:error",
+			"--log-level",
+			vio_log };
+
+	if (rte_eal_init((int)RTE_DIM(eal), eal) < 0) {
+		fprintf(stderr, "rte_eal_init: %s\n", rte_strerror(rte_errno));
+		return -1;
+	}
+	return 0;
 }
 
 #endif /* VIO_TEST_PORT_TEST_H */

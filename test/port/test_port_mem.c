@@ -235,16 +235,6 @@ run(const char *echo_bin)
 int
 main(int argc, char **argv)
 {
-	char *eal[] = { argv[0],
-			"-l",
-			"0",
-			"--in-memory",
-			"--single-file-segments",
-			"--no-pci",
-			"--log-level",
-			"lib.eal:error",
-			"--log-level",
-			"lib.vio.*:info" };
 	long pages = free_hugepages();
 	int ret;
 
@@ -258,10 +248,8 @@ main(int argc, char **argv)
 		       pages, NEED_PAGES);
 		return VIO_TEST_SKIP;
 	}
-	if (rte_eal_init((int)RTE_DIM(eal), eal) < 0) {
-		fprintf(stderr, "rte_eal_init: %s\n", rte_strerror(rte_errno));
+	if (port_test_eal_init_huge(argv[0], "lib.vio.*:info") < 0)
 		return 1;
-	}
 	snprintf(sock_path, sizeof(sock_path), "/tmp/vio-test-mem-%d.sock", (int)getpid());
 	snprintf(log_path, sizeof(log_path), "/tmp/vio-test-mem-%d.echo.log", (int)getpid());
 	ret = run(argv[1]);
