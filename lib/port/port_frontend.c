@@ -125,6 +125,7 @@ fe_open_driver(struct port_fe *fe, int timeout_ms, bool quiet, struct vio_backen
 		.timeout_ms = timeout_ms,
 		.iface = cfg->iface[0] != '\0' ? cfg->iface : NULL,
 		.nb_queue_pairs = cfg->nb_queue_pairs,
+		.queue_size = cfg->queue_size,
 	};
 	uint64_t offer = 0, want = FE_FEATURES, features;
 	uint16_t nb = 0;

@@ -13,6 +13,7 @@
 #include "backend_kernel.h"
 #include "backend_local.h"
 #include "backend_remote.h"
+#include "backend_vdpa.h"
 #include "vhost_internal.h"
 
 /*
@@ -24,6 +25,7 @@ static const struct vhost_driver drivers[] = {
 	{ "local", vhost_backend_local_create, vhost_backend_remote_open_in_process },
 	{ "remote", NULL, vhost_backend_remote_open },
 	{ "kernel", NULL, vhost_backend_kernel_open },
+	{ "vdpa", NULL, vhost_backend_vdpa_open },
 };
 
 const struct vhost_driver *

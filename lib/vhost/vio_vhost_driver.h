@@ -167,6 +167,8 @@ struct vio_backend_target {
 	 * vhost-net fd and one TAP queue per pair; the others ignore it.
 	 */
 	uint16_t nb_queue_pairs;
+	/** The ring size the port will use (0: unknown); vdpa checks it against the device's */
+	uint16_t queue_size;
 };
 
 /**

@@ -34,6 +34,7 @@
 #include <rte_mempool.h>
 
 #include "port_frames.h"
+#include "port_test.h"
 #include "vio_port.h"
 #include "vio_test.h"
 #include "vio_virtio.h"
@@ -44,44 +45,6 @@
 
 static struct rte_mempool *tx_mp, *rx_mp;
 static char sock_path[108];
-
-static uint64_t
-now_ms(void)
-{
-	return rte_get_timer_cycles() * 1000 / rte_get_timer_hz();
-}
-
-static void
-sleep_ms(unsigned int ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000 };
-
-	nanosleep(&ts, NULL);
-}
-
-static struct vio_port *
-port_open(const char *name, const char *args, int *err)
-{
-	struct vio_port_config cfg;
-	struct vio_port *p;
-	int ret;
-
-	*err = vio_port_config_parse(args, &cfg);
-	if (*err < 0)
-		return NULL;
-	p = vio_port_create(name, &cfg, NULL, NULL);
-	if (p == NULL) {
-		*err = -rte_errno;
-		return NULL;
-	}
-	ret = vio_port_start(p);
-	if (ret < 0) {
-		vio_port_free(p);
-		*err = ret;
-		return NULL;
-	}
-	return p;
-}
 
 /* Both links up within WAIT_MS. */
 static bool
@@ -139,15 +102,7 @@ round_trip(struct vio_port *fe, struct vio_port *be, uint64_t first, uint64_t n)
 		memmove(held, held + k, (nb_held - k) * sizeof(held[0]));
 		nb_held -= k;
 		/* Frontend: what came back. */
-		k = vio_port_recv(fe, 0, pkts, BURST);
-		for (i = 0; i < k; i++) {
-			uint64_t s = frame_seq(pkts[i]);
-
-			if (s < first || s - first >= n || seen_fe[s - first]++ != 0)
-				bad++;
-			back++;
-		}
-		rte_pktmbuf_free_bulk(pkts, k);
+		back += frames_recv_check(fe, first, n, FRAME_MAX_LEN, seen_fe, &bad);
 	}
 	rte_pktmbuf_free_bulk(held, nb_held);
 	printf("frames %" PRIu64 "..%" PRIu64 ": sent %" PRIu64 ", at the backend %" PRIu64

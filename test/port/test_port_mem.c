@@ -39,6 +39,7 @@
 #include <rte_mbuf.h>
 
 #include "port_frames.h"
+#include "port_test.h"
 #include "vio_port.h"
 #include "vio_test.h"
 
@@ -51,12 +52,6 @@
 
 static char sock_path[108], log_path[128];
 static pid_t echo_pid = -1;
-
-static uint64_t
-now_ms(void)
-{
-	return rte_get_timer_cycles() * 1000 / rte_get_timer_hz();
-}
 
 static long
 free_hugepages(void)
@@ -162,15 +157,7 @@ round_trip(struct vio_port *fe, struct rte_mempool *mp, uint64_t first, uint64_t
 		i = vio_port_send(fe, 0, pkts, k);
 		rte_pktmbuf_free_bulk(&pkts[i], k - i);
 		sent -= k - i;
-		k = vio_port_recv(fe, 0, pkts, BURST);
-		for (i = 0; i < k; i++) {
-			uint64_t s = frame_seq(pkts[i]);
-
-			if (s < first || s - first >= n || seen[s - first]++ != 0)
-				bad++;
-			back++;
-		}
-		rte_pktmbuf_free_bulk(pkts, k);
+		back += frames_recv_check(fe, first, n, FRAME_MAX_LEN, seen, &bad);
 	}
 	free(seen);
 	printf("frames %" PRIu64 "..%" PRIu64 " from %s: sent %" PRIu64 ", back %" PRIu64
@@ -248,16 +235,6 @@ run(const char *echo_bin)
 int
 main(int argc, char **argv)
 {
-	char *eal[] = { argv[0],
-			"-l",
-			"0",
-			"--in-memory",
-			"--single-file-segments",
-			"--no-pci",
-			"--log-level",
-			"lib.eal:error",
-			"--log-level",
-			"lib.vio.*:info" };
 	long pages = free_hugepages();
 	int ret;
 
@@ -271,10 +248,8 @@ main(int argc, char **argv)
 		       pages, NEED_PAGES);
 		return VIO_TEST_SKIP;
 	}
-	if (rte_eal_init((int)RTE_DIM(eal), eal) < 0) {
-		fprintf(stderr, "rte_eal_init: %s\n", rte_strerror(rte_errno));
+	if (port_test_eal_init_huge(argv[0], "lib.vio.*:info") < 0)
 		return 1;
-	}
 	snprintf(sock_path, sizeof(sock_path), "/tmp/vio-test-mem-%d.sock", (int)getpid());
 	snprintf(log_path, sizeof(log_path), "/tmp/vio-test-mem-%d.echo.log", (int)getpid());
 	ret = run(argv[1]);
