@@ -10,7 +10,8 @@
  * role; a port's virtio device in the frontend role) and whoever processes
  * the device side of the rings (a driver: "local", vio's own engine, in the
  * backend role; "remote", another process over vhost-user, in the frontend
- * role; later "kernel" and "vdpa").
+ * role; "kernel", Linux vhost-net and a TAP, and "vdpa", a vhost-vdpa
+ * device, in the frontend role).
  *
  * The calls follow the vhost protocol's vocabulary (the kernel's VHOST_*
  * ioctls and the vhost-user messages are the same operations). Every
