@@ -56,6 +56,7 @@ struct vio_vnet_vq {
 	bool packed;
 	bool in_order; /* VIRTIO_F_IN_ORDER: the _in_order ring primitives */
 	bool indirect; /* tx: VIRTIO_F_RING_INDIRECT_DESC, the tables below */
+	bool hdr_push; /* tx: the header may share the first segment's descriptor (any layout) */
 	uint16_t size;
 	bool rx;
 	uint32_t hdr_len;
@@ -242,6 +243,9 @@ vio_vnet_vq_create(const struct vio_vnet_vq_config *cfg)
 	vq->packed = cfg->features & VIO_BIT(VIO_F_RING_PACKED);
 	vq->in_order = cfg->features & VIO_BIT(VIO_F_IN_ORDER);
 	vq->indirect = !cfg->rx && (cfg->features & VIO_BIT(VIO_F_RING_INDIRECT_DESC));
+	/* virtio 1.2, 2.7.4: with VERSION_1 (or ANY_LAYOUT) the device assumes no framing. */
+	vq->hdr_push = !cfg->rx &&
+		       (cfg->features & (VIO_BIT(VIO_F_VERSION_1) | VIO_BIT(VIO_F_ANY_LAYOUT)));
 	vq->size = size;
 	vq->hdr_len = vio_net_hdr_len(cfg->features);
 	vq->mrg = cfg->features & VIO_BIT(VIO_NET_F_MRG_RXBUF);
@@ -725,8 +729,19 @@ vio_vnet_tx_burst(struct vio_vnet_vq *vq, struct rte_mbuf **pkts, uint16_t nb_pk
 	tx_reclaim(vq);
 	for (n = 0; n < nb_pkts; n++) {
 		struct rte_mbuf *m = pkts[n], *s;
-		uint16_t head = ring_next_id(vq), k = 1;
-		struct vio_net_hdr_mrg *h = &vq->tx_hdrs[head];
+		uint16_t head = ring_next_id(vq), k;
+		/*
+		 * The header in the first segment's headroom, one descriptor for
+		 * both (as the receive buffers are), where the mbuf is vio's alone
+		 * to write: half the ring slots and device reads per small packet.
+		 * Otherwise the chain's own header, a descriptor of its own.
+		 */
+		bool push = vq->hdr_push && m->data_len > 0 && RTE_MBUF_DIRECT(m) &&
+			    rte_mbuf_refcnt_read(m) == 1 && rte_pktmbuf_headroom(m) >= vq->hdr_len;
+		struct vio_net_hdr_mrg *h = push ? rte_pktmbuf_mtod_offset(m,
+									   struct vio_net_hdr_mrg *,
+									   -(int)vq->hdr_len)
+						 : &vq->tx_hdrs[head];
 		bool ind;
 
 		if (unlikely(m->nb_segs + 1u > TX_SEGS_MAX)) {
@@ -734,6 +749,7 @@ vio_vnet_tx_burst(struct vio_vnet_vq *vq, struct rte_mbuf **pkts, uint16_t nb_pk
 			vq->stats.seg_refused++;
 			break;
 		}
+		k = push ? 0 : 1;
 		for (s = m; s != NULL; s = s->next)
 			if (s->data_len > 0)
 				b[k++] = (struct vio_ring_buf){ va(rte_pktmbuf_mtod(s, void *)),
@@ -747,13 +763,16 @@ vio_vnet_tx_burst(struct vio_vnet_vq *vq, struct rte_mbuf **pkts, uint16_t nb_pk
 			vq->stats.no_room += nb_pkts - n;
 			break;
 		}
-		/* Each chain's header is the entry of its head id. */
-		memset(h, 0, sizeof(*h));
+		/* Without push, each chain's header is the entry of its head id. */
+		memset(h, 0, vq->hdr_len);
 		if (unlikely(m->ol_flags & TX_OL_MASK) && tx_offload(vq, m, &h->hdr) < 0) {
 			vq->stats.offload_refused++;
 			break;
 		}
-		b[0] = (struct vio_ring_buf){ va(h), vq->hdr_len, 0 };
+		if (push)
+			b[0] = (struct vio_ring_buf){ va(h), vq->hdr_len + m->data_len, 0 };
+		else
+			b[0] = (struct vio_ring_buf){ va(h), vq->hdr_len, 0 };
 		ring_post(vq, b, k, ind);
 		vq->stats.indirect += ind;
 		vq->mbufs[head] = m;

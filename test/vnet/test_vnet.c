@@ -289,9 +289,13 @@ frame_phdr(uint8_t *p, bool v6, bool udp, uint64_t ol_flags)
 	memcpy(field, &sum, sizeof(sum));
 }
 
-/* An mbuf holding the frame, in segments of at most @p seg_len bytes. */
+/*
+ * An mbuf holding the frame, in segments of at most @p seg_len bytes, the
+ * first with @p headroom bytes of headroom (below the net header's, the
+ * queue cannot push the header there: it takes a descriptor of its own).
+ */
 static struct rte_mbuf *
-mbuf_from(const uint8_t *p, uint32_t len, uint32_t seg_len)
+mbuf_from_hr(const uint8_t *p, uint32_t len, uint32_t seg_len, uint16_t headroom)
 {
 	struct rte_mbuf *head = NULL, *tail = NULL;
 	uint32_t off = 0;
@@ -304,6 +308,8 @@ mbuf_from(const uint8_t *p, uint32_t len, uint32_t seg_len)
 			rte_pktmbuf_free(head);
 			return NULL;
 		}
+		if (head == NULL)
+			m->data_off = headroom;
 		memcpy(rte_pktmbuf_append(m, (uint16_t)n), p + off, n);
 		off += n;
 		if (head == NULL) {
@@ -316,6 +322,12 @@ mbuf_from(const uint8_t *p, uint32_t len, uint32_t seg_len)
 		head->pkt_len += n;
 	}
 	return head;
+}
+
+static struct rte_mbuf *
+mbuf_from(const uint8_t *p, uint32_t len, uint32_t seg_len)
+{
+	return mbuf_from_hr(p, len, seg_len, RTE_PKTMBUF_HEADROOM);
 }
 
 /* A queue of the test: RING entries, features @p f. */
@@ -580,11 +592,18 @@ test_vnet_tx_refuses_too_many_segments(void)
 	T_EQ(vio_vnet_tx_burst(vq, m, 2), 0);
 	T_EQ(stats_of(vq).seg_refused, 1);
 	rte_pktmbuf_free(m[0]);
-	/* 16 segments and the header: 17 descriptors, the ring has 16. */
-	m[0] = mbuf_from(frame, 160, 10);
+	/* 16 segments and the header (no headroom for it): 17 descriptors, the ring has 16. */
+	m[0] = mbuf_from_hr(frame, 160, 10, 0);
 	T_ASSERT(m[0] != NULL, "no mbuf");
 	T_EQ(vio_vnet_tx_burst(vq, m, 2), 0);
 	T_EQ(stats_of(vq).seg_refused, 2);
+	T_EQ(stats_of(vq).no_room, 0);
+	rte_pktmbuf_free(m[0]);
+	/* 17 segments, the header in the first one's headroom: 17 descriptors too. */
+	m[0] = mbuf_from(frame, 170, 10);
+	T_ASSERT(m[0] != NULL, "no mbuf");
+	T_EQ(vio_vnet_tx_burst(vq, m, 2), 0);
+	T_EQ(stats_of(vq).seg_refused, 3);
 	T_EQ(stats_of(vq).no_room, 0);
 	rte_pktmbuf_free(m[0]);
 	T_EQ(vio_vnet_tx_burst(vq, &m[1], 1), 1);
@@ -1003,8 +1022,9 @@ test_vnet_in_order_rejects_bad_entry_packed(void)
 /* ------------------------------------------------------------------------ */
 
 /*
- * Transmit with indirect tables: a chained mbuf (the header and 2 to 7
- * segments) takes one ring slot through its table, so the ring holds as
+ * Transmit with indirect tables (the header in a descriptor of its own: no
+ * headroom): a chained mbuf (the header and 2 to 7 segments) takes one ring
+ * slot through its table, so the ring holds as
  * many of them as it has slots; the header and one segment, and chains of
  * more than 8 descriptors, go direct. Lap after lap, so the tables are
  * reused; every frame checked where the device reads it.
@@ -1029,7 +1049,7 @@ tx_indirect(bool packed, bool in_order)
 		/* A full ring of 4-segment frames: one slot each. */
 		for (i = 0; i < RING; i++) {
 			frame_build(frame, 1000, false, true, round * RING + i);
-			m[i] = mbuf_from(frame, 1000, 250);
+			m[i] = mbuf_from_hr(frame, 1000, 250, 0);
 			T_ASSERT(m[i] != NULL, "no mbuf");
 		}
 		T_EQ(vio_vnet_tx_burst(vq, m, RING), RING);
@@ -1051,7 +1071,7 @@ tx_indirect(bool packed, bool in_order)
 			uint32_t seg = i == 0 ? 2048 : 112;
 
 			frame_build(frame, 1000, false, true, i);
-			m[0] = mbuf_from(frame, 1000, seg);
+			m[0] = mbuf_from_hr(frame, 1000, seg, 0);
 			T_ASSERT(m[0] != NULL, "no mbuf");
 			T_EQ(vio_vnet_tx_burst(vq, m, 1), 1);
 			T_EQ(dev_take(&d, &c[0]), 0);
@@ -1095,6 +1115,96 @@ test_vnet_tx_indirect_in_order_packed(void)
 	return tx_indirect(true, true);
 }
 
+/*
+ * The header pushed into the first segment's headroom: one descriptor for
+ * header and frame where the mbuf is the queue's alone to write (direct,
+ * refcnt 1, headroom for the header) and the layout is free (VERSION_1 or
+ * ANY_LAYOUT); a descriptor of its own otherwise. A ring of 16 then holds 16
+ * one-segment frames, not 8. What the device reads is the same either way,
+ * the checksum request in the header included.
+ */
+static int
+tx_push(uint64_t f, bool want_push)
+{
+	static uint8_t frame[FRAME], out[FRAME + 64];
+	const uint32_t hdr_len = vio_net_hdr_len(f), zero = 0;
+	const uint16_t fit = want_push ? RING : RING / 2;
+	struct rte_mbuf *m[RING + 1], *shared = NULL;
+	struct chain c;
+	struct dev d;
+	uint16_t i, kind;
+	VQ(vq, false, f, 0);
+
+	dev_init(&d, vq, false);
+	for (i = 0; i <= RING; i++) {
+		frame_build(frame, 100, false, true, i);
+		m[i] = mbuf_from(frame, 100, 2048);
+		T_ASSERT(m[i] != NULL, "no mbuf");
+	}
+	T_EQ(vio_vnet_tx_burst(vq, m, RING + 1), fit);
+	rte_pktmbuf_free_bulk(&m[fit], RING + 1 - fit);
+	for (i = 0; i < fit; i++) {
+		T_EQ(dev_take(&d, &c), 0);
+		T_EQ(c.nb_segs, want_push ? 1 : 2);
+		T_EQ(chain_read(&c, out, sizeof(out)), hdr_len + 100);
+		frame_build(frame, 100, false, true, i);
+		T_ASSERT(memcmp(out + hdr_len, frame, 100) == 0, "frame %u", i);
+		dev_used(&d, &c, &zero, 1, false);
+	}
+	if (!want_push)
+		return 0;
+	/*
+	 * Too little headroom, and a shared mbuf (another owner's bytes): the
+	 * header on its own. A checksum request: pushed, in the header.
+	 */
+	for (kind = 0; kind < 3; kind++) {
+		frame_build(frame, 100, false, true, kind);
+		m[0] = mbuf_from_hr(frame, 100, 2048, kind == 0 ? (uint16_t)(hdr_len - 1) : 64);
+		T_ASSERT(m[0] != NULL, "no mbuf");
+		if (kind == 1) {
+			rte_mbuf_refcnt_update(m[0], 1);
+			shared = m[0];
+		}
+		if (kind == 2) {
+			m[0]->l2_len = L2;
+			m[0]->l3_len = L3_V4;
+			m[0]->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_UDP_CKSUM;
+		}
+		T_EQ(vio_vnet_tx_burst(vq, m, 1), 1);
+		T_EQ(dev_take(&d, &c), 0);
+		T_EQ(c.nb_segs, kind == 2 ? 1 : 2);
+		T_EQ(chain_read(&c, out, sizeof(out)), hdr_len + 100);
+		if (kind == 2) {
+			const struct vio_net_hdr *h = (const struct vio_net_hdr *)out;
+
+			T_EQ(h->flags, VIO_NET_HDR_F_NEEDS_CSUM);
+			T_EQ(h->csum_start, L2 + L3_V4);
+		} else {
+			T_ASSERT(memcmp(out + hdr_len, frame, 100) == 0, "kind %u", kind);
+		}
+		dev_used(&d, &c, &zero, 1, false);
+	}
+	/* A burst reclaims what the device used: the shared mbuf is the other owner's again. */
+	T_EQ(vio_vnet_tx_burst(vq, m, 0), 0);
+	T_EQ(rte_mbuf_refcnt_read(shared), 1);
+	rte_pktmbuf_free(shared);
+	T_ASSERT(!vio_vnet_vq_is_broken(vq), "broken");
+	return 0;
+}
+
+static int
+test_vnet_tx_header_pushed_into_headroom(void)
+{
+	return tx_push(BASE | VIO_BIT(VIO_NET_F_CSUM), true);
+}
+
+static int
+test_vnet_tx_header_own_descriptor_when_framed(void)
+{
+	/* Legacy without ANY_LAYOUT: the header must be a descriptor of its own. */
+	return tx_push(VIO_BIT(VIO_NET_F_MRG_RXBUF), false);
+}
+
 /* Without the feature every chain is direct, and the ring holds what its slots hold. */
 static int
 test_vnet_tx_no_indirect_without_feature(void)
@@ -1109,7 +1219,7 @@ test_vnet_tx_no_indirect_without_feature(void)
 	dev_init(&d, vq, true);
 	frame_build(frame, 1000, false, true, 0);
 	for (i = 0; i < 4; i++) {
-		m[i] = mbuf_from(frame, 1000, 250);
+		m[i] = mbuf_from_hr(frame, 1000, 250, 0);
 		T_ASSERT(m[i] != NULL, "no mbuf");
 	}
 	T_EQ(vio_vnet_tx_burst(vq, m, 4), 3); /* 5 slots each, 16 in the ring */
@@ -1160,6 +1270,8 @@ static const struct vio_test_case cases[] = {
 	VIO_TEST(test_vnet_tx_indirect_in_order_split),
 	VIO_TEST(test_vnet_tx_indirect_in_order_packed),
 	VIO_TEST(test_vnet_tx_no_indirect_without_feature),
+	VIO_TEST(test_vnet_tx_header_pushed_into_headroom),
+	VIO_TEST(test_vnet_tx_header_own_descriptor_when_framed),
 	VIO_TEST(test_vnet_no_mbuf_leaked),
 };
 
