@@ -201,10 +201,9 @@ config_check(const char *name, const struct vio_port_config *cfg)
 	} else if (cfg->role != VIO_PORT_ROLE_BACKEND) {
 		PORT_LOG(ERR, "%s: role %d: unknown", name, cfg->role);
 		return -EINVAL;
-	} else if (cfg->driver != VIO_PORT_DRIVER_LOCAL) {
-		PORT_LOG(ERR, "%s: driver %d: a backend port has driver local only so far", name,
-			 cfg->driver);
-		return -ENOTSUP;
+	} else if (cfg->driver == VIO_PORT_DRIVER_REMOTE) {
+		PORT_LOG(ERR, "%s: driver remote: a driver of frontend ports only", name);
+		return -EINVAL;
 	} else if (len == 0 || len == sizeof(cfg->iface)) {
 		PORT_LOG(ERR, "%s: iface: socket path missing or too long", name);
 		return -EINVAL;
@@ -226,6 +225,9 @@ socket_setup(struct vio_port *p)
 	int ret;
 
 	ret = vio_vhost_set_max_queue_pairs(path, p->cfg.nb_queue_pairs);
+	if (ret == 0 && p->cfg.driver != VIO_PORT_DRIVER_LOCAL)
+		ret = vio_vhost_set_driver(path, vio_port_driver_name(p->cfg.driver), p->cfg.device,
+					   p->cfg.tap);
 	if (ret == 0)
 		ret = vio_vhost_get_features_offered(path, &features);
 	if (ret == 0) {

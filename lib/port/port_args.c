@@ -273,6 +273,34 @@ arg_speed(const char *key, const char *value, struct vio_port_config *cfg)
 	return 0;
 }
 
+static int
+arg_device(const char *key, const char *value, struct vio_port_config *cfg)
+{
+	size_t len = strlen(value);
+
+	if (len == 0 || len >= sizeof(cfg->device)) {
+		PORT_LOG(ERR, "%s=%s: a path of 1 to %zu bytes is needed", key, value,
+			 sizeof(cfg->device) - 1);
+		return -EINVAL;
+	}
+	memcpy(cfg->device, value, len + 1);
+	return 0;
+}
+
+static int
+arg_tap(const char *key, const char *value, struct vio_port_config *cfg)
+{
+	size_t len = strlen(value);
+
+	if (len == 0 || len >= IFNAMSIZ || len >= sizeof(cfg->tap) || strchr(value, '/') != NULL) {
+		PORT_LOG(ERR, "%s=%s: an interface name of 1 to %d bytes, no '/', is needed", key,
+			 value, IFNAMSIZ - 1);
+		return -EINVAL;
+	}
+	memcpy(cfg->tap, value, len + 1);
+	return 0;
+}
+
 /* Which ports take a key. */
 enum arg_role {
 	ARG_BOTH,
@@ -294,6 +322,8 @@ static const struct {
 	{ "linear-buffer", arg_linear, ARG_BACKEND },
 	{ "ext-buffer", arg_ext_buffer, ARG_BACKEND },
 	{ "legacy-ol-flags", arg_legacy_ol, ARG_BACKEND },
+	{ "device", arg_device, ARG_BACKEND }, /* driver=kernel|vdpa: the vhost device */
+	{ "tap", arg_tap, ARG_BACKEND },       /* driver=kernel: the TAP */
 	{ "driver", arg_driver, ARG_BOTH },
 	{ "path", arg_path, ARG_FRONTEND },
 	{ "server", arg_server, ARG_FRONTEND },
@@ -397,6 +427,49 @@ frontend_check(struct vio_port_config *cfg, bool driver_given)
 	return 0;
 }
 
+/*
+ * A backend port's driver: local, or kernel and vdpa, which hand the
+ * frontend's rings to their device (device=, and tap= for kernel).
+ */
+static int
+handoff_check(struct vio_port_config *cfg)
+{
+	const char *d = vio_port_driver_name(cfg->driver);
+
+	if (cfg->driver == VIO_PORT_DRIVER_LOCAL) {
+		if (cfg->device[0] != '\0' || cfg->tap[0] != '\0') {
+			PORT_LOG(ERR,
+				 "%s=%s: a key of driver=kernel or driver=vdpa, not of "
+				 "driver=local",
+				 cfg->device[0] != '\0' ? "device" : "tap",
+				 cfg->device[0] != '\0' ? cfg->device : cfg->tap);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (cfg->tap[0] != '\0' && cfg->driver != VIO_PORT_DRIVER_KERNEL) {
+		PORT_LOG(ERR, "tap=%s: the TAP of driver=kernel, not a key of driver=%s", cfg->tap,
+			 d);
+		return -EINVAL;
+	}
+	if (cfg->iommu) {
+		PORT_LOG(ERR,
+			 "iommu-support=1 with driver=%s: the device is given guest physical "
+			 "addresses, there is no vIOMMU in the handoff (accepted: 0)",
+			 d);
+		return -ENOTSUP;
+	}
+	if (cfg->device[0] == '\0') {
+		if (cfg->driver == VIO_PORT_DRIVER_VDPA) {
+			PORT_LOG(ERR,
+				 "driver=vdpa with iface=: device=/dev/vhost-vdpa-N is needed");
+			return -EINVAL;
+		}
+		snprintf(cfg->device, sizeof(cfg->device), "/dev/vhost-net");
+	}
+	return 0;
+}
+
 /* The role the keys make, and whether each key given belongs to it. */
 static int
 role_check(struct vio_port_config *cfg, const bool *seen)
@@ -437,17 +510,7 @@ role_check(struct vio_port_config *cfg, const bool *seen)
 			      "frontend port (path=); a backend port takes driver=local");
 		return -EINVAL;
 	}
-	if (cfg->driver != VIO_PORT_DRIVER_LOCAL) {
-		PORT_LOG(ERR,
-			 "driver=%s with iface=: handing a frontend's rings to %s is not "
-			 "available yet (a backend port takes driver=local; driver=%s drives "
-			 "a frontend port, path=)",
-			 vio_port_driver_name(cfg->driver),
-			 cfg->driver == VIO_PORT_DRIVER_KERNEL ? "vhost-net" : "a vDPA device",
-			 vio_port_driver_name(cfg->driver));
-		return -ENOTSUP;
-	}
-	return 0;
+	return handoff_check(cfg);
 }
 
 int

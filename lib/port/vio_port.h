@@ -92,7 +92,8 @@ enum vio_port_dir {
 	"legacy-ol-flags=<0> driver=<local|remote|kernel|vdpa> path=<path> "   \
 	"server=<0|1> "                                                        \
 	"queue_size=<2-32768> mrg_rxbuf=<0|1> in_order=<0|1> packed_vq=<0|1> " \
-	"cq=<0|1> mac=<xx:xx:xx:xx:xx:xx> speed=<Mbps> vectorized=<0|1>"
+	"cq=<0|1> mac=<xx:xx:xx:xx:xx:xx> speed=<Mbps> vectorized=<0|1> "      \
+	"device=<path> tap=<name>"
 
 /** Default ring size of a frontend port (net_virtio_user's). */
 #define VIO_PORT_QUEUE_SIZE_DEFAULT 256
@@ -113,7 +114,8 @@ struct vio_port_config {
 	enum vio_port_role role; /**< backend with iface=, frontend with path= */
 	/**
 	 * driver: local (backend role; frontend role: a backend port of this
-	 * process), remote, kernel, vdpa (frontend role)
+	 * process), remote (frontend role), kernel, vdpa (both roles; backend
+	 * role: the frontend's rings handed to the device)
 	 */
 	enum vio_port_driver driver;
 	uint16_t nb_queue_pairs; /**< queues: 1 to VIO_VHOST_MAX_QUEUE_PAIRS (default 1) */
@@ -136,6 +138,14 @@ struct vio_port_config {
 	bool mac_set;        /**< mac given */
 	uint8_t mac[6];      /**< mac: the port's address */
 	uint32_t speed;      /**< speed: the link speed to report, Mbps (0: 10000) */
+	/*
+	 * Backend role with driver=kernel or driver=vdpa: the frontend's rings
+	 * are handed to the device, which moves the packets (doc/handoff.md).
+	 */
+	/** device: the vhost character device (kernel: default /dev/vhost-net; vdpa: required) */
+	char device[VIO_PORT_IFACE_MAX + 1];
+	/** tap: driver=kernel's TAP (default: the kernel picks tap%d) */
+	char tap[16];
 };
 
 /**

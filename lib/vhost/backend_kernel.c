@@ -337,6 +337,13 @@ kernel_vring_start(struct vio_backend *be, uint16_t idx, const struct vio_backen
 		return -EINVAL;
 	}
 	ret = vring_attach(k, p, r, false); /* started again with a new config */
+	if (ret == 0 && k->pair[p].started[r]) {
+		/* It goes on from where it stands, not from the base it was first given. */
+		struct vhost_vring_state now = { .index = r };
+
+		ret = KIOCTL(k, k->pair[p].vhost_fd, k->path, VHOST_GET_VRING_BASE, &now);
+		base.num = now.num;
+	}
 	k->pair[p].started[r] = false;
 	for (i = 0; i < RTE_DIM(steps) && ret == 0; i++)
 		ret = kernel_ioctl(k, k->pair[p].vhost_fd, k->path, steps[i].req, steps[i].name,

@@ -13,11 +13,14 @@
  * sequence up to DRIVER (virtio 1.2, 3.1.1: reset, ACKNOWLEDGE, DRIVER).
  * set_features completes it: the features, FEATURES_OK read back.
  *
- * Memory: vio's own mappings, IOVA = the virtual address (gpa == uaddr in a
- * frontend port's table; the ring addresses are virtual addresses too). Each
- * region is one IOTLB v2 update written to the fd, a table change a batch
- * of invalidations and updates (IOTLB_BATCH, where offered); region fds are
- * not needed: the kernel maps the owner's address space itself.
+ * Memory: each region is one IOTLB v2 update written to the fd, IOVAs from
+ * its gpa to this process's mapping at its uaddr (a frontend port's table has
+ * vio's own addresses, gpa == uaddr; the handoff's, a vhost-user frontend's
+ * guest physical addresses and vio's mappings of them); a table change is a
+ * batch of invalidations and updates (IOTLB_BATCH, where offered). Region
+ * fds are not needed: the kernel maps the owner's address space itself. The
+ * ring addresses come at this process's addresses and go to the device as
+ * the IOVAs the table maps them to.
  *
  * Rings. vring_start sets NUM, BASE, ADDR, KICK and CALL; vring_enable sets
  * ENABLE. DRIVER_OK comes at the vring_enable that completes the set: the
@@ -46,8 +49,9 @@
  * Not done: the control virtqueue (VIRTIO_NET_F_CTRL_VQ is not negotiated,
  * so MQ, which needs it, is not offered to the port: one queue pair); the
  * doorbell mmap (the port's kicks are eventfds; vdpa_sim has no doorbell
- * page to test one on); config interrupts (VHOST_VDPA_SET_CONFIG_CALL); the
- * backend role (handing a vhost-user frontend's rings to the device).
+ * page to test one on); config interrupts (VHOST_VDPA_SET_CONFIG_CALL).
+ * The backend role (a vhost-user frontend's rings handed to the device) is
+ * backend_handoff.c over this driver.
  */
 
 #include <errno.h>
@@ -110,9 +114,10 @@
 #define VDPA_LOG(v, level, fmt, ...) \
 	VHOST_LOG(level, "vdpa %s (%s): " fmt, (v)->name, (v)->path, ##__VA_ARGS__)
 
-/* One IOTLB entry this driver wrote: IOVA = uaddr. */
+/* One IOTLB entry this driver wrote: IOVAs [iova, iova + size) at this process's uaddr. */
 struct vdpa_map {
 	uint64_t iova;
+	uint64_t uaddr;
 	uint64_t size;
 };
 
@@ -128,6 +133,8 @@ struct vdpa_backend {
 	uint8_t status; /* the last status written */
 	bool suspended;
 	unsigned int started; /* bit per data vring: configured (vring_start) */
+	/* Per data vring, as vring_start gave it (a restart of a running ring may change fds only). */
+	struct vio_backend_vring_config ring[VDPA_DATA_VRINGS];
 	unsigned int enabled; /* bit per data vring: SET_VRING_ENABLE 1 */
 	/* Without SUSPEND: the bases read before the reset that stopped the device. */
 	bool stopped_by_reset;
@@ -238,13 +245,13 @@ status_reset(struct vdpa_backend *v)
 
 /* One IOTLB v2 message written to the fd. */
 static int
-iotlb_msg(struct vdpa_backend *v, uint8_t type, uint64_t iova, uint64_t size)
+iotlb_msg(struct vdpa_backend *v, uint8_t type, uint64_t iova, uint64_t uaddr, uint64_t size)
 {
 	struct vhost_msg_v2 m = {
 		.type = VHOST_IOTLB_MSG_V2,
 		.iotlb = { .iova = iova,
 			   .size = size,
-			   .uaddr = iova,
+			   .uaddr = uaddr,
 			   .perm = VHOST_ACCESS_RW,
 			   .type = type },
 	};
@@ -269,37 +276,68 @@ iotlb_batch(struct vdpa_backend *v, bool begin)
 {
 	if (!has_backend(v, VHOST_BACKEND_F_IOTLB_BATCH))
 		return 0;
-	return iotlb_msg(v, begin ? VHOST_IOTLB_BATCH_BEGIN : VHOST_IOTLB_BATCH_END, 0, 0);
+	return iotlb_msg(v, begin ? VHOST_IOTLB_BATCH_BEGIN : VHOST_IOTLB_BATCH_END, 0, 0, 0);
+}
+
+static bool
+map_is(const struct vdpa_map *m, const struct vio_mem_region_desc *r)
+{
+	return m->iova == r->gpa && m->uaddr == r->uaddr && m->size == r->size;
 }
 
 static int
-map_find(const struct vdpa_backend *v, uint64_t iova, uint64_t size)
+map_find(const struct vdpa_backend *v, const struct vio_mem_region_desc *r)
 {
 	unsigned int i;
 
 	for (i = 0; i < v->nb_maps; i++)
-		if (v->maps[i].iova == iova && v->maps[i].size == size)
+		if (map_is(&v->maps[i], r))
 			return (int)i;
 	return -1;
+}
+
+/*
+ * The IOVA of the @p len bytes at this process's @p uaddr (a ring part), all
+ * in one entry; 0, or -EINVAL (logged).
+ */
+static int
+map_iova(const struct vdpa_backend *v, uint16_t idx, uint64_t uaddr, uint64_t len, uint64_t *iova)
+{
+	unsigned int i;
+
+	for (i = 0; i < v->nb_maps; i++) {
+		const struct vdpa_map *m = &v->maps[i];
+
+		if (uaddr >= m->uaddr && uaddr - m->uaddr < m->size && len <= m->size &&
+		    uaddr - m->uaddr <= m->size - len) {
+			*iova = m->iova + (uaddr - m->uaddr);
+			return 0;
+		}
+	}
+	VDPA_LOG(v, ERR,
+		 "vring %u: a ring at 0x%" PRIx64 " (%" PRIu64 " bytes) is in no memory "
+		 "region given to the device",
+		 idx, uaddr, len);
+	return -EINVAL;
 }
 
 /* The region as an IOTLB entry, or -EINVAL (logged) when the device cannot take it. */
 static int
 region_check(struct vdpa_backend *v, const struct vio_mem_region_desc *r)
 {
-	if (r->size == 0 || r->gpa != r->uaddr || r->uaddr + r->size < r->uaddr) {
+	if (r->size == 0 || r->gpa + r->size - 1 < r->gpa || r->uaddr + r->size - 1 < r->uaddr) {
 		VDPA_LOG(v, ERR,
 			 "memory region gpa 0x%" PRIx64 " uaddr 0x%" PRIx64 " size 0x%" PRIx64
-			 ": the device is given vio's own addresses (gpa == uaddr, size > 0)",
+			 ": empty, or past the end of the address space",
 			 r->gpa, r->uaddr, r->size);
 		return -EINVAL;
 	}
-	if (r->uaddr < v->range.first || r->uaddr + r->size - 1 > v->range.last) {
+	if (r->gpa < v->range.first || r->gpa + r->size - 1 > v->range.last) {
 		VDPA_LOG(v, ERR,
-			 "memory at 0x%" PRIx64 "-0x%" PRIx64
+			 "memory at IOVA 0x%" PRIx64 "-0x%" PRIx64
 			 " is outside the device's IOVA range 0x%llx-0x%llx "
 			 "(VHOST_VDPA_GET_IOVA_RANGE)",
-			 r->uaddr, r->uaddr + r->size - 1, (unsigned long long)v->range.first,
+			 r->gpa, r->gpa + r->size - 1, (unsigned long long)v->range.first,
 			 (unsigned long long)v->range.last);
 		return -ERANGE;
 	}
@@ -307,7 +345,7 @@ region_check(struct vdpa_backend *v, const struct vio_mem_region_desc *r)
 }
 
 static int
-map_add(struct vdpa_backend *v, uint64_t iova, uint64_t size)
+map_add(struct vdpa_backend *v, const struct vio_mem_region_desc *r)
 {
 	int ret;
 
@@ -320,16 +358,18 @@ map_add(struct vdpa_backend *v, uint64_t iova, uint64_t size)
 		v->maps = m;
 		v->max_maps = max;
 	}
-	ret = iotlb_msg(v, VHOST_IOTLB_UPDATE, iova, size);
+	ret = iotlb_msg(v, VHOST_IOTLB_UPDATE, r->gpa, r->uaddr, r->size);
 	if (ret == 0)
-		v->maps[v->nb_maps++] = (struct vdpa_map){ .iova = iova, .size = size };
+		v->maps[v->nb_maps++] =
+			(struct vdpa_map){ .iova = r->gpa, .uaddr = r->uaddr, .size = r->size };
 	return ret;
 }
 
 static int
 map_remove(struct vdpa_backend *v, unsigned int i)
 {
-	int ret = iotlb_msg(v, VHOST_IOTLB_INVALIDATE, v->maps[i].iova, v->maps[i].size);
+	int ret = iotlb_msg(v, VHOST_IOTLB_INVALIDATE, v->maps[i].iova, v->maps[i].uaddr,
+			    v->maps[i].size);
 
 	v->maps[i] = v->maps[--v->nb_maps];
 	return ret;
@@ -353,7 +393,7 @@ region_in(const struct vio_mem_region_desc *regions, unsigned int n, const struc
 	unsigned int i;
 
 	for (i = 0; i < n; i++)
-		if (regions[i].uaddr == m->iova && regions[i].size == m->size)
+		if (map_is(m, &regions[i]))
 			return true;
 	return false;
 }
@@ -382,8 +422,8 @@ vdpa_set_mem_table(struct vio_backend *be, const struct vio_mem_region_desc *reg
 		else
 			i++;
 	for (i = 0; i < nb_regions && ret == 0; i++)
-		if (map_find(v, regions[i].uaddr, regions[i].size) < 0)
-			ret = map_add(v, regions[i].uaddr, regions[i].size);
+		if (map_find(v, &regions[i]) < 0)
+			ret = map_add(v, &regions[i]);
 	end = iotlb_batch(v, false);
 	return ret != 0 ? ret : end;
 }
@@ -394,16 +434,16 @@ vdpa_mem_region_add(struct vio_backend *be, const struct vio_mem_region_desc *r)
 	struct vdpa_backend *v = vdpa(be);
 	int ret = region_check(v, r);
 
-	if (ret < 0 || map_find(v, r->uaddr, r->size) >= 0)
+	if (ret < 0 || map_find(v, r) >= 0)
 		return ret;
-	return map_add(v, r->uaddr, r->size);
+	return map_add(v, r);
 }
 
 static int
 vdpa_mem_region_remove(struct vio_backend *be, const struct vio_mem_region_desc *r)
 {
 	struct vdpa_backend *v = vdpa(be);
-	int i = map_find(v, r->uaddr, r->size);
+	int i = map_find(v, r);
 
 	return i < 0 ? 0 : map_remove(v, (unsigned int)i);
 }
@@ -471,8 +511,9 @@ vdpa_set_features(struct vio_backend *be, uint64_t features)
 			VDPA_LOG(v, ERR, "features 0x%" PRIx64 " while vrings run", features);
 			return -EBUSY;
 		}
-		/* FEATURES_OK is final until a reset (virtio 1.2, 3.1.1). */
+		/* FEATURES_OK is final until a reset (virtio 1.2, 3.1.1), which drops the IOTLB. */
 		v->features = features;
+		maps_clear(v);
 		return device_prepare(v);
 	}
 	v->features = features;
@@ -498,21 +539,70 @@ data_vring_check(struct vdpa_backend *v, uint16_t idx)
 	return -EINVAL;
 }
 
+/* The device's addresses (IOVAs) of a ring given at this process's addresses. */
+static int
+ring_iovas(struct vdpa_backend *v, uint16_t idx, const struct vio_backend_vring_config *c,
+	   struct vhost_vring_addr *addr)
+{
+	bool packed = v->features & VIO_BIT(VIO_F_RING_PACKED);
+	uint64_t desc = 0, avail = 0, used = 0;
+	int ret;
+
+	ret = map_iova(v, idx, c->desc_uaddr,
+		       packed ? vio_vring_packed_desc_bytes(c->size)
+			      : vio_vring_desc_bytes(c->size),
+		       &desc);
+	if (ret == 0)
+		ret = map_iova(v, idx, c->avail_uaddr,
+			       packed ? sizeof(struct vio_vring_packed_event)
+				      : vio_vring_avail_bytes(c->size),
+			       &avail);
+	if (ret == 0)
+		ret = map_iova(v, idx, c->used_uaddr,
+			       packed ? sizeof(struct vio_vring_packed_event)
+				      : vio_vring_used_bytes(c->size),
+			       &used);
+	addr->index = idx;
+	addr->desc_user_addr = desc;
+	addr->avail_user_addr = avail;
+	addr->used_user_addr = used;
+	return ret;
+}
+
+/* A running vring started again with the same ring: its new eventfds only. */
+static int
+vring_fds(struct vdpa_backend *v, uint16_t idx, const struct vio_backend_vring_config *c)
+{
+	const struct vio_backend_vring_config *o = &v->ring[idx];
+	int ret;
+
+	if (c->size != o->size || c->desc_uaddr != o->desc_uaddr ||
+	    c->avail_uaddr != o->avail_uaddr || c->used_uaddr != o->used_uaddr) {
+		/* virtio 1.2, 3.1.1: queues are set up before DRIVER_OK. */
+		VDPA_LOG(v, ERR, "vring %u: the device runs (DRIVER_OK); stop every vring first",
+			 idx);
+		return -EBUSY;
+	}
+	ret = vring_file(v, VHOST_SET_VRING_KICK, "VHOST_SET_VRING_KICK", idx, c->kickfd);
+	if (ret == 0)
+		ret = vring_file(v, VHOST_SET_VRING_CALL, "VHOST_SET_VRING_CALL", idx, c->callfd);
+	if (ret == 0)
+		v->ring[idx] = *c;
+	return ret;
+}
+
 static int
 vdpa_vring_start(struct vio_backend *be, uint16_t idx, const struct vio_backend_vring_config *c)
 {
 	struct vdpa_backend *v = vdpa(be);
-	struct vhost_vring_addr addr = {
-		.index = idx,
-		.desc_user_addr = c->desc_uaddr,
-		.used_user_addr = c->used_uaddr,
-		.avail_user_addr = c->avail_uaddr,
-	};
+	struct vhost_vring_addr addr = { .index = idx };
 	int ret = data_vring_check(v, idx);
 
 	if (ret < 0)
 		return ret;
 	if (v->status & VIRTIO_CONFIG_S_DRIVER_OK) {
+		if (v->started & (1u << idx))
+			return vring_fds(v, idx, c);
 		/* virtio 1.2, 3.1.1: queues are set up before DRIVER_OK. */
 		VDPA_LOG(v, ERR, "vring %u: the device runs (DRIVER_OK); stop every vring first",
 			 idx);
@@ -527,7 +617,9 @@ vdpa_vring_start(struct vio_backend *be, uint16_t idx, const struct vio_backend_
 			 c->size, v->max_size);
 		return -EINVAL;
 	}
-	ret = vring_ioctl(v, VHOST_SET_VRING_NUM, "VHOST_SET_VRING_NUM", idx, c->size);
+	ret = ring_iovas(v, idx, c, &addr);
+	if (ret == 0)
+		ret = vring_ioctl(v, VHOST_SET_VRING_NUM, "VHOST_SET_VRING_NUM", idx, c->size);
 	if (ret == 0)
 		ret = vring_ioctl(v, VHOST_SET_VRING_BASE, "VHOST_SET_VRING_BASE", idx, c->base);
 	if (ret == 0)
@@ -538,6 +630,7 @@ vdpa_vring_start(struct vio_backend *be, uint16_t idx, const struct vio_backend_
 		ret = vring_file(v, VHOST_SET_VRING_CALL, "VHOST_SET_VRING_CALL", idx, c->callfd);
 	if (ret == 0) {
 		v->started |= 1u << idx;
+		v->ring[idx] = *c;
 		v->stopped_by_reset = false;
 	}
 	return ret;

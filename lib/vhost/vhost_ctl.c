@@ -537,6 +537,7 @@ vio_vhost_register(const char *path, uint64_t flags)
 		s->features |= VIO_BIT(VIO_F_ACCESS_PLATFORM);
 	s->protocol_features = VHOST_PROTOCOL_FEATURES_SUPPORTED;
 	s->max_queue_pairs = 1;
+	snprintf(s->driver, sizeof(s->driver), "%s", VHOST_DRIVER_DEFAULT);
 	s->listen.fd = -1;
 	s->timer.fd = -1;
 	TAILQ_INSERT_TAIL(&sockets, s, next);
@@ -611,6 +612,45 @@ vio_vhost_set_max_queue_pairs(const char *path, uint16_t nb_pairs)
 	if (nb_pairs == 0 || nb_pairs > VIO_VHOST_MAX_QUEUE_PAIRS)
 		return -EINVAL;
 	WITH_SOCKET(path, s->max_queue_pairs = nb_pairs);
+}
+
+int
+vio_vhost_set_driver(const char *path, const char *driver, const char *device, const char *iface)
+{
+	const struct vhost_driver *d = driver != NULL ? vhost_driver_find(driver) : NULL;
+
+	if (d == NULL || d->create == NULL) {
+		VHOST_LOG(ERR,
+			  "%s: driver \"%s\" has no backend role (accepted: local, kernel, vdpa)",
+			  path != NULL ? path : "?", driver != NULL ? driver : "");
+		return -EINVAL;
+	}
+	if (strcmp(driver, "local") != 0 && (device == NULL || device[0] == '\0')) {
+		VHOST_LOG(ERR, "%s: driver %s needs a vhost device (e.g. %s)",
+			  path != NULL ? path : "?", driver,
+			  strcmp(driver, "kernel") == 0 ? "/dev/vhost-net" : "/dev/vhost-vdpa-0");
+		return -EINVAL;
+	}
+	if ((device != NULL && strlen(device) >= PATH_MAX) ||
+	    (iface != NULL && strlen(iface) >= IFNAMSIZ)) {
+		VHOST_LOG(ERR, "%s: a device path under %d bytes and an interface name under %d",
+			  path != NULL ? path : "?", PATH_MAX, IFNAMSIZ);
+		return -EINVAL;
+	}
+	if (iface != NULL && iface[0] != '\0' && strcmp(driver, "kernel") != 0) {
+		VHOST_LOG(ERR, "%s: iface %s: only driver kernel has an interface (its TAP)",
+			  path != NULL ? path : "?", iface);
+		return -EINVAL;
+	}
+	WITH_SOCKET(path, {
+		if (s->started) {
+			ret_ = -EBUSY;
+		} else {
+			snprintf(s->driver, sizeof(s->driver), "%s", driver);
+			snprintf(s->device, sizeof(s->device), "%s", device != NULL ? device : "");
+			snprintf(s->iface, sizeof(s->iface), "%s", iface != NULL ? iface : "");
+		}
+	});
 }
 
 int

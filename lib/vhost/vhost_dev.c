@@ -59,6 +59,39 @@ vring_close_fds(struct vhost_vring *vr)
 	vr->cfg.kickfd = vr->cfg.callfd = vr->cfg.errfd = -1;
 }
 
+/*
+ * What the device offers: the socket's features, less what its driver's
+ * device cannot serve (a handoff driver says), and the protocol features that
+ * need a driver op the driver does not have.
+ */
+static void
+offer_set(struct vhost_dev *dev)
+{
+	const struct vio_backend_ops *ops = dev->backend.ops;
+	const struct vhost_socket *s = dev->sock;
+	/* Answered by the server itself, whatever the driver. */
+	const uint64_t server_bits = VIO_BIT(VIO_F_PROTOCOL_FEATURES) | VIO_BIT(VIO_NET_F_STATUS) |
+				     VIO_BIT(VIO_NET_F_MTU);
+	uint64_t f = 0;
+	uint16_t nb = 0;
+
+	dev->features_offered = s->features;
+	dev->protocol_features_offered = s->protocol_features;
+	dev->max_queue_pairs = s->max_queue_pairs;
+	if (ops->handoff && ops->get_features != NULL && ops->get_features(&dev->backend, &f) == 0)
+		dev->features_offered &= f | server_bits;
+	if (ops->handoff && ops->get_queue_num != NULL &&
+	    ops->get_queue_num(&dev->backend, &nb) == 0 && nb > 0 && nb < dev->max_queue_pairs)
+		dev->max_queue_pairs = nb;
+	if (ops->set_inflight == NULL)
+		dev->protocol_features_offered &=
+			~VIO_BIT(VIO_VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD);
+	if (!(dev->features_offered & VIO_BIT(VHOST_F_LOG_ALL)))
+		dev->protocol_features_offered &= ~VIO_BIT(VIO_VHOST_USER_PROTOCOL_F_LOG_SHMFD);
+	if (ops->iotlb_update == NULL)
+		dev->features_offered &= ~VIO_BIT(VIO_F_ACCESS_PLATFORM);
+}
+
 struct vhost_dev *
 vhost_dev_alloc(struct vhost_socket *s, int conn_fd)
 {
@@ -70,7 +103,7 @@ vhost_dev_alloc(struct vhost_socket *s, int conn_fd)
 	static int last_vid = -1;
 	const struct vhost_driver *drv;
 	struct vhost_dev *dev = NULL;
-	int n, vid = 0, i;
+	int n, vid = 0, i, ret;
 
 	for (n = 0; n < VIO_VHOST_MAX_DEVICES; n++) {
 		vid = (last_vid + 1 + n) % VIO_VHOST_MAX_DEVICES;
@@ -131,12 +164,14 @@ vhost_dev_alloc(struct vhost_socket *s, int conn_fd)
 	}
 	dev->backend.events = &vhost_backend_events;
 	dev->backend.owner = dev;
-	drv = vhost_driver_find(VHOST_DRIVER_DEFAULT);
-	if (drv == NULL || drv->create == NULL || drv->create(&dev->backend, dev) < 0) {
-		VHOST_LOG(ERR, "%s: driver %s: %s", s->path, VHOST_DRIVER_DEFAULT,
-			  drv == NULL ? "not built in" : "out of memory");
+	drv = vhost_driver_find(s->driver);
+	ret = drv == NULL || drv->create == NULL ? -ENOTSUP : drv->create(&dev->backend, dev);
+	if (ret < 0) {
+		VHOST_LOG(ERR, "%s: driver %s: %s", s->path, s->driver,
+			  ret == -ENOTSUP ? "no backend role in this build" : strerror(-ret));
 		goto err_unwatch;
 	}
+	offer_set(dev);
 	dev->in_use = true;
 	s->connections++;
 	return dev;
@@ -163,9 +198,16 @@ vhost_dev_update_running(struct vhost_dev *dev)
 	 * Only a stopped ring (GET_VRING_BASE, a failed start, a reset) or the
 	 * end of the connection stops it.
 	 */
-	bool ready = dev->running ? dev->vrings[0].started && dev->vrings[1].started
-				  : atomic_load(&dev->vrings[0].live) != NULL &&
-					    atomic_load(&dev->vrings[1].live) != NULL;
+	bool ready;
+
+	if (dev->backend.ops->handoff)
+		/* No engine queue: the device serves what the frontend started and enabled. */
+		ready = dev->nb_regions > 0 && dev->vrings[0].started && dev->vrings[1].started &&
+			(dev->running || (dev->vrings[0].enabled && dev->vrings[1].enabled));
+	else
+		ready = dev->running ? dev->vrings[0].started && dev->vrings[1].started
+				     : atomic_load(&dev->vrings[0].live) != NULL &&
+					       atomic_load(&dev->vrings[1].live) != NULL;
 
 	if (ready && !dev->running) {
 		dev->running = true;

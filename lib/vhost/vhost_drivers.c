@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "backend_handoff.h"
 #include "backend_kernel.h"
 #include "backend_local.h"
 #include "backend_remote.h"
@@ -17,6 +18,10 @@
 #include "vhost_internal.h"
 
 /*
+ * kernel, vdpa: frontend role, the port's rings given to vhost-net or a vDPA
+ * device; backend role, a frontend's rings handed to the same device
+ * (backend_handoff.c).
+ *
  * local: vio's engine. Backend role: it serves a frontend's rings. Frontend
  * role: a port's rings are given, in-process, to a vio backend port of the
  * same process (a loopback with no socket).
@@ -24,8 +29,8 @@
 static const struct vhost_driver drivers[] = {
 	{ "local", vhost_backend_local_create, vhost_backend_remote_open_in_process },
 	{ "remote", NULL, vhost_backend_remote_open },
-	{ "kernel", NULL, vhost_backend_kernel_open },
-	{ "vdpa", NULL, vhost_backend_vdpa_open },
+	{ "kernel", vhost_backend_handoff_create, vhost_backend_kernel_open },
+	{ "vdpa", vhost_backend_handoff_create, vhost_backend_vdpa_open },
 };
 
 const struct vhost_driver *

@@ -16,6 +16,8 @@
  * and waits for busy to clear before it touches the queue (vhost_vring_quiesce).
  */
 
+#include <limits.h>
+#include <net/if.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -131,7 +133,10 @@ struct vhost_dev {
 	struct vhost_watch
 		err; /* eventfd every engine queue of the device signals when it breaks */
 
-	/* Negotiation. */
+	/* Negotiation: what this device offers (the socket's, less what its driver cannot serve). */
+	uint64_t features_offered;
+	uint64_t protocol_features_offered;
+	uint16_t max_queue_pairs;
 	uint64_t features;
 	uint64_t protocol_features;
 	uint16_t mtu;
@@ -168,6 +173,10 @@ struct vhost_socket {
 	uint64_t protocol_features; /* offered */
 	uint16_t max_queue_pairs;
 	uint32_t offloads; /* VIO_VQ_OFFLOAD_*: what the application does itself */
+	/* The driver of each connection's device (vio_vhost_set_driver): "local" by default. */
+	char driver[16];
+	char device[PATH_MAX]; /* kernel, vdpa: the vhost character device */
+	char iface[IFNAMSIZ];  /* kernel: the TAP */
 	bool owner_set;
 	mode_t mode;
 	uid_t uid;

@@ -70,7 +70,7 @@ reply_u64(struct vhost_dev *dev, struct vhost_user_msg *msg, uint64_t v)
 static int
 vring_idx(struct vhost_dev *dev, struct vhost_user_msg *msg, uint32_t raw, uint16_t *idx)
 {
-	uint32_t max = 2u * dev->sock->max_queue_pairs;
+	uint32_t max = 2u * dev->max_queue_pairs;
 
 	if (raw >= max)
 		return BAD(dev, msg, "vring index", "%u (the device has %u vrings)", raw, max);
@@ -116,7 +116,7 @@ any_started(const struct vhost_dev *dev)
 static int
 on_get_features(struct vhost_dev *dev, struct vhost_user_msg *msg)
 {
-	return reply_u64(dev, msg, dev->sock->features);
+	return reply_u64(dev, msg, dev->features_offered);
 }
 
 static int
@@ -124,16 +124,20 @@ on_set_features(struct vhost_dev *dev, struct vhost_user_msg *msg)
 {
 	uint64_t f = msg->payload.u64;
 	uint64_t changed = f ^ dev->features;
+	int ret;
 
-	if (f & ~dev->sock->features)
+	if (f & ~dev->features_offered)
 		return BAD(dev, msg, "features", "0x%" PRIx64 " (not offered: 0x%" PRIx64 ")", f,
-			   f & ~dev->sock->features);
+			   f & ~dev->features_offered);
 	/* Only LOG_ALL may change while rings run (virtio 1.2, 3.1.1: features before DRIVER_OK). */
 	if (any_started(dev) && (changed & ~VIO_BIT(VHOST_F_LOG_ALL)))
 		return BAD(dev, msg, "features",
 			   "0x%" PRIx64 " change 0x%" PRIx64 " while the device runs", f, changed);
+	ret = dev->backend.ops->set_features(&dev->backend, f);
+	if (ret < 0)
+		return BAD(dev, msg, "features", "0x%" PRIx64 ": driver %s: %s", f,
+			   dev->backend.ops->name, strerror(-ret));
 	dev->features = f;
-	dev->backend.ops->set_features(&dev->backend, f);
 	vhost_ctl_defer_features(dev);
 	return 0;
 }
@@ -141,7 +145,7 @@ on_set_features(struct vhost_dev *dev, struct vhost_user_msg *msg)
 static int
 on_get_protocol_features(struct vhost_dev *dev, struct vhost_user_msg *msg)
 {
-	return reply_u64(dev, msg, dev->sock->protocol_features);
+	return reply_u64(dev, msg, dev->protocol_features_offered);
 }
 
 static int
@@ -149,10 +153,10 @@ on_set_protocol_features(struct vhost_dev *dev, struct vhost_user_msg *msg)
 {
 	uint64_t f = msg->payload.u64;
 
-	if (f & ~dev->sock->protocol_features)
+	if (f & ~dev->protocol_features_offered)
 		return BAD(dev, msg, "protocol features",
 			   "0x%" PRIx64 " (not offered: 0x%" PRIx64 ")", f,
-			   f & ~dev->sock->protocol_features);
+			   f & ~dev->protocol_features_offered);
 	dev->protocol_features = f;
 	return 0;
 }
@@ -444,7 +448,7 @@ on_set_vring_fd(struct vhost_dev *dev, struct vhost_user_msg *msg)
 static int
 on_get_queue_num(struct vhost_dev *dev, struct vhost_user_msg *msg)
 {
-	return reply_u64(dev, msg, dev->sock->max_queue_pairs);
+	return reply_u64(dev, msg, dev->max_queue_pairs);
 }
 
 static int
@@ -536,7 +540,7 @@ static int
 inflight_counts(struct vhost_dev *dev, struct vhost_user_msg *msg)
 {
 	const struct vhost_user_inflight *in = &msg->payload.inflight;
-	uint32_t max = 2u * dev->sock->max_queue_pairs;
+	uint32_t max = 2u * dev->max_queue_pairs;
 
 	if (in->num_queues == 0 || in->num_queues > max)
 		return BAD(dev, msg, "num_queues", "%u (the device has %u vrings)", in->num_queues,
@@ -614,7 +618,7 @@ on_get_config(struct vhost_dev *dev, struct vhost_user_msg *msg)
 {
 	uint8_t space[12] = { 0 };
 	uint32_t off = msg->payload.config.offset, size = msg->payload.config.size;
-	uint16_t status = 1, pairs = dev->sock->max_queue_pairs, mtu = dev->mtu;
+	uint16_t status = 1, pairs = dev->max_queue_pairs, mtu = dev->mtu;
 
 	memcpy(space, dev->mac, 6);
 	memcpy(space + 6, &status, 2); /* VIRTIO_NET_S_LINK_UP */

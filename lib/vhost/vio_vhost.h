@@ -119,6 +119,25 @@ int vio_vhost_set_offloads(const char *path, uint32_t offloads);
 int vio_vhost_set_max_queue_pairs(const char *path, uint16_t nb_pairs);
 
 /**
+ * The driver of the devices of @p path (default "local": vio's engine, the
+ * application's bursts move the packets). "kernel" hands each connection's
+ * rings to Linux vhost-net on @p device (e.g. /dev/vhost-net), its packets
+ * through the TAP @p iface (NULL: the kernel names it; an existing
+ * multi-queue TAP is attached to, otherwise one is created for the
+ * connection); "vdpa" hands them to the vDPA device @p device
+ * (/dev/vhost-vdpa-N). With those the device moves the packets itself: the
+ * bursts on the connection move nothing, and the features offered are those
+ * the device can serve (doc/handoff.md). Before vio_vhost_start().
+ *
+ * @return 0, -EINVAL (an unknown driver, a missing device, an iface for a
+ *   driver other than kernel; the log says which), -ENOENT, -EBUSY (started).
+ *
+ * Thread safety: any thread.
+ */
+int vio_vhost_set_driver(const char *path, const char *driver, const char *device,
+			 const char *iface);
+
+/**
  * Mode and owner of the socket file created in server mode (default: as
  * created, umask applied). @p uid or @p gid (uid_t)-1 leaves it unchanged.
  */

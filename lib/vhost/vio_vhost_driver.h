@@ -53,6 +53,14 @@ struct vio_backend_vring_config {
 /** The operations a driver implements. */
 struct vio_backend_ops {
 	const char *name;
+	/**
+	 * Backend role: the driver's device moves the packets itself (vhost-net,
+	 * a vDPA device), so no engine queue is published and the
+	 * application's bursts on the device move nothing; a vring counts as
+	 * live once started and enabled. get_features and get_queue_num, when
+	 * set, say what the device can serve: the server offers no more.
+	 */
+	bool handoff;
 	/** Negotiated features (also on LOG_ALL toggles). */
 	int (*set_features)(struct vio_backend *be, uint64_t features);
 	/** Replace the memory table; the region fds stay the caller's. */

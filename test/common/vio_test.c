@@ -2,8 +2,10 @@
 
 #include <dirent.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rte_eal.h>
 #include <rte_log.h>
@@ -52,6 +54,37 @@ vio_test_fd_count(void)
 		n += e->d_name[0] != '.';
 	closedir(d);
 	return n - 1; /* the directory's own fd */
+}
+
+int
+vio_test_fd_count_settled(int want)
+{
+	int i, n = vio_test_fd_count();
+
+	for (i = 0; i < 200 && n != want; i++) {
+		usleep(10000);
+		n = vio_test_fd_count();
+	}
+	if (n != want) {
+		/* What is open, for the failure's reader. */
+		DIR *d = opendir("/proc/self/fd");
+		struct dirent *e;
+
+		while (d != NULL && (e = readdir(d)) != NULL) {
+			char path[300], target[256];
+			ssize_t len;
+
+			if (e->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "/proc/self/fd/%s", e->d_name);
+			len = readlink(path, target, sizeof(target) - 1);
+			target[len > 0 ? len : 0] = '\0';
+			fprintf(stderr, "fd %s: %s\n", e->d_name, target);
+		}
+		if (d != NULL)
+			closedir(d);
+	}
+	return n;
 }
 
 int

@@ -50,6 +50,11 @@ int vio_test_eal_init(const char *prog, const char *lcores);
 
 /* Open file descriptors of this process (for leak checks), or -1. */
 int vio_test_fd_count(void);
+/*
+ * The fd count once vio's control thread has closed what a peer just closed
+ * (it does so asynchronously): @p want, or the count after 2 s.
+ */
+int vio_test_fd_count_settled(int want);
 
 /*
  * Run the cases whose name contains the filter given as argv[1] (all when

@@ -24,16 +24,36 @@
 #      way (1 MiB each, SHA-256 checked), every queue of both ports carries
 #      packets (the TAP spreads flows over its queues by hash: the chance that
 #      16 flows all take one queue is 2^-15);
-#   5. bad: vio-fwd refuses iface=lo (exists, not a TAP), driver=kernel with
+#   5. handoff-echo: the backend role. Stock testpmd holds a net_vio backend
+#      port iface=/tmp/h0.sock,driver=kernel,tap=tap0 and never forwards;
+#      a second stock testpmd, net_virtio_user on that socket in icmpecho,
+#      is its frontend, whose rings vio hands to vhost-net. The guest kernel
+#      pings through tap0 (20 of 56 bytes, 20 of 1400): every reply comes,
+#      the TAP's counters equal the frontend's, vio's own queues moved 0
+#      packets; the frontend restarted: its TAP goes, the new connection's
+#      comes, 10 pings more all answered;
+#   6. handoff-tcp: the same with two ports (tap0, tap1 in the namespace) and
+#      a testpmd io frontend between them: 2 MiB each way, SHA-256 checked,
+#      the TAPs' counters equal the frontend's;
+#   7. handoff-bad: device=/dev/null: the frontend's connection is refused
+#      with the call and the device named, the holder lives on, its fd count
+#      unchanged;
+#   8. bad: vio-fwd refuses iface=lo (exists, not a TAP), driver=kernel with
 #      path=/dev/null, and a path that does not exist, each exiting non-zero
-#      with an error that names the device and the call, no TAP left behind.
+#      with an error that names the device and the call, no TAP left behind;
+#   9. burst: testpmd on net_vio0,path=/dev/vhost-net,iface=tap0,
+#      1 and 2 queue pairs: UDP datagrams from the guest kernel (rounds of 4
+#      flows; with 2 pairs both queues must get some) into rxonly, then txonly
+#      for 5 s: each way at least 100 000 packets, and testpmd's counts equal
+#      tap0's; then DPDK's net_virtio_user on the same traffic (the anchor),
+#      the txonly figures of both printed side by side (not checked).
 #
-#   kernel.sh VIO_FWD TEST_BACKEND_KERNEL --pmd SO [GUEST-RUN-OPTION...]
+#   kernel.sh VIO_FWD TEST_BACKEND_KERNEL --pmd SO --udp UDP_FRAG [GUEST-RUN-OPTION...]
 #
 # Env: PEERS, the shared peers folder (default: ../../../shared/peers from
 # here). Exit 0 pass, 1 fail, 77 skip (no peers folder, no dpdk-testpmd, or
 # QEMU missing and not root), 99 set-up error (also: the guest never reported
-# back). Time: 35-50 s (TCG boot included); a dead TCP path adds 30 s per phase.
+# back). Time: 110-150 s (TCG boot included); a dead TCP path adds 30 s per phase.
 set -euo pipefail
 
 start=$(date +%s.%N)
@@ -41,10 +61,12 @@ fwd_bin=${1:?usage: kernel.sh VIO_FWD TEST_BACKEND_KERNEL --pmd SO [GUEST-RUN-OP
 unit_bin=${2:?usage: kernel.sh VIO_FWD TEST_BACKEND_KERNEL --pmd SO [GUEST-RUN-OPTION...]}
 shift 2
 pmd_so=''
+udp_bin=''
 guest_args=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--pmd) pmd_so=${2:?--pmd needs a value}; shift ;;
+	--udp) udp_bin=${2:?--udp needs a value}; shift ;;
 	*) guest_args+=("$1") ;;
 	esac
 	shift
@@ -58,9 +80,10 @@ if ! command -v qemu-system-x86_64 >/dev/null && [ "$(id -u)" != 0 ]; then
 	exit 77
 fi
 command -v dpdk-testpmd >/dev/null || { echo "dpdk-testpmd not installed"; exit 77; }
-for f in "$fwd_bin" "$unit_bin"; do [ -x "$f" ] || { echo "no binary at $f"; exit 99; }; done
+for f in "$fwd_bin" "$unit_bin" "$udp_bin"; do [ -x "$f" ] || { echo "no binary at '$f'"; exit 99; }; done
 [ -f "$pmd_so" ] || { echo "--pmd: no PMD at '$pmd_so'"; exit 99; }
 fwd_bin=$(realpath "$fwd_bin") unit_bin=$(realpath "$unit_bin") pmd_so=$(realpath "$pmd_so")
+udp_bin=$(realpath "$udp_bin")
 # The build directory goes into the guest whole: vio-fwd, the PMD and vio's libraries.
 build=$(cd "$(dirname "$fwd_bin")/.." && pwd)
 case "$pmd_so" in "$build"/*) ;; *) echo "the PMD must be in vio-fwd's build dir $build"; exit 99 ;; esac
@@ -76,6 +99,12 @@ export TP_DIR=/tmp
 fail=0
 bad() { echo "FAIL: $*"; fail=1; }
 for m in tun vhost_net; do modprobe "$m" || { echo "no module $m"; exit 77; }; done
+# DPDK loads no plugin below a world-writable directory, and the build may
+# sit under /tmp: a private copy of the PMD, its RUNPATH ($ORIGIN/../lib) kept
+# by a link to the build's lib/ (what devtools/stage-pmd.sh does on the host).
+mkdir -p -m 0700 /vio/pmd && cp "$PMD" /vio/pmd/ &&
+	ln -sfn "$(dirname "$(dirname "$PMD")")/lib" /vio/lib || { echo "cannot stage $PMD"; exit 99; }
+PMD=/vio/pmd/$(basename "$PMD")
 # No IPv6 and static neighbours: every packet a TAP counts is the test's own.
 echo 1 >/proc/sys/net/ipv6/conf/default/disable_ipv6
 echo 1 >/proc/sys/net/ipv6/conf/all/disable_ipv6
@@ -125,7 +154,7 @@ echo "== 1. unit: test-backend-kernel on the real vhost_net"
 "$UNIT" >/tmp/unit.log 2>&1
 urc=$?
 cat /tmp/unit.log
-[ $urc = 0 ] && grep -q 'cases: 5 ok, 0 failed, 0 skipped' /tmp/unit.log ||
+[ $urc = 0 ] && grep -q 'cases: 7 ok, 0 failed, 0 skipped' /tmp/unit.log ||
 	bad "test-backend-kernel exited $urc"
 
 echo "== 2. echo: the guest kernel pings vio-fwd icmpecho through tap0"
@@ -190,6 +219,15 @@ fetch() {
 		timeout 30 wget -q -O "$3" "$2"
 	fi
 }
+# fetch_pair A B: a.bin into the namespace (as A) and b.bin out of it (as B) at once
+fetch_pair() {
+	fetch ns http://192.0.2.2:8080/a.bin "$1" &
+	_w1=$!
+	fetch root http://192.0.2.3:8080/b.bin "$2" &
+	_w2=$!
+	wait $_w1 || bad "wget of a.bin from the namespace failed"
+	wait $_w2 || bad "wget of b.bin from the root namespace failed"
+}
 # sums WHAT ORIG COPY...: every copy has ORIG's SHA-256
 sums() {
 	_want=$(sha256sum <"$2" | cut -d' ' -f1)
@@ -223,12 +261,7 @@ if fwd_start /tmp/tcp.log --log-level 'lib.vio.*:info' \
 	--vdev "net_vio0,$KPORT,iface=tap0,queue_size=1024" \
 	--vdev "net_vio1,$KPORT,iface=tap1,queue_size=1024" \
 	-- --fwd io --offload --stats-period 0 && link_taps; then
-	fetch ns http://192.0.2.2:8080/a.bin /tmp/got-a.bin &
-	w1=$!
-	fetch root http://192.0.2.3:8080/b.bin /tmp/got-b.bin &
-	w2=$!
-	wait $w1 || bad "wget of a.bin from the namespace failed"
-	wait $w2 || bad "wget of b.bin from the root namespace failed"
+	fetch_pair /tmp/got-a.bin /tmp/got-b.bin
 	read_taps
 	fwd_stop $FWD_PID TERM
 	echo "  $(($(date +%s) - t0)) s"
@@ -299,9 +332,127 @@ if tp_start k2 $EAL --file-prefix=k2 --vdev "net_vio0,$KPORT,iface=tap0,$TP" \
 else
 	bad "tcp-2q: testpmd did not start"
 fi
+
+# The handoff: stock testpmd holds net_vio backend ports with driver=kernel
+# (never started forwarding: vio moves nothing itself); a second stock testpmd
+# is the frontend, net_virtio_user on the ports' sockets. vhost-net serves the
+# frontend's rings, in the first process's mappings, straight to the TAP.
+EALF="-l 0,1 --main-lcore 0 --no-huge -m 256 --no-pci --no-shconf"
+HPORT="driver=kernel,device=/dev/vhost-net"
+# hold NAME PORTS...: the holder testpmd, with net_vio<i>,iface=/tmp/h<i>.sock,<PORTS[i]>
+hold() {
+	_n=$1
+	shift
+	_vdevs=''
+	_i=0
+	for _p in "$@"; do
+		_vdevs="$_vdevs --vdev net_vio$_i,iface=/tmp/h$_i.sock,$_p"
+		_i=$((_i + 1))
+	done
+	# shellcheck disable=SC2086
+	tp_start "$_n" $EAL --file-prefix="$_n" --log-level 'lib.vio.*:info' $_vdevs \
+		-- -i --total-num-mbufs=2048
+}
+# frontend NAME NB: the frontend testpmd, net_virtio_user<i>,path=/tmp/h<i>.sock for i < NB
+frontend() {
+	_vdevs=''
+	_i=0
+	while [ $_i -lt "$2" ]; do
+		_vdevs="$_vdevs --vdev net_virtio_user$_i,path=/tmp/h$_i.sock,queue_size=1024"
+		_i=$((_i + 1))
+	done
+	# shellcheck disable=SC2086
+	tp_start "$1" $EALF --file-prefix="$1" $_vdevs -- -i --total-num-mbufs=8192
+}
+# pings N [SIZE]: replies of N pings of 192.0.2.1 from tap0
+pings() {
+	ping -c "$1" -i 0.05 -W 2 -s "${2:-56}" 192.0.2.1 |
+		sed -n 's/.* \([0-9]*\) packets received.*/\1/p'
+}
+# echo_up: the frontend in icmpecho, tap0 (the connection's TAP) addressed
+echo_up() {
+	frontend hf 1 || return 1
+	tp_cmd hf set fwd icmpecho
+	tp_cmd hf start
+	wait_iface tap0
+	ip addr add 192.0.2.2/24 dev tap0 || return 1
+}
+
+echo "== 5. handoff-echo: testpmd net_virtio_user icmpecho behind vio's handoff to vhost-net"
+if hold hh "$HPORT,tap=tap0" && echo_up; then
+	r1=$(pings 20) r2=$(pings 20 1400)
+	sleep 0.3
+	t_tx=$(dev_stat tap0 tx_packets) t_rx=$(dev_stat tap0 rx_packets)
+	tp_cmd hf stop
+	tp_cmd hf show port stats 0
+	same "replies of 20 + 20" "${r1:-0}+${r2:-0}" "20+20"
+	same "tap0 tx = frontend RX-packets" "$t_tx" "$(tp_stat hf RX-packets 0)"
+	same "tap0 rx = frontend TX-packets" "$t_rx" "$(tp_stat hf TX-packets 0)"
+	tp_cmd hh show port stats 0
+	same "packets vio's own queues moved (RX+TX)" \
+		"$(($(tp_stat hh RX-packets 0) + $(tp_stat hh TX-packets 0)))" 0
+	grep -e 'features 0x' -e 'driver kernel' /tmp/hh.log | head -n 4 | sed 's/^/  /'
+	# A new connection: the TAP of the old one goes, the new one's comes, pings again.
+	tp_quit hf
+	_i=0
+	while [ -e /sys/class/net/tap0 ] && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
+	[ ! -e /sys/class/net/tap0 ] || bad "tap0 outlived its connection"
+	if echo_up; then
+		same "replies after the frontend's restart" "$(pings 10)" 10
+		tp_quit hf
+	else
+		bad "handoff-echo: no second connection"
+	fi
+else
+	bad "handoff-echo: no holder or no frontend"
+	tp_quit hf 2>/dev/null
+fi
+tp_quit hh
+
+echo "== 6. handoff-tcp: 2 MiB each way, tap0 <-> tap1 through a testpmd io frontend"
+t0=$(date +%s)
+if hold ht "$HPORT,tap=tap0" "$HPORT,tap=tap1" && frontend tf 2; then
+	tp_cmd tf set fwd io
+	tp_cmd tf start
+	wait_iface tap0
+	if link_taps; then
+		fetch_pair /tmp/got-ha.bin /tmp/got-hb.bin
+		read_taps
+		tp_cmd tf stop
+		tp_cmd tf show port stats all
+		echo "  $(($(date +%s) - t0)) s"
+		sums "a.bin (root to namespace)" /tmp/www-a/a.bin /tmp/got-ha.bin
+		sums "b.bin (namespace to root)" /tmp/www-b/b.bin /tmp/got-hb.bin
+		tap_counts "$(tp_stat tf RX-packets 0)" "$(tp_stat tf TX-packets 0)" \
+			"$(tp_stat tf RX-packets 1)" "$(tp_stat tf TX-packets 1)"
+	fi
+	tp_quit tf
+else
+	bad "handoff-tcp: no holder or no frontend"
+	tp_quit tf 2>/dev/null
+fi
+tp_quit ht
 kill $HA $HB $NS 2>/dev/null
 
-echo "== 5. bad: refused with the device and the call named, nothing left behind"
+echo "== 7. handoff-bad: a device that is not vhost-net breaks the connection only"
+if hold hb "driver=kernel,device=/dev/null"; then
+	hpid=$(cat /tmp/hb.testpmd-pid)
+	fds0=$(ls /proc/$hpid/fd | wc -l)
+	timeout 30 dpdk-testpmd $EALF --file-prefix=fb --vdev net_virtio_user0,path=/tmp/h0.sock \
+		-- -i --total-num-mbufs=2048 </dev/null >/tmp/fb.log 2>&1
+	sleep 0.5
+	for w in "/dev/null: VHOST_SET_OWNER" "not a vhost-net device" "cannot open the device"; do
+		grep -qF -- "$w" /tmp/hb.log || bad "no '$w' in the holder's log"
+	done
+	grep -F -e 'cannot open the device' /tmp/hb.log | head -n 1 | sed 's/^/  /'
+	kill -0 "$hpid" 2>/dev/null || bad "the holder died"
+	same "holder fds after the refused connection" "$(ls /proc/$hpid/fd | wc -l)" "$fds0"
+	tp_quit hb
+else
+	bad "handoff-bad: no holder"
+fi
+
+echo "== 8. bad: refused with the device and the call named, nothing left behind"
 # refused ARG WORD...: vio-fwd with the port ARG exits non-zero, its log has each WORD
 refused() {
 	_arg=$1
@@ -321,6 +472,79 @@ refused "driver=kernel,path=/dev/null" "/dev/null: VHOST_SET_OWNER" "not a vhost
 refused "driver=kernel,path=/dev/vhost-none" "/dev/vhost-none: open: No such file or directory"
 left=$(ls /sys/class/net | grep -c '^tap')
 same "TAPs left behind" "$left" 0
+
+echo "== 9. burst: at least 100 000 packets each way through tap0, 1 and 2 queue pairs"
+# burst NAME VDEV Q [FLOOR]: the guest kernel sends 4 UDP flows to 192.0.2.1 through
+# tap0 (testpmd rxonly), then testpmd txonly sends through tap0 for 5 s; every count
+# equals tap0's, each way at least FLOOR (default 100000). BURST_TX: what testpmd sent.
+burst() {
+	_n=$1 _q=$3 _floor=${4:-100000}
+	BURST_TX=0
+	tp_start "$_n" $EALF -d "$PMD" --file-prefix="$_n" --vdev "$2" \
+		-- -i --rxq="$_q" --txq="$_q" --total-num-mbufs=8192 || { bad "$_n: no testpmd"; return 1; }
+	wait_iface tap0
+	ip link set tap0 up # net_virtio_user leaves its TAP down
+	ip addr add 192.0.2.2/24 dev tap0
+	arp -i tap0 -s 192.0.2.1 02:00:00:00:00:10
+	tp_cmd "$_n" set fwd rxonly
+	tp_cmd "$_n" start
+	t_tx0=$(dev_stat tap0 tx_packets) t_txd0=$(dev_stat tap0 tx_dropped)
+	_t0=$(date +%s)
+	# Rounds of 4 flows of 20 000 at full speed until 100 000 went through: the
+	# kernel sends faster than vhost-net fills the port's ring under TCG, and the
+	# TAP drops what its queue cannot hold (tx_dropped; pacing with usleep is
+	# far too slow here).
+	_r=0
+	while [ $((_r < 8)) = 1 ] && [ $(($(dev_stat tap0 tx_packets) - t_tx0)) -lt 100000 ]; do
+		pids=''
+		for f in 1 2 3 4; do
+			"$UDP" send 192.0.2.1 9 20000 64 0 >/dev/null &
+			pids="$pids $!"
+		done
+		for p in $pids; do wait $p || bad "$_n: udp-frag send failed"; done
+		_r=$((_r + 1))
+	done
+	echo "  $_n in: $_r round(s) of 80 000 datagrams in $(($(date +%s) - _t0)) s"
+	sleep 1
+	tp_cmd "$_n" stop
+	tp_cmd "$_n" show port stats 0
+	_in=$(($(dev_stat tap0 tx_packets) - t_tx0))
+	echo "  $_n in: tap0 tx_packets +$_in, tx_dropped +$(($(dev_stat tap0 tx_dropped) - t_txd0))"
+	same "$_n: port RX-packets = tap0 tx_packets" "$(tp_stat "$_n" RX-packets 0)" "$_in"
+	[ "$_in" -ge "$_floor" ] || bad "$_n: only $_in packets in"
+	if [ "$_q" = 2 ]; then
+		for q in 0 1; do
+			[ "$(tp_qstat "$_n" 0 $q RX-packets)" -gt 0 ] || bad "$_n: rx queue $q got nothing"
+		done
+	fi
+	tp_cmd "$_n" clear port stats all
+	t_rx0=$(dev_stat tap0 rx_packets) t_rxd0=$(dev_stat tap0 rx_dropped)
+	tp_cmd "$_n" set fwd txonly
+	tp_cmd "$_n" start
+	sleep 5
+	tp_cmd "$_n" stop
+	sleep 0.5
+	tp_cmd "$_n" show port stats 0
+	BURST_TX=$(tp_stat "$_n" TX-packets 0)
+	_mark=$(wc -c <"/tmp/$_n.log")
+	tp_cmd "$_n" show port xstats 0
+	tail -c +$((_mark + 1)) "/tmp/$_n.log" | grep -e 'tx_q0_vio_kicks' -e 'tx_q0_vio_packets' |
+		sed 's/^ */  /'
+	_out=$(($(dev_stat tap0 rx_packets) - t_rx0))
+	echo "  $_n out: tap0 rx_packets +$_out, rx_dropped +$(($(dev_stat tap0 rx_dropped) - t_rxd0))"
+	same "$_n: port TX-packets = tap0 rx_packets" "$BURST_TX" "$_out"
+	[ "$_out" -ge "$_floor" ] || bad "$_n: only $_out packets out in 5 s"
+	tp_quit "$_n"
+}
+burst b1 "net_vio0,$KPORT,iface=tap0,mac=02:00:00:00:00:10" 1
+vio1=$BURST_TX
+burst b2 "net_vio0,$KPORT,iface=tap0,mac=02:00:00:00:00:10,queues=2" 2
+# The anchor on the same traffic: DPDK's net_virtio_user over the same vhost-net.
+burst d1 "net_virtio_user0,path=/dev/vhost-net,iface=tap0,mac=02:00:00:00:00:10,queue_size=256" 1 1
+dpdk1=$BURST_TX
+# A figure, not a check: the kernel does the work under TCG.
+echo "  txonly 5 s, 1 queue pair: vio $vio1, DPDK net_virtio_user $dpdk1 packets" \
+	"(vio/DPDK $(awk -v a="$vio1" -v b="$dpdk1" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'))"
 exit $fail
 EOF
 
@@ -328,7 +552,7 @@ app_lib=$(realpath "$here/../peers/app-lib.sh")
 rc=0
 "$PEERS/guest-run.sh" --script "$run/guest.sh" --smp 2 --mem-size 1G --hugepages 0 \
 	--add-dir "$build" --add "$app_lib" \
-	--env "FWD=$fwd_bin" --env "UNIT=$unit_bin" --env "PMD=$pmd_so" \
+	--env "FWD=$fwd_bin" --env "UNIT=$unit_bin" --env "PMD=$pmd_so" --env "UDP=$udp_bin" \
 	--env "APP_LIB=$app_lib" "${guest_args[@]}" || rc=$?
 echo "kernel.sh: guest status $rc in $(awk -v a="$start" -v b="$(date +%s.%N)" \
 	'BEGIN { printf "%.1f", b - a }') s"

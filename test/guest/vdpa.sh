@@ -10,7 +10,10 @@
 # port's queues restarted; a block device, an oversized queue_size, a
 # missing path and a busy device refused; then on hugepages, DPDK's heap grown
 # and shrunk under running rings; then stock testpmd with vio's PMD and with
-# DPDK's net_virtio_user on the same device.
+# DPDK's net_virtio_user on the same device; then the backend role (the
+# handoff): vio's backend port with driver=vdpa serving a vio frontend port
+# (test-vdpa-port handoff) and stock net_virtio_user (testpmd), its rings
+# served by the device.
 #
 #   vdpa.sh TEST_VDPA_PORT [GUEST-RUN-OPTION...]
 #
@@ -45,6 +48,12 @@ log=$run/guest.log
 cat >"$run/guest.sh" <<'EOF'
 fail=0
 for m in vhost_vdpa vdpa_sim_net vdpa_sim_blk; do modprobe $m || fail=1; done
+# DPDK loads no plugin below a world-writable directory, and the build may
+# sit under /tmp: a private copy of the PMD, its RUNPATH ($ORIGIN/../lib) kept
+# by a link to the build's lib/ (what devtools/stage-pmd.sh does on the host).
+mkdir -p -m 0700 /vio/pmd && cp "$PMD" /vio/pmd/ &&
+	ln -sfn "$(dirname "$(dirname "$PMD")")/lib" /vio/lib || { echo "cannot stage $PMD"; exit 99; }
+PMD=/vio/pmd/$(basename "$PMD")
 vdpa dev add mgmtdev vdpasim_net name vdpa0 mac 02:00:00:00:00:01 || fail=1
 vdpa dev add mgmtdev vdpasim_blk name blk0 || fail=1
 # Each vDPA device bound to vhost_vdpa has a vhost-vdpa-N child: its character device.
@@ -86,6 +95,23 @@ pmd_run() {
 pmd_run vio "net_vio0,path=$net" -d "$PMD" || { echo "FAIL: testpmd with net_vio"; fail=1; }
 pmd_run dpdk "net_virtio_user0,path=$net,queue_size=256" ||
 	{ echo "FAIL: testpmd with net_virtio_user"; fail=1; }
+# The handoff: stock testpmd holds a net_vio backend port with driver=vdpa
+# (never forwarding); DPDK's net_virtio_user in a second testpmd is its
+# vhost-user frontend, whose rings the device serves.
+if tp_start hv $EAL --file-prefix=hv -d "$PMD" --log-level 'lib.vio.*:info' \
+	--vdev "net_vio0,iface=/tmp/hv.sock,driver=vdpa,device=$net" -- -i --total-num-mbufs=2048; then
+	pmd_run handoff "net_virtio_user0,path=/tmp/hv.sock,queue_size=256" ||
+		{ echo "FAIL: net_virtio_user through vio's handoff to the device"; fail=1; }
+	tp_cmd hv show port stats 0
+	grep -e 'running (DRIVER_OK)' /tmp/hv.log | head -n 1
+	moved=$(($(tp_stat hv RX-packets 0) + $(tp_stat hv TX-packets 0)))
+	echo "packets vio's own queues moved: $moved"
+	[ "$moved" = 0 ] || { echo "FAIL: vio's queues moved packets in a handoff"; fail=1; }
+	tp_quit hv
+else
+	echo "FAIL: no holder testpmd"
+	fail=1
+fi
 exit $fail
 EOF
 

@@ -15,6 +15,10 @@
  *   restart       the port's queues stopped and started again, 3 times
  *                 (the device reset and given the rings again), traffic
  *                 checked after each
+ *   handoff       the backend role: a vio backend port with driver=vdpa
+ *                 hands its vhost-user frontend's rings (a vio frontend port
+ *                 of this process, over the socket) to the device; the
+ *                 traffic case through it, then a restart of the frontend
  *   refusals      a vdpa_sim_blk device behind a net port (device id 2, not
  *                 1), queue_size above the device's rings, a path that does
  *                 not exist, a device that another port holds: each refused,
@@ -182,11 +186,19 @@ net_port(const char *name, const char *extra)
 	return p;
 }
 
+/* The frames of a traffic case: VDPA_FRAMES, 100 000 by default. */
+static uint64_t
+frames_wanted(void)
+{
+	const char *env = getenv("VDPA_FRAMES");
+
+	return env != NULL ? strtoull(env, NULL, 10) : 100000;
+}
+
 static int
 test_vdpa_traffic(void)
 {
-	const char *env = getenv("VDPA_FRAMES");
-	uint64_t n = env != NULL ? strtoull(env, NULL, 10) : 100000;
+	uint64_t n = frames_wanted();
 	long long rx0, tx0, rx1, tx1;
 	int fds = vio_test_fd_count(), ret;
 	struct vio_vnet_vq_stats tx = { 0 }, rx = { 0 };
@@ -243,6 +255,66 @@ test_vdpa_restart(void)
 	vio_port_queues_stop(p);
 	vio_port_free(p);
 	T_EQ(vio_test_fd_count(), fds);
+	return 0;
+}
+
+/*
+ * The backend role: a vio backend port with driver=vdpa hands the rings of
+ * its vhost-user frontend (a vio frontend port of this process, over the
+ * socket) to the device. The frames go frontend port -> socket's rings ->
+ * simulator -> back, every byte checked, the simulator's counts equal; then
+ * the frontend's queues restarted once (the device stopped whole and given
+ * the rings again) and frames again.
+ */
+static int
+test_vdpa_handoff(void)
+{
+	static const char sock[] = "/tmp/vio-vdpa-handoff.sock";
+	struct rte_mempool *const mps[1] = { rx_mp };
+	uint64_t n = frames_wanted();
+	long long rx0, tx0, rx1, tx1;
+	int fds, err, ret;
+	struct vio_port *be, *fe;
+	char args[256];
+
+	snprintf(args, sizeof(args), "iface=%s,driver=vdpa,device=%s", sock, net_path);
+	be = port_open("vdpa-handoff-be", args, &err);
+	T_ASSERT(be != NULL, "%s: %s", args, strerror(-err));
+	/* From here (vio's control thread runs): what a connection holds goes with it. */
+	fds = vio_test_fd_count();
+	snprintf(args, sizeof(args), "path=%s,queue_size=256", sock);
+	fe = port_open("vdpa-handoff-fe", args, &err);
+	if (fe == NULL)
+		vio_port_free(be);
+	T_ASSERT(fe != NULL, "%s: %s", args, strerror(-err));
+	ret = vio_port_queues_start(fe, mps, 1, SOCKET_ID_ANY);
+	if (ret == 0 && !(wait_link(fe) && wait_link(be)))
+		ret = -ETIMEDOUT;
+	printf("handoff: frontend features 0x%" PRIx64 ", links %d %d\n", vio_port_features(fe),
+	       vio_port_link_up(fe), vio_port_link_up(be));
+	rx0 = vstat(0, "rx packets");
+	tx0 = vstat(1, "tx packets");
+	if (ret == 0)
+		ret = round_trip(fe, 0, n);
+	rx1 = vstat(0, "rx packets");
+	tx1 = vstat(1, "tx packets");
+	printf("vdpa dev vstats %s: tx packets %lld -> %lld, rx packets %lld -> %lld\n", net_name,
+	       tx0, tx1, rx0, rx1);
+	if (ret == 0) {
+		vio_port_queues_stop(fe);
+		ret = vio_port_queues_start(fe, mps, 1, SOCKET_ID_ANY);
+		if (ret == 0 && !wait_link(fe))
+			ret = -ETIMEDOUT;
+		if (ret == 0)
+			ret = round_trip(fe, n, 3000);
+	}
+	vio_port_queues_stop(fe);
+	vio_port_free(fe);
+	T_EQ(vio_test_fd_count_settled(fds), fds); /* the device's fd, the memory, the eventfds */
+	vio_port_free(be);
+	T_EQ(ret, 0);
+	T_EQ(tx1 - tx0, n);
+	T_EQ(rx1 - rx0, n);
 	return 0;
 }
 
@@ -375,6 +447,7 @@ warm_up(void)
 static const struct vio_test_case cases[] = {
 	VIO_TEST(test_vdpa_traffic),
 	VIO_TEST(test_vdpa_restart),
+	VIO_TEST(test_vdpa_handoff),
 	VIO_TEST(test_vdpa_refuses_blk),
 	VIO_TEST(test_vdpa_refuses_queue_size),
 	VIO_TEST(test_vdpa_refuses_missing_path),

@@ -317,8 +317,14 @@ expect_refused() {
 case_bad_args() {
 	local s=$run/bad.sock
 	expect_refused "iface=$s,driver=bogus" "driver=bogus"
-	expect_refused "iface=$s,driver=kernel" "driver=kernel with iface="
-	expect_refused "iface=$s,driver=vdpa" "driver=vdpa with iface="
+	# The handoff (driver=kernel|vdpa with iface=): its keys, and what it cannot do.
+	expect_refused "iface=$s,driver=vdpa" "driver=vdpa with iface=: device=/dev/vhost-vdpa-N is needed"
+	expect_refused "iface=$s,driver=vdpa,device=/dev/vhost-vdpa-0,tap=t0" \
+		"tap=t0: the TAP of driver=kernel, not a key of driver=vdpa"
+	expect_refused "iface=$s,driver=kernel,iommu-support=1" "iommu-support=1 with driver=kernel"
+	expect_refused "iface=$s,tap=t0" "tap=t0: a key of driver=kernel or driver=vdpa"
+	expect_refused "iface=$s,driver=kernel,tap=a/b" "tap=a/b: an interface name"
+	expect_refused "path=$s,device=/dev/vhost-net" "device: a key of backend ports"
 	expect_refused "iface=$s,queues=0" "queues=0"
 	expect_refused "iface=$s,queues=17" "queues=17"
 	expect_refused "iface=$s,bogus-key=1" "\"bogus-key\""

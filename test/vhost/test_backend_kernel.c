@@ -10,10 +10,13 @@
  * a TAP (lo), a whole open with 2 queue pairs (the offer, the TAP created, up
  * and gone again at destroy), and the memory table: adjacent regions merged
  * under vhost-net's limit, and max_mem_regions + 1 apart refused with the
- * count and the limit.
+ * count and the limit. And the backend role's set-up (vio_vhost_set_driver):
+ * its refusals, and a socket whose device is missing closing each
+ * connection with the device named, no fd kept.
  */
 
 #include <errno.h>
+#include <inttypes.h>
 #include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,10 +26,13 @@
 #include <unistd.h>
 
 #include <rte_common.h>
+#include <rte_errno.h>
 #include <rte_log.h>
 
 #include "vio_test.h"
+#include "vio_vhost.h"
 #include "vio_vhost_driver.h"
+#include "vio_vhost_frontend.h"
 #include "vio_virtio.h"
 
 #define VHOST_NET "/dev/vhost-net"
@@ -232,12 +238,82 @@ test_backend_kernel_merges_mem_regions_to_the_limit(void)
 	return with_open(mem_tables);
 }
 
+/*
+ * The backend role (vio_vhost_set_driver, backend_handoff.c): the driver and
+ * its device named on the socket, refused where they cannot be.
+ */
+static int
+test_backend_kernel_handoff_set_driver_refusals(void)
+{
+	static const char sock[] = "/tmp/vio-test-handoff-args.sock";
+	size_t m;
+
+	T_EQ(vio_vhost_set_driver(sock, "kernel", VHOST_NET, NULL), -ENOENT);
+	T_EQ(vio_vhost_register(sock, 0), 0);
+	m = log_mark();
+	T_EQ(vio_vhost_set_driver(sock, "remote", VHOST_NET, NULL), -EINVAL);
+	T_ASSERT(log_has(m, "driver \"remote\" has no backend role"), "no log line");
+	m = log_mark();
+	T_EQ(vio_vhost_set_driver(sock, "vdpa", NULL, NULL), -EINVAL);
+	T_ASSERT(log_has(m, "driver vdpa needs a vhost device"), "no log line");
+	m = log_mark();
+	T_EQ(vio_vhost_set_driver(sock, "vdpa", "/dev/vhost-vdpa-0", "tap0"), -EINVAL);
+	T_ASSERT(log_has(m, "iface tap0: only driver kernel has an interface"), "no log line");
+	T_EQ(vio_vhost_set_driver(sock, "kernel", VHOST_NET, "sixteen-bytes-xx"), -EINVAL);
+	T_EQ(vio_vhost_set_driver(sock, "kernel", VHOST_NET, "vio-h0"), 0);
+	T_EQ(vio_vhost_set_driver(sock, "local", NULL, NULL), 0);
+	T_EQ(vio_vhost_start(sock), 0);
+	T_EQ(vio_vhost_set_driver(sock, "kernel", VHOST_NET, NULL), -EBUSY);
+	T_EQ(vio_vhost_unregister(sock), 0);
+	return 0;
+}
+
+/*
+ * A socket whose device cannot be opened: each frontend's connection is
+ * closed at once, the log names the device and the call, no fd stays, and
+ * the socket goes on serving (a second frontend is refused the same way).
+ */
+static int
+test_backend_kernel_handoff_refuses_connection_without_device(void)
+{
+	static const char sock[] = "/tmp/vio-test-handoff.sock";
+	const struct vio_vhost_frontend_config fc = { .connect_timeout_ms = 2000,
+						      .reply_timeout_ms = 2000 };
+	struct vio_vhost_frontend *fe;
+	uint64_t features;
+	int round, fds;
+	size_t m;
+
+	T_EQ(vio_vhost_register(sock, 0), 0);
+	T_EQ(vio_vhost_set_driver(sock, "kernel", "/dev/vhost-none", NULL), 0);
+	T_EQ(vio_vhost_start(sock), 0);
+	fds = vio_test_fd_count();
+	for (round = 0; round < 2; round++) {
+		m = log_mark();
+		fe = vio_vhost_frontend_connect(sock, &fc);
+		T_ASSERT(fe != NULL, "round %d: no connection: %s", round, strerror(rte_errno));
+		T_ASSERT(vio_vhost_frontend_get_features(fe, &features) < 0,
+			 "round %d: features 0x%" PRIx64 " from a device that is not there", round,
+			 features);
+		vio_vhost_frontend_close(fe);
+		T_EQ(vio_test_fd_count_settled(fds), fds);
+		T_ASSERT(log_has(m, "/dev/vhost-none: open: No such file or directory"),
+			 "round %d: the call is not named", round);
+		T_ASSERT(log_has(m, "driver kernel: /dev/vhost-none: cannot open the device"),
+			 "round %d: the device is not named", round);
+	}
+	T_EQ(vio_vhost_unregister(sock), 0);
+	return 0;
+}
+
 static const struct vio_test_case cases[] = {
 	VIO_TEST(test_backend_kernel_refuses_missing_path),
 	VIO_TEST(test_backend_kernel_refuses_non_vhost_device),
 	VIO_TEST(test_backend_kernel_refuses_iface_not_tap),
 	VIO_TEST(test_backend_kernel_opens_two_pairs),
 	VIO_TEST(test_backend_kernel_merges_mem_regions_to_the_limit),
+	VIO_TEST(test_backend_kernel_handoff_set_driver_refusals),
+	VIO_TEST(test_backend_kernel_handoff_refuses_connection_without_device),
 };
 
 int
@@ -247,6 +323,9 @@ main(int argc, char **argv)
 
 	log_stream = open_memstream(&log_buf, &log_len);
 	if (log_stream == NULL || rte_openlog_stream(log_stream) < 0)
+		return 1;
+	/* The backend role's cases run vio's control thread, on DPDK memory. */
+	if (vio_test_eal_init(argv[0], "0") < 0)
 		return 1;
 	ret = vio_test_run(argc, argv, cases, RTE_DIM(cases));
 	if (ret != 0) {

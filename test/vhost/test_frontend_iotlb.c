@@ -199,23 +199,6 @@ burst_served(struct guest *gu, int vid, bool enqueue, struct rte_mbuf **m, unsig
 	return 0;
 }
 
-/*
- * The fd count once vio's control thread has closed the connection the
- * frontend just closed (it does so asynchronously): @p want, or what the
- * count is after 2 s.
- */
-static int
-fd_count_settled(int want)
-{
-	int i, n = vio_test_fd_count();
-
-	for (i = 0; i < 200 && n != want; i++) {
-		usleep(10000);
-		n = vio_test_fd_count();
-	}
-	return n;
-}
-
 static int
 iotlb_run(bool local)
 {
@@ -296,7 +279,7 @@ iotlb_run(bool local)
 	       local ? "in-process" : "socket", st.iotlb_misses, st.iotlb_updates,
 	       st.iotlb_unmapped);
 	guest_close(&gu);
-	T_EQ(fd_count_settled(fds), fds);
+	T_EQ(vio_test_fd_count_settled(fds), fds);
 	return 0;
 }
 
@@ -312,7 +295,7 @@ test_frontend_iotlb_no_channel_control(void)
 	usleep(300000);
 	T_ASSERT(atomic_load(&ready_vid) < 0, "the rings started with no IOTLB update");
 	guest_close(&gu);
-	T_EQ(fd_count_settled(fds), fds);
+	T_EQ(vio_test_fd_count_settled(fds), fds);
 	return 0;
 }
 
