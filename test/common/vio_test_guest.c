@@ -207,6 +207,64 @@ tg_vq_nb_free(const struct tg_vq *q)
 	return q->packed ? q->p.nb_free : q->s.nb_free;
 }
 
+void
+tg_vq_forge_avail(struct tg_vq *q, uint16_t head)
+{
+	q->s.r.avail->ring[q->s.avail_idx & q->s.r.mask] = head;
+	q->s.avail_idx++;
+}
+
+void
+tg_vq_forge(struct tg_vq *q, uint16_t first, const struct tg_desc *d, unsigned int n)
+{
+	uint16_t slot, head_flags = 0;
+	unsigned int i;
+	bool wrap;
+
+	if (!q->packed) {
+		for (i = 0; i < n; i++)
+			q->s.r.desc[first + i] = (struct vio_vring_desc){ d[i].addr, d[i].len,
+									  d[i].flags, d[i].next };
+		tg_vq_forge_avail(q, first);
+		return;
+	}
+	slot = q->p.avail_idx;
+	wrap = q->p.avail_wrap;
+	for (i = 0; i < n; i++) {
+		struct vio_vring_packed_desc *pd = &q->p.r.desc[slot];
+		uint16_t flags = d[i].flags | vio_packed_avail_flags(wrap);
+
+		pd->addr = d[i].addr;
+		pd->len = d[i].len;
+		pd->id = d[i].id;
+		if (i == 0)
+			head_flags = flags;
+		else
+			pd->flags = flags;
+		vio_packed_advance(q->size, &slot, &wrap, 1);
+	}
+	vio_store_release_u16(&q->p.r.desc[q->p.avail_idx].flags, head_flags);
+}
+
+void
+tg_vq_forge_table(const struct tg_vq *q, uint64_t gpa, const struct tg_desc *d, unsigned int n)
+{
+	struct vio_vring_packed_desc *pt = tg_ptr(q->g, gpa);
+	struct vio_vring_desc *st = tg_ptr(q->g, gpa);
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		/* Packed tables are read in order: no next, and NEXT means nothing. */
+		if (q->packed)
+			pt[i] = (struct vio_vring_packed_desc){
+				d[i].addr, d[i].len, 0, d[i].flags & ~VIO_VRING_DESC_F_NEXT
+			};
+		else
+			st[i] = (struct vio_vring_desc){ d[i].addr, d[i].len, d[i].flags,
+							 d[i].next };
+	}
+}
+
 struct vio_vq_stats
 tg_vq_stats(const struct tg_vq *q)
 {

@@ -71,6 +71,34 @@ int tg_vq_reap(struct tg_vq *q, uint16_t *id, uint32_t *len);
 bool tg_vq_need_kick(struct tg_vq *q);
 uint16_t tg_vq_nb_free(const struct tg_vq *q);
 
+/*
+ * Forging what no well-behaved driver posts, straight into guest memory (the
+ * driver side's own state is left alone: use it for chains that break the
+ * queue). A descriptor to forge: split follows @c next, packed takes @c id
+ * from the last one; @c flags are NEXT, WRITE, INDIRECT (the packed AVAIL/USED
+ * bits are added).
+ */
+struct tg_desc {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t flags;
+	uint16_t next;
+	uint16_t id;
+};
+
+/*
+ * Write @p n descriptors as one chain. Split: at indices @p first, @p first +
+ * 1, ... (the caller's next fields link them), head @p first made available.
+ * Packed: in the slots from the driver's next one, head flags last. Visible
+ * at the next tg_vq_publish().
+ */
+void tg_vq_forge(struct tg_vq *q, uint16_t first, const struct tg_desc *d, unsigned int n);
+/* Make split head @p head available at the next avail index. */
+void tg_vq_forge_avail(struct tg_vq *q, uint16_t head);
+/* An indirect table of @p n entries at @p gpa, in the ring's format. */
+void tg_vq_forge_table(const struct tg_vq *q, uint64_t gpa, const struct tg_desc *d,
+		       unsigned int n);
+
 /* The engine queue's counters. */
 struct vio_vq_stats tg_vq_stats(const struct tg_vq *q);
 
