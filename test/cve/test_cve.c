@@ -429,6 +429,29 @@ attack_table_across_edge(struct cve *x, __rte_unused uint64_t arg)
 	return attack_table_at(x, R1 - 16);
 }
 
+/* Valid: a table whose last entry ends at the edge of region 0 (the engine takes the chain). */
+static int
+attack_table_ends_at_edge(struct cve *x, __rte_unused uint64_t arg)
+{
+	uint64_t pkt = tg_alloc(&x->g, RX_LEN, 64);
+	const struct tg_desc t[2] = {
+		{ pkt, HDR_LEN, F_NEXT, 1, 0 },
+		{ pkt + HDR_LEN, PKT_LEN, 0, 0, 0 },
+	};
+	const struct tg_desc head = { R1 - TBL_LEN(2), TBL_LEN(2), F_INDIRECT, 0, FORGED };
+	struct rte_mbuf *m = NULL;
+
+	put_tx(x, pkt, NULL, 1, PKT_LEN);
+	tg_vq_forge_table(&x->q, head.addr, t, 2);
+	tg_vq_forge(&x->q, FORGED, &head, 1);
+	tg_vq_publish(&x->q);
+	T_EQ(burst(x, &x->q, &m, 1, 1), 1);
+	T_EQ(check_mbuf(m, 1, PKT_LEN), 0);
+	rte_pktmbuf_free(m);
+	/* Not reaped: the driver side never posted this chain. */
+	return check_clean(&x->q);
+}
+
 /*
  * CVE-2020-10725: a zero-length descriptor is never translated, so its
  * address does not matter; a chain of nothing but such is refused.
@@ -868,6 +891,7 @@ CVE_CASE(cve_2018_1059_buf_into_hole, attack_buf_into_hole, 50, DEQ, HOLE_ON)
 CVE_CASE(cve_2018_1059_enqueue_buf_into_hole, attack_buf_into_hole, 1, ENQ, HOLE_ON)
 CVE_CASE(cve_2018_1059_buf_in_hole, attack_buf_in_hole, 0, DEQ, HOLE_ON)
 CVE_CASE(cve_2018_1059_enqueue_buf_in_hole, attack_buf_in_hole, 0, ENQ, HOLE_ON)
+CVE_CASE(cve_2018_1059_table_ends_at_region_edge, attack_table_ends_at_edge, 0, DEQ, HOLE_ON)
 CVE_CASE(cve_2018_1059_table_across_region_edge, attack_table_across_edge, 0, DEQ, HOLE_OFF)
 CVE_CASE(cve_2018_1059_table_into_hole, attack_table_at, R1 - 16, DEQ, HOLE_ON)
 CVE_CASE(cve_2018_1059_table_in_hole, attack_table_at, HOLE, DEQ, HOLE_ON)
@@ -908,6 +932,7 @@ static const struct vio_test_case cases[] = {
 	BOTH(cve_2018_1059_enqueue_buf_into_hole),
 	BOTH(cve_2018_1059_buf_in_hole),
 	BOTH(cve_2018_1059_enqueue_buf_in_hole),
+	BOTH(cve_2018_1059_table_ends_at_region_edge),
 	BOTH(cve_2018_1059_table_across_region_edge),
 	BOTH(cve_2018_1059_table_into_hole),
 	BOTH(cve_2018_1059_table_in_hole),

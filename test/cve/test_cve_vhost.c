@@ -231,6 +231,48 @@ cve_2019_14818_set_vring_num(void)
 	return cve_end(&x, check_closed(sock, mark, VHOST_USER_SET_VRING_NUM, "num"));
 }
 
+/*
+ * The same for the messages that map memory: SET_MEM_TABLE repeated, and
+ * ADD_MEM_REG of the same region repeated (counted; its fd not kept): one
+ * region mapped, the fds of the earlier ones closed.
+ */
+static int
+cve_2019_14818_mem_table_repeated(void)
+{
+	struct vhost_user_mem_reg reg = { .region = { .gpa = MEM_GPA + 2 * MEM_SIZE,
+						      .size = MEM_SIZE,
+						      .uaddr = 0x7f0000800000ull } };
+	struct vio_test_res after10 = { 0, 0, 0 };
+	struct cve x;
+	int sock, i, ret = 0;
+
+	T_EQ(cve_begin(&x), 0);
+	sock = conn_open(sock_path);
+	T_ASSERT(sock >= 0, "connect");
+	for (i = 0; i < 500 && ret == 0; i++) {
+		ret = send_mem_table(sock);
+		if (i == 9) {
+			ret = ret != 0 ? ret : check_answers(sock);
+			after10 = vio_test_res_get();
+		}
+	}
+	T_EQ(ret, 0);
+	T_EQ(check_answers(sock), 0);
+	T_EQ(vio_test_res_check(&after10, 0), 0);
+	for (i = 0; i < 500 && ret == 0; i++) {
+		ret = tf_send(sock, VHOST_USER_ADD_MEM_REG, V, &reg, sizeof(reg), 1);
+		if (i == 0) {
+			ret = ret != 0 ? ret : check_answers(sock);
+			after10 = vio_test_res_get();
+		}
+	}
+	T_EQ(ret, 0);
+	T_EQ(check_answers(sock), 0);
+	T_EQ(vio_test_res_check(&after10, 0), 0);
+	close(sock);
+	return cve_end(&x, 0);
+}
+
 static int
 cve_2019_14818_extra_fds(void)
 {
@@ -365,6 +407,11 @@ cve_2020_10723_vring_index_truncates(void)
 			snprintf(want, sizeof(want), "vring index %u", idx[j]);
 			ret = check_refused(reqs[i], &p, size, 0, want);
 		}
+	}
+	/* A split ring's base above 65535, which would truncate to 5. */
+	if (ret == 0) {
+		p.state = (struct vhost_user_vring_state){ 0, 0x10005 };
+		ret = check_refused(VHOST_USER_SET_VRING_BASE, &p, sizeof(p.state), 0, "base");
 	}
 	/* KICK, CALL, ERR: an index in the low byte, NOFD, nothing else. */
 	for (i = 0; i < 3 && ret == 0; i++) {
@@ -515,6 +562,7 @@ cve_2022_0669_inflight_extra_fds(void)
 
 static const struct vio_test_case cases[] = {
 	VIO_TEST(cve_2019_14818_set_vring_num),
+	VIO_TEST(cve_2019_14818_mem_table_repeated),
 	VIO_TEST(cve_2019_14818_extra_fds),
 	VIO_TEST(cve_2020_10722_log_base_overflow),
 	VIO_TEST(cve_2020_10723_vring_index_truncates),
