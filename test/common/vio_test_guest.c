@@ -76,6 +76,26 @@ tg_ptr(const struct tg_mem *g, uint64_t gpa)
 	return g->base + (gpa - TG_GPA_BASE);
 }
 
+uint8_t
+tg_pattern(uint32_t seq, uint32_t off)
+{
+	return (uint8_t)(seq * 131 + off * 7 + (off >> 8));
+}
+
+void
+tg_put_packet(struct tg_mem *g, uint64_t gpa, uint32_t hdr_len, const struct vio_net_hdr *h,
+	      uint32_t seq, uint32_t len)
+{
+	uint8_t *p = tg_ptr(g, gpa);
+	uint32_t i;
+
+	memset(p, 0, hdr_len);
+	if (h != NULL)
+		memcpy(p, h, RTE_MIN(sizeof(*h), (size_t)hdr_len));
+	for (i = 0; i < len; i++)
+		p[hdr_len + i] = tg_pattern(seq, i);
+}
+
 static void *
 engine_ptr(struct tg_mem *g, uint64_t gpa, uint64_t len)
 {

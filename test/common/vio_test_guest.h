@@ -37,6 +37,15 @@ uint64_t tg_alloc(struct tg_mem *g, uint64_t len, uint64_t align);
 /* The guest's pointer to a GPA. */
 void *tg_ptr(const struct tg_mem *g, uint64_t gpa);
 
+/* The test pattern: byte @p off of packet @p seq. */
+uint8_t tg_pattern(uint32_t seq, uint32_t off);
+/*
+ * A packet to transmit at @p gpa: a net header of @p hdr_len bytes, zero or
+ * @p h (NULL: zero), then @p len bytes of packet @p seq's pattern.
+ */
+void tg_put_packet(struct tg_mem *g, uint64_t gpa, uint32_t hdr_len, const struct vio_net_hdr *h,
+		   uint32_t seq, uint32_t len);
+
 /* A virtqueue seen from the guest's driver, and its engine queue. */
 struct tg_vq {
 	struct tg_mem *g;

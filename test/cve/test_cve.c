@@ -57,12 +57,6 @@
 
 static struct rte_mempool *pool;
 
-static uint8_t
-pattern(uint32_t seq, uint32_t off)
-{
-	return (uint8_t)(seq * 131 + off * 7 + (off >> 8));
-}
-
 /* A case: the guest, the queue under attack, and a bystander that must go on. */
 struct cve {
 	struct tg_mem g;
@@ -129,14 +123,7 @@ cve_teardown(struct cve *x)
 static void
 put_tx(struct cve *x, uint64_t gpa, const struct vio_net_hdr *h, uint32_t seq, uint32_t len)
 {
-	uint8_t *p = tg_ptr(&x->g, gpa);
-	uint32_t i;
-
-	memset(p, 0, HDR_LEN);
-	if (h != NULL)
-		memcpy(p, h, sizeof(*h));
-	for (i = 0; i < len; i++)
-		p[HDR_LEN + i] = pattern(seq, i);
+	tg_put_packet(&x->g, gpa, HDR_LEN, h, seq, len);
 }
 
 static struct rte_mbuf *
@@ -150,7 +137,7 @@ make_mbuf(uint32_t seq, uint32_t len)
 		return NULL;
 	d = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)len);
 	for (i = 0; i < len; i++)
-		d[i] = pattern(seq, i);
+		d[i] = tg_pattern(seq, i);
 	return m;
 }
 
@@ -161,7 +148,7 @@ check_bytes(const uint8_t *d, uint32_t seq, uint32_t len)
 	uint32_t i;
 
 	for (i = 0; i < len; i++)
-		T_ASSERT(d[i] == pattern(seq, i), "packet %u byte %u", seq, i);
+		T_ASSERT(d[i] == tg_pattern(seq, i), "packet %u byte %u", seq, i);
 	return 0;
 }
 
@@ -755,7 +742,7 @@ attack_header_spread(struct cve *x, uint64_t arg)
 	T_EQ(off, HDR_LEN);
 	if (!x->enq) {
 		for (off = 0; off < PKT_LEN; off++)
-			((uint8_t *)tg_ptr(&x->g, pg))[off] = pattern(1, off);
+			((uint8_t *)tg_ptr(&x->g, pg))[off] = tg_pattern(1, off);
 		memset((uint8_t *)tg_ptr(&x->g, pg) + CSUM_START + CSUM_OFFSET, 0, 2);
 	}
 	b[n++] = (struct vio_ring_buf){ pg, x->enq ? RX_LEN : PKT_LEN, x->enq };

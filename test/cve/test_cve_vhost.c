@@ -189,6 +189,15 @@ cve_end(struct cve *x, int ret)
 	return vio_test_res_check(&x->res, CLOSE_MS);
 }
 
+/* After a message repeated: @p sock still answers, and holds what it held at @p mark. */
+static int
+check_still(int sock, int ret, const struct vio_test_res *mark)
+{
+	T_EQ(ret, 0);
+	T_EQ(check_answers(sock), 0);
+	return vio_test_res_check(mark, 0);
+}
+
 /*
  * CVE-2019-14818: repeated SET_VRING_NUM, and messages with fds they do not
  * carry. vio keeps nothing per SET_VRING_NUM, and closes every fd it is sent
@@ -256,9 +265,7 @@ cve_2019_14818_mem_table_repeated(void)
 			after10 = vio_test_res_get();
 		}
 	}
-	T_EQ(ret, 0);
-	T_EQ(check_answers(sock), 0);
-	T_EQ(vio_test_res_check(&after10, 0), 0);
+	T_EQ(check_still(sock, ret, &after10), 0);
 	for (i = 0; i < 500 && ret == 0; i++) {
 		ret = tf_send(sock, VHOST_USER_ADD_MEM_REG, V, &reg, sizeof(reg), 1);
 		if (i == 0) {
@@ -266,11 +273,9 @@ cve_2019_14818_mem_table_repeated(void)
 			after10 = vio_test_res_get();
 		}
 	}
-	T_EQ(ret, 0);
-	T_EQ(check_answers(sock), 0);
-	T_EQ(vio_test_res_check(&after10, 0), 0);
+	ret = check_still(sock, ret, &after10);
 	close(sock);
-	return cve_end(&x, 0);
+	return cve_end(&x, ret);
 }
 
 static int
@@ -476,8 +481,7 @@ cve_2020_10726_get_inflight_repeated(void)
 		if (i == 9)
 			after10 = vio_test_res_get();
 	}
-	T_EQ(ret, 0);
-	T_EQ(vio_test_res_check(&after10, 0), 0);
+	T_EQ(check_still(sock, ret, &after10), 0);
 	for (i = 0; i < 100 && ret == 0; i++) {
 		ret = get_inflight(sock, NB_VRINGS, 256, &in, &fd);
 		if (ret == 0)
@@ -492,11 +496,9 @@ cve_2020_10726_get_inflight_repeated(void)
 			T_EQ(one_area.fds, after10.fds);
 		}
 	}
-	T_EQ(ret, 0);
-	T_EQ(check_answers(sock), 0);
-	T_EQ(vio_test_res_check(&one_area, 0), 0);
+	ret = check_still(sock, ret, &one_area);
 	close(sock);
-	return cve_end(&x, 0);
+	return cve_end(&x, ret);
 }
 
 /* CVE-2021-3839: SET_INFLIGHT_FD (and GET_INFLIGHT_FD) with num_queues out of range. */
