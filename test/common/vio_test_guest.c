@@ -109,6 +109,13 @@ int
 tg_vq_init(struct tg_vq *q, struct tg_mem *g, uint16_t size, uint64_t features,
 	   uint16_t indirect_max)
 {
+	return tg_vq_init_inflight(q, g, size, features, indirect_max, NULL);
+}
+
+int
+tg_vq_init_inflight(struct tg_vq *q, struct tg_mem *g, uint16_t size, uint64_t features,
+		    uint16_t indirect_max, void *inflight)
+{
 	struct vio_vq_config cfg;
 	char name[32];
 	static unsigned int seq;
@@ -179,6 +186,7 @@ tg_vq_init(struct tg_vq *q, struct tg_mem *g, uint16_t size, uint64_t features,
 	cfg.base = q->packed ? 1u << 15 : 0; /* packed rings start with wrap counter 1 */
 	cfg.callfd = q->callfd;
 	cfg.errfd = q->errfd;
+	cfg.inflight = inflight;
 	q->vq = vio_vq_create(&cfg, SOCKET_ID_ANY);
 	return q->vq == NULL ? -1 : 0;
 }
@@ -269,19 +277,19 @@ tg_vq_forge(struct tg_vq *q, uint16_t first, const struct tg_desc *d, unsigned i
 void
 tg_vq_forge_table(const struct tg_vq *q, uint64_t gpa, const struct tg_desc *d, unsigned int n)
 {
-	struct vio_vring_packed_desc *pt = tg_ptr(q->g, gpa);
-	struct vio_vring_desc *st = tg_ptr(q->g, gpa);
+	uint8_t *p = tg_ptr(q->g, gpa); /* a hostile guest's table may sit at any address */
 	unsigned int i;
 
 	for (i = 0; i < n; i++) {
 		/* Packed tables are read in order: no next, and NEXT means nothing. */
+		const struct vio_vring_packed_desc pd = { d[i].addr, d[i].len, 0,
+							  d[i].flags & ~VIO_VRING_DESC_F_NEXT };
+		const struct vio_vring_desc sd = { d[i].addr, d[i].len, d[i].flags, d[i].next };
+
 		if (q->packed)
-			pt[i] = (struct vio_vring_packed_desc){
-				d[i].addr, d[i].len, 0, d[i].flags & ~VIO_VRING_DESC_F_NEXT
-			};
+			memcpy(p + i * sizeof(pd), &pd, sizeof(pd));
 		else
-			st[i] = (struct vio_vring_desc){ d[i].addr, d[i].len, d[i].flags,
-							 d[i].next };
+			memcpy(p + i * sizeof(sd), &sd, sizeof(sd));
 	}
 }
 

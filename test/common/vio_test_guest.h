@@ -71,6 +71,9 @@ struct tg_vq {
  */
 int tg_vq_init(struct tg_vq *q, struct tg_mem *g, uint16_t size, uint64_t features,
 	       uint16_t indirect_max);
+/* The same, the engine queue tracking inflight chains in @p inflight (vio_vq_config.inflight). */
+int tg_vq_init_inflight(struct tg_vq *q, struct tg_mem *g, uint16_t size, uint64_t features,
+			uint16_t indirect_max, void *inflight);
 void tg_vq_fini(struct tg_vq *q);
 
 /* Driver-side operations on either ring type. */

@@ -20,13 +20,17 @@
 #include <unistd.h>
 
 #include <rte_common.h>
+#include <rte_errno.h>
 #include <rte_log.h>
+#include <rte_mbuf.h>
 
 #include "vhost_user_msg.h"
 #include "vio_test.h"
 #include "vio_test_frontend.h"
+#include "vio_test_guest.h"
 #include "vio_vhost.h"
 #include "vio_virtio.h"
+#include "vq_inflight.h"
 
 #define V VHOST_USER_VERSION
 /* The attacked socket's vrings: one queue pair (vio's default). */
@@ -36,8 +40,9 @@
 /* How long vio's control thread may take to close a connection and free what it held. */
 #define CLOSE_MS 2000
 
-static char sock_path[64];  /* the attacked socket */
-static char sock_path2[64]; /* a bystander socket */
+static char sock_path[64];       /* the attacked socket */
+static char sock_path2[64];      /* a bystander socket */
+static struct rte_mempool *pool; /* the inflight region case's dequeues */
 static char *log_buf;
 static size_t log_len;
 static FILE *log_stream;
@@ -535,6 +540,201 @@ cve_2021_3839_inflight_num_queues(void)
 	return cve_end(&x, ret);
 }
 
+/* A xorshift64 generator, seeded the same every run. */
+static uint64_t
+rnd(void)
+{
+	static uint64_t x = UINT64_C(0x9e3779b97f4a7c15);
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return x;
+}
+
+/* Mostly @p likely, sometimes anything. */
+static uint16_t
+rnd_u16(uint16_t likely)
+{
+	return rnd() % 16 != 0 ? likely : (uint16_t)rnd();
+}
+
+/*
+ * An inflight region no earlier instance left: right version and size most
+ * of the time, and inside them indexes, links, counts and descriptor copies
+ * mostly in or near range.
+ */
+static void
+region_garbage(void *region, uint16_t size, bool packed)
+{
+	uint16_t i;
+
+	if (!packed) {
+		struct vq_inflight_split *r = region;
+
+		r->version = rnd_u16(VQ_INFLIGHT_VERSION);
+		r->desc_num = rnd_u16(size);
+		r->last_batch_head = (uint16_t)(rnd() % (size + 2u));
+		/* The ring's used->idx is 0: mostly no batch, sometimes one to release. */
+		r->used_idx = rnd() % 4 != 0 ? 0 : (uint16_t)(0 - rnd() % (size + 2u));
+		for (i = 0; i < size; i++) {
+			r->desc[i].inflight = (uint8_t)(rnd() % 3 == 0 ? rnd_u16(1) : 0);
+			r->desc[i].next = rnd_u16((uint16_t)((i + 1) % size));
+			r->desc[i].counter = rnd() % 64;
+		}
+		return;
+	}
+	struct vq_inflight_packed *r = region;
+
+	r->version = rnd_u16(VQ_INFLIGHT_VERSION);
+	r->desc_num = rnd_u16(size);
+	r->free_head = r->old_free_head = size;
+	r->used_idx = r->old_used_idx = rnd_u16(0);
+	r->used_wrap_counter = r->old_used_wrap_counter = (uint8_t)rnd_u16(1);
+	if (rnd() % 4 == 0)
+		r->old_used_idx = (uint16_t)(rnd() % size);
+	/* Chains of 1 to 3 consecutive entries, the others free; then a field in 16 spoilt. */
+	for (i = 0; i < size; i++) {
+		struct vq_inflight_packed_desc *d = &r->desc[i];
+		uint16_t num = (uint16_t)(1 + rnd() % 3), k;
+
+		if (rnd() % 3 != 0 || i + num > size) {
+			d->inflight = 0;
+			d->next = rnd_u16(r->free_head);
+			r->free_head = r->old_free_head = i;
+			continue;
+		}
+		for (k = 0; k < num; k++) {
+			r->desc[i + k].next = rnd_u16((uint16_t)(i + k + 1));
+			r->desc[i + k].inflight = 0;
+		}
+		d->inflight = (uint8_t)rnd_u16(1);
+		d->num = rnd_u16(num);
+		d->last = rnd_u16((uint16_t)(i + num - 1));
+		i = (uint16_t)(i + num - 1);
+	}
+	for (i = 0; i < size; i++) {
+		struct vq_inflight_packed_desc *d = &r->desc[i];
+
+		d->counter = rnd() % 64;
+		d->id = (uint16_t)(rnd() % (size + 2u));
+		d->flags = (uint16_t)(rnd() & (VIO_VRING_DESC_F_WRITE | VIO_VRING_DESC_F_INDIRECT));
+		d->len = (uint32_t)(rnd() % 3000);
+		d->addr = TG_GPA_BASE + rnd() % (2 * MEM_SIZE);
+	}
+}
+
+/* Random descriptors in a split ring's table, as the chains the region names would be. */
+static void
+desc_garbage(struct tg_vq *q)
+{
+	uint16_t i;
+
+	for (i = 0; i < q->size; i++)
+		q->s.r.desc[i] = (struct vio_vring_desc){
+			TG_GPA_BASE + rnd() % (2 * MEM_SIZE), (uint32_t)(rnd() % 3000),
+			(uint16_t)(rnd() & (VIO_VRING_DESC_F_NEXT | VIO_VRING_DESC_F_WRITE |
+					    VIO_VRING_DESC_F_INDIRECT)),
+			(uint16_t)(rnd() % (q->size + 2u))
+		};
+}
+
+/*
+ * The engine's side of CVE-2021-3839: a region whose num_queues was in range
+ * but whose contents are garbage, as a frontend may hand over. Each of 2000
+ * is refused when the queue is made (-EINVAL, the log names the field), or
+ * recovered and the chains it names walked like any the guest posts
+ * (delivered, or the queue broken with an err_* counter); never a crash, a
+ * read outside the region or the guest's memory, or a leak.
+ */
+static int
+cve_2021_3839_inflight_region_garbage(void)
+{
+	struct vio_test_res res = res_settled();
+	unsigned int round, refused = 0, broken = 0, resubmitted = 0;
+	struct tg_mem g;
+
+	T_EQ(tg_mem_init(&g, MEM_SIZE, 1), 0);
+	for (round = 0; round < 2000; round++) {
+		bool packed = round & 1;
+		uint64_t features = VIO_BIT(VIO_F_VERSION_1) | VIO_BIT(VIO_F_RING_INDIRECT_DESC) |
+				    (packed ? VIO_BIT(VIO_F_RING_PACKED) : 0);
+		size_t len = vio_vq_inflight_size(NB_VRINGS * 8, packed);
+		uint64_t start = g.brk, region = tg_alloc(&g, len, 64);
+		struct rte_mbuf *out[32];
+		struct tg_vq q;
+		int ret;
+
+		T_ASSERT(region != 0, "guest memory");
+		region_garbage(tg_ptr(&g, region), NB_VRINGS * 8, packed);
+		ret = tg_vq_init_inflight(&q, &g, NB_VRINGS * 8, features, 0, tg_ptr(&g, region));
+		if (ret != 0) {
+			refused++;
+			T_EQ(rte_errno, EINVAL);
+		} else {
+			struct vio_vq_stats st;
+			uint16_t n;
+
+			if (!packed)
+				desc_garbage(&q);
+			while ((n = vio_vq_dequeue_burst(q.vq, pool, out, RTE_DIM(out))) > 0)
+				rte_pktmbuf_free_bulk(out, n);
+			T_EQ(vio_vq_stats_get(q.vq, &st), 0);
+			resubmitted += st.inflight_resubmitted > 0;
+			broken += vio_vq_is_broken(q.vq);
+		}
+		tg_vq_fini(&q);
+		/* The next round's region and rings in the same guest memory, cleared. */
+		memset(g.base + start, 0, g.brk - start);
+		g.brk = start;
+	}
+	tg_mem_fini(&g);
+	printf("  2000 regions: %u refused, %u recovered with chains resubmitted, %u queues "
+	       "broken by what they named\n",
+	       refused, resubmitted, broken);
+	T_ASSERT(refused > 0 && refused < 2000, "every region refused, or none");
+	return vio_test_res_check(&res, 0);
+}
+
+/*
+ * A region at an address its 64-bit fields cannot be read from (SET_INFLIGHT_FD
+ * takes the frontend's mmap_offset): refused when the queue is made, not read
+ * through a misaligned pointer. Over the socket, the message is refused.
+ */
+static int
+cve_2021_3839_inflight_region_misaligned(void)
+{
+	struct vio_test_res res = res_settled();
+	struct vhost_user_inflight in;
+	struct tg_mem g;
+	struct tg_vq q;
+	unsigned int i;
+	int ret = 0;
+
+	T_EQ(tg_mem_init(&g, MEM_SIZE, 1), 0);
+	for (i = 0; i < 2 && ret == 0; i++) {
+		uint64_t features = VIO_BIT(VIO_F_VERSION_1) | (i ? VIO_BIT(VIO_F_RING_PACKED) : 0);
+		uint64_t region = tg_alloc(&g, vio_vq_inflight_size(16, i) + 64, 64) + 4;
+
+		ret = tg_vq_init_inflight(&q, &g, 16, features, 0, tg_ptr(&g, region)) == 0 ? -1
+											    : 0;
+		if (ret == 0 && rte_errno != EINVAL)
+			ret = -1;
+		tg_vq_fini(&q);
+	}
+	tg_mem_fini(&g);
+	T_EQ(ret, 0);
+	for (i = 1; i < 8 && ret == 0; i *= 2) {
+		in = (struct vhost_user_inflight){ .mmap_offset = i,
+						   .mmap_size = 4096,
+						   .num_queues = NB_VRINGS,
+						   .queue_size = 256 };
+		ret = check_refused(VHOST_USER_SET_INFLIGHT_FD, &in, sizeof(in), 1, "area");
+	}
+	T_EQ(ret, 0);
+	return vio_test_res_check(&res, CLOSE_MS);
+}
+
 /* CVE-2022-0669: GET_INFLIGHT_FD and SET_INFLIGHT_FD with more (or fewer) fds than they take. */
 static int
 cve_2022_0669_inflight_extra_fds(void)
@@ -570,6 +770,8 @@ static const struct vio_test_case cases[] = {
 	VIO_TEST(cve_2020_10723_vring_index_truncates),
 	VIO_TEST(cve_2020_10726_get_inflight_repeated),
 	VIO_TEST(cve_2021_3839_inflight_num_queues),
+	VIO_TEST(cve_2021_3839_inflight_region_garbage),
+	VIO_TEST(cve_2021_3839_inflight_region_misaligned),
 	VIO_TEST(cve_2022_0669_inflight_extra_fds),
 };
 
@@ -579,6 +781,9 @@ main(int argc, char **argv)
 	int ret, sock, i;
 
 	if (vio_test_eal_init(argv[0], "0") < 0)
+		return 1;
+	pool = tg_pktmbuf_pool("test_cve_vhost", 1023);
+	if (pool == NULL)
 		return 1;
 	log_stream = open_memstream(&log_buf, &log_len);
 	if (log_stream == NULL || rte_openlog_stream(log_stream) < 0)
