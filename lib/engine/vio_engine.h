@@ -131,11 +131,12 @@ struct vio_vq_config {
 	/**
 	 * Inflight tracking (vhost-user protocol feature INFLIGHT_SHMFD): the
 	 * queue's region, vio_vq_inflight_size() bytes of memory that outlives
-	 * the process (the frontend keeps it), or NULL for none. A fresh region
-	 * (all zero) is initialised. One an earlier instance wrote is checked
-	 * and recovered: the chains it held are processed first, each once, and
-	 * the queue resumes where the region and the ring say, whatever @c base
-	 * says (a frontend cannot know where a crashed backend stood).
+	 * the process (the frontend keeps it), aligned to VIO_VQ_INFLIGHT_ALIGN,
+	 * or NULL for none. A fresh region (all zero) is initialised. One an
+	 * earlier instance wrote is checked and recovered: the chains it held
+	 * are processed first, each once, and the queue resumes where the
+	 * region and the ring say, whatever @c base says (a frontend cannot
+	 * know where a crashed backend stood).
 	 */
 	void *inflight;
 	/** What the consumer of the queue's mbufs takes care of: VIO_VQ_OFFLOAD_* bits. */
@@ -173,6 +174,9 @@ struct vio_vq_config {
  * the smallest IPv4 MSS a Linux guest uses for GSO (536 bytes) is 123.
  */
 #define VIO_VQ_GSO_SEGS_MAX 128
+
+/** Alignment of an inflight region: its fields of 64 bits (counters, addresses). */
+#define VIO_VQ_INFLIGHT_ALIGN 8
 
 /**
  * Bytes of the inflight region of a queue of @p size entries

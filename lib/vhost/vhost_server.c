@@ -595,7 +595,9 @@ on_set_inflight_fd(struct vhost_dev *dev, struct vhost_user_msg *msg)
 
 	if (ret < 0)
 		return ret;
-	if (in->mmap_size == 0 || in->mmap_offset + in->mmap_size < in->mmap_offset)
+	/* Each vring's region starts at the offset plus a multiple of its (aligned) size. */
+	if (in->mmap_size == 0 || in->mmap_offset + in->mmap_size < in->mmap_offset ||
+	    in->mmap_offset % VIO_VQ_INFLIGHT_ALIGN != 0)
 		return BAD(dev, msg, "area", "offset 0x%" PRIx64 " size 0x%" PRIx64,
 			   in->mmap_offset, in->mmap_size);
 	if (dev->backend.ops->set_inflight == NULL)

@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <rte_common.h>
 
@@ -161,24 +162,26 @@ vio_packed_dev_walk(const struct vio_packed_ring *r, uint16_t idx, struct vio_ri
 		if (unlikely(++steps > r->size))
 			return VIO_RING_ERR_CHAIN_LEN;
 		if (d.flags & VIO_VRING_DESC_F_INDIRECT) {
-			const struct vio_vring_packed_desc *tbl;
+			/* At any address: virtio 1.2 sets an indirect table no alignment. */
+			const uint8_t *tbl;
 			uint32_t i, tbl_size;
 
 			/* virtio 1.2, 2.8.19 */
 			if (unlikely(d.flags & VIO_VRING_DESC_F_NEXT))
 				return VIO_RING_ERR_INDIRECT_NEXT;
-			if (unlikely(d.len == 0 || d.len % sizeof(*tbl) != 0 ||
-				     d.len / sizeof(*tbl) > VIO_RING_INDIRECT_MAX))
+			if (unlikely(d.len == 0 || d.len % sizeof(d) != 0 ||
+				     d.len / sizeof(d) > VIO_RING_INDIRECT_MAX))
 				return VIO_RING_ERR_INDIRECT_LEN;
 			if (unlikely(map == NULL))
 				return VIO_RING_ERR_INDIRECT_FEATURE;
 			tbl = map(map_ctx, d.addr, d.len);
 			if (unlikely(tbl == NULL))
 				return VIO_RING_ERR_INDIRECT_ADDR;
-			tbl_size = d.len / sizeof(*tbl);
+			tbl_size = d.len / sizeof(d);
 			for (i = 0; i < tbl_size; i++) {
-				struct vio_vring_packed_desc t = tbl[i];
+				struct vio_vring_packed_desc t;
 
+				memcpy(&t, tbl + (size_t)i * sizeof(t), sizeof(t));
 				rte_compiler_barrier();
 				if (unlikely(t.flags & VIO_VRING_DESC_F_INDIRECT))
 					return VIO_RING_ERR_INDIRECT_NESTED;

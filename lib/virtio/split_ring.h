@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <rte_common.h>
 
@@ -86,7 +87,8 @@ static __rte_always_inline int
 vio_split_dev_walk(const struct vio_split_ring *r, uint16_t head, struct vio_ring_seg *seg,
 		   uint32_t max_segs, uint32_t *nb_segs, vio_ring_map_fn map, void *map_ctx)
 {
-	const struct vio_vring_desc *tbl = r->desc;
+	/* The ring is aligned, an indirect table anywhere (virtio 1.2 sets it no alignment). */
+	const uint8_t *tbl = (const uint8_t *)r->desc;
 	uint32_t tbl_size = r->size;
 	uint32_t idx = head;
 	uint32_t steps = 0;
@@ -101,7 +103,7 @@ vio_split_dev_walk(const struct vio_split_ring *r, uint16_t head, struct vio_rin
 		/* virtio 1.2, 2.7.5.2: a chain longer than the table is a loop. */
 		if (unlikely(++steps > tbl_size))
 			return VIO_RING_ERR_DESC_LOOP;
-		d = tbl[idx];
+		memcpy(&d, tbl + (size_t)idx * sizeof(d), sizeof(d));
 		rte_compiler_barrier(); /* use the local copy only */
 
 		if (d.flags & VIO_VRING_DESC_F_INDIRECT) {

@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #include <rte_eal.h>
+#include <rte_lcore.h>
 #include <rte_log.h>
+#include <rte_malloc.h>
 
 #include "vio_test.h"
 
@@ -85,6 +87,61 @@ vio_test_fd_count_settled(int want)
 			closedir(d);
 	}
 	return n;
+}
+
+int
+vio_test_map_count(void)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	char line[512], perms[8];
+	int n = 0;
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		n += sscanf(line, "%*s %7s", perms) == 1 && perms[3] == 's';
+	fclose(f);
+	return n;
+}
+
+uint64_t
+vio_test_heap_bytes(void)
+{
+	uint64_t sum = 0;
+	unsigned int i;
+
+	for (i = 0; i < rte_socket_count(); i++) {
+		struct rte_malloc_socket_stats st;
+
+		if (rte_malloc_get_socket_stats(rte_socket_id_by_idx(i), &st) == 0)
+			sum += st.heap_allocsz_bytes;
+	}
+	return sum;
+}
+
+struct vio_test_res
+vio_test_res_get(void)
+{
+	return (struct vio_test_res){ vio_test_fd_count(), vio_test_map_count(),
+				      vio_test_heap_bytes() };
+}
+
+int
+vio_test_res_check(const struct vio_test_res *before, int ms)
+{
+	struct vio_test_res now = vio_test_res_get();
+	int waited;
+
+	for (waited = 0; waited < ms && (now.fds != before->fds || now.maps != before->maps ||
+					 now.heap != before->heap);
+	     waited += 10) {
+		usleep(10000);
+		now = vio_test_res_get();
+	}
+	T_EQ(now.fds, before->fds);
+	T_EQ(now.maps, before->maps);
+	T_EQ(now.heap, before->heap);
+	return 0;
 }
 
 int

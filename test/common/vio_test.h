@@ -57,6 +57,33 @@ int vio_test_fd_count(void);
 int vio_test_fd_count_settled(int want);
 
 /*
+ * Shared mappings of this process (for leak checks): what vio maps from fds
+ * it is given or makes (guest memory, the dirty log, inflight areas). Private
+ * ones are left out: the allocator and thread stacks come and go. -1 on error.
+ */
+int vio_test_map_count(void);
+
+/* Bytes allocated from DPDK's heap (rte_malloc), on every socket. */
+uint64_t vio_test_heap_bytes(void);
+
+/* What a case must give back: its fds, its mappings and its DPDK heap memory. */
+struct vio_test_res {
+	int fds;
+	int maps;
+	uint64_t heap;
+};
+
+/* This process's fds, mappings and DPDK heap bytes now. */
+struct vio_test_res vio_test_res_get(void);
+
+/*
+ * Whether the fds, mappings and heap bytes are back to @p before, waiting up to @p ms for
+ * what another thread releases (a connection closed on the control thread).
+ * Prints what differs. Returns 0 or -1.
+ */
+int vio_test_res_check(const struct vio_test_res *before, int ms);
+
+/*
  * Run the cases whose name contains the filter given as argv[1] (all when
  * absent); print one line per case; return the exit status for Meson.
  */

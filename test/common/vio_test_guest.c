@@ -76,6 +76,26 @@ tg_ptr(const struct tg_mem *g, uint64_t gpa)
 	return g->base + (gpa - TG_GPA_BASE);
 }
 
+uint8_t
+tg_pattern(uint32_t seq, uint32_t off)
+{
+	return (uint8_t)(seq * 131 + off * 7 + (off >> 8));
+}
+
+void
+tg_put_packet(struct tg_mem *g, uint64_t gpa, uint32_t hdr_len, const struct vio_net_hdr *h,
+	      uint32_t seq, uint32_t len)
+{
+	uint8_t *p = tg_ptr(g, gpa);
+	uint32_t i;
+
+	memset(p, 0, hdr_len);
+	if (h != NULL)
+		memcpy(p, h, RTE_MIN(sizeof(*h), (size_t)hdr_len));
+	for (i = 0; i < len; i++)
+		p[hdr_len + i] = tg_pattern(seq, i);
+}
+
 static void *
 engine_ptr(struct tg_mem *g, uint64_t gpa, uint64_t len)
 {
@@ -88,6 +108,13 @@ engine_ptr(struct tg_mem *g, uint64_t gpa, uint64_t len)
 int
 tg_vq_init(struct tg_vq *q, struct tg_mem *g, uint16_t size, uint64_t features,
 	   uint16_t indirect_max)
+{
+	return tg_vq_init_inflight(q, g, size, features, indirect_max, NULL);
+}
+
+int
+tg_vq_init_inflight(struct tg_vq *q, struct tg_mem *g, uint16_t size, uint64_t features,
+		    uint16_t indirect_max, void *inflight)
 {
 	struct vio_vq_config cfg;
 	char name[32];
@@ -159,6 +186,7 @@ tg_vq_init(struct tg_vq *q, struct tg_mem *g, uint16_t size, uint64_t features,
 	cfg.base = q->packed ? 1u << 15 : 0; /* packed rings start with wrap counter 1 */
 	cfg.callfd = q->callfd;
 	cfg.errfd = q->errfd;
+	cfg.inflight = inflight;
 	q->vq = vio_vq_create(&cfg, SOCKET_ID_ANY);
 	return q->vq == NULL ? -1 : 0;
 }
@@ -205,6 +233,64 @@ uint16_t
 tg_vq_nb_free(const struct tg_vq *q)
 {
 	return q->packed ? q->p.nb_free : q->s.nb_free;
+}
+
+void
+tg_vq_forge_avail(struct tg_vq *q, uint16_t head)
+{
+	q->s.r.avail->ring[q->s.avail_idx & q->s.r.mask] = head;
+	q->s.avail_idx++;
+}
+
+void
+tg_vq_forge(struct tg_vq *q, uint16_t first, const struct tg_desc *d, unsigned int n)
+{
+	uint16_t slot, head_flags = 0;
+	unsigned int i;
+	bool wrap;
+
+	if (!q->packed) {
+		for (i = 0; i < n; i++)
+			q->s.r.desc[first + i] = (struct vio_vring_desc){ d[i].addr, d[i].len,
+									  d[i].flags, d[i].next };
+		tg_vq_forge_avail(q, first);
+		return;
+	}
+	slot = q->p.avail_idx;
+	wrap = q->p.avail_wrap;
+	for (i = 0; i < n; i++) {
+		struct vio_vring_packed_desc *pd = &q->p.r.desc[slot];
+		uint16_t flags = d[i].flags | vio_packed_avail_flags(wrap);
+
+		pd->addr = d[i].addr;
+		pd->len = d[i].len;
+		pd->id = d[i].id;
+		if (i == 0)
+			head_flags = flags;
+		else
+			pd->flags = flags;
+		vio_packed_advance(q->size, &slot, &wrap, 1);
+	}
+	vio_store_release_u16(&q->p.r.desc[q->p.avail_idx].flags, head_flags);
+}
+
+void
+tg_vq_forge_table(const struct tg_vq *q, uint64_t gpa, const struct tg_desc *d, unsigned int n)
+{
+	uint8_t *p = tg_ptr(q->g, gpa); /* a hostile guest's table may sit at any address */
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		/* Packed tables are read in order: no next, and NEXT means nothing. */
+		const struct vio_vring_packed_desc pd = { d[i].addr, d[i].len, 0,
+							  d[i].flags & ~VIO_VRING_DESC_F_NEXT };
+		const struct vio_vring_desc sd = { d[i].addr, d[i].len, d[i].flags, d[i].next };
+
+		if (q->packed)
+			memcpy(p + i * sizeof(pd), &pd, sizeof(pd));
+		else
+			memcpy(p + i * sizeof(sd), &sd, sizeof(sd));
+	}
 }
 
 struct vio_vq_stats

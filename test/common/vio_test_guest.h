@@ -37,6 +37,15 @@ uint64_t tg_alloc(struct tg_mem *g, uint64_t len, uint64_t align);
 /* The guest's pointer to a GPA. */
 void *tg_ptr(const struct tg_mem *g, uint64_t gpa);
 
+/* The test pattern: byte @p off of packet @p seq. */
+uint8_t tg_pattern(uint32_t seq, uint32_t off);
+/*
+ * A packet to transmit at @p gpa: a net header of @p hdr_len bytes, zero or
+ * @p h (NULL: zero), then @p len bytes of packet @p seq's pattern.
+ */
+void tg_put_packet(struct tg_mem *g, uint64_t gpa, uint32_t hdr_len, const struct vio_net_hdr *h,
+		   uint32_t seq, uint32_t len);
+
 /* A virtqueue seen from the guest's driver, and its engine queue. */
 struct tg_vq {
 	struct tg_mem *g;
@@ -62,6 +71,9 @@ struct tg_vq {
  */
 int tg_vq_init(struct tg_vq *q, struct tg_mem *g, uint16_t size, uint64_t features,
 	       uint16_t indirect_max);
+/* The same, the engine queue tracking inflight chains in @p inflight (vio_vq_config.inflight). */
+int tg_vq_init_inflight(struct tg_vq *q, struct tg_mem *g, uint16_t size, uint64_t features,
+			uint16_t indirect_max, void *inflight);
 void tg_vq_fini(struct tg_vq *q);
 
 /* Driver-side operations on either ring type. */
@@ -70,6 +82,34 @@ void tg_vq_publish(struct tg_vq *q);
 int tg_vq_reap(struct tg_vq *q, uint16_t *id, uint32_t *len);
 bool tg_vq_need_kick(struct tg_vq *q);
 uint16_t tg_vq_nb_free(const struct tg_vq *q);
+
+/*
+ * Forging what no well-behaved driver posts, straight into guest memory (the
+ * driver side's own state is left alone: use it for chains that break the
+ * queue). A descriptor to forge: split follows @c next, packed takes @c id
+ * from the last one; @c flags are NEXT, WRITE, INDIRECT (the packed AVAIL/USED
+ * bits are added).
+ */
+struct tg_desc {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t flags;
+	uint16_t next;
+	uint16_t id;
+};
+
+/*
+ * Write @p n descriptors as one chain. Split: at indices @p first, @p first +
+ * 1, ... (the caller's next fields link them), head @p first made available.
+ * Packed: in the slots from the driver's next one, head flags last. Visible
+ * at the next tg_vq_publish().
+ */
+void tg_vq_forge(struct tg_vq *q, uint16_t first, const struct tg_desc *d, unsigned int n);
+/* Make split head @p head available at the next avail index. */
+void tg_vq_forge_avail(struct tg_vq *q, uint16_t head);
+/* An indirect table of @p n entries at @p gpa, in the ring's format. */
+void tg_vq_forge_table(const struct tg_vq *q, uint64_t gpa, const struct tg_desc *d,
+		       unsigned int n);
 
 /* The engine queue's counters. */
 struct vio_vq_stats tg_vq_stats(const struct tg_vq *q);

@@ -25,7 +25,7 @@ static struct rte_mempool *pool;
 static uint8_t
 pattern(uint32_t seq, uint32_t off)
 {
-	return (uint8_t)(seq * 131 + off * 7 + (off >> 8));
+	return tg_pattern(seq, off);
 }
 
 /* Guest memory holding a packet to transmit: header + payload, pattern filled. */
@@ -33,14 +33,8 @@ static uint64_t
 guest_tx_buf(struct tg_mem *g, uint32_t seq, uint32_t len, const struct vio_net_hdr *h)
 {
 	uint64_t gpa = tg_alloc(g, HDR_LEN + len, 64);
-	uint8_t *p = tg_ptr(g, gpa);
-	uint32_t i;
 
-	memset(p, 0, HDR_LEN);
-	if (h != NULL)
-		memcpy(p, h, sizeof(*h));
-	for (i = 0; i < len; i++)
-		p[HDR_LEN + i] = pattern(seq, i);
+	tg_put_packet(g, gpa, HDR_LEN, h, seq, len);
 	return gpa;
 }
 

@@ -361,79 +361,20 @@ check_moves(struct hostile *x, struct tg_vq *q, uint32_t seq)
 	return 0;
 }
 
-/* A descriptor to forge: split follows @c next, packed takes @c id from the last one. */
-struct fdesc {
-	uint64_t addr;
-	uint32_t len;
-	uint16_t flags; /* F_NEXT, F_WRITE, F_INDIRECT; the packed AVAIL/USED bits are added */
-	uint16_t next;
-	uint16_t id;
-};
-
-/* Make head @p head available at the next avail index (split). */
+/* Forge the chain at split index BAD (see tg_vq_forge()). */
 static void
-forge_avail(struct tg_vq *q, uint16_t head)
+forge_chain(struct tg_vq *q, const struct tg_desc *d, unsigned int n)
 {
-	q->s.r.avail->ring[q->s.avail_idx & q->s.r.mask] = head;
-	q->s.avail_idx++;
-}
-
-/*
- * Write @p n descriptors as one chain after the good ones. Split: at indices
- * BAD, BAD + 1, ... (the caller's next fields link them), head BAD made
- * available. Packed: in the slots from the driver's next one, head flags last.
- * Visible at the next tg_vq_publish().
- */
-static void
-forge_chain(struct tg_vq *q, const struct fdesc *d, unsigned int n)
-{
-	uint16_t slot, head_flags = 0;
-	unsigned int i;
-	bool wrap;
-
-	if (!q->packed) {
-		for (i = 0; i < n; i++)
-			q->s.r.desc[BAD + i] = (struct vio_vring_desc){ d[i].addr, d[i].len,
-									d[i].flags, d[i].next };
-		forge_avail(q, BAD);
-		return;
-	}
-	slot = q->p.avail_idx;
-	wrap = q->p.avail_wrap;
-	for (i = 0; i < n; i++) {
-		struct vio_vring_packed_desc *pd = &q->p.r.desc[slot];
-		uint16_t flags = d[i].flags | vio_packed_avail_flags(wrap);
-
-		pd->addr = d[i].addr;
-		pd->len = d[i].len;
-		pd->id = d[i].id;
-		if (i == 0)
-			head_flags = flags;
-		else
-			pd->flags = flags;
-		vio_packed_advance(q->size, &slot, &wrap, 1);
-	}
-	vio_store_release_u16(&q->p.r.desc[q->p.avail_idx].flags, head_flags);
+	tg_vq_forge(q, BAD, d, n);
 }
 
 /* An indirect table of @p n entries in guest memory, in the ring's format; returns its GPA. */
 static uint64_t
-forge_table(struct hostile *x, const struct fdesc *d, unsigned int n)
+forge_table(struct hostile *x, const struct tg_desc *d, unsigned int n)
 {
 	uint64_t gpa = tg_alloc(&x->g, TBL_LEN(n), 16);
-	struct vio_vring_packed_desc *pt = tg_ptr(&x->g, gpa);
-	struct vio_vring_desc *st = tg_ptr(&x->g, gpa);
-	unsigned int i;
 
-	for (i = 0; i < n; i++) {
-		/* Packed tables are read in order: no next, and NEXT means nothing. */
-		if (x->packed)
-			pt[i] = (struct vio_vring_packed_desc){ d[i].addr, d[i].len, 0,
-								d[i].flags & ~F_NEXT };
-		else
-			st[i] = (struct vio_vring_desc){ d[i].addr, d[i].len, d[i].flags,
-							 d[i].next };
-	}
+	tg_vq_forge_table(&x->q, gpa, d, n);
 	return gpa;
 }
 
@@ -441,7 +382,7 @@ forge_table(struct hostile *x, const struct fdesc *d, unsigned int n)
 static void
 forge_indirect(struct hostile *x, uint64_t tbl, uint32_t len, uint16_t id)
 {
-	const struct fdesc d = { tbl, len, F_INDIRECT, 0, id };
+	const struct tg_desc d = { tbl, len, F_INDIRECT, 0, id };
 
 	forge_chain(&x->q, &d, 1);
 }
@@ -450,7 +391,7 @@ forge_indirect(struct hostile *x, uint64_t tbl, uint32_t len, uint16_t id)
 static void
 forge_pair(struct hostile *x, uint64_t addr, uint16_t flags)
 {
-	const struct fdesc d[2] = {
+	const struct tg_desc d[2] = {
 		{ x->buf, HDR_LEN, x->w | F_NEXT, BAD + 1, 0 },
 		{ addr, 100, flags, 0, BAD },
 	};
@@ -462,12 +403,12 @@ forge_pair(struct hostile *x, uint64_t addr, uint16_t flags)
 static void
 forge_head_out_of_range(struct hostile *x, __rte_unused uint64_t arg)
 {
-	const struct fdesc d = { x->buf, x->buf_len, x->w, 0, RING_SIZE };
+	const struct tg_desc d = { x->buf, x->buf_len, x->w, 0, RING_SIZE };
 
 	if (x->packed)
 		forge_chain(&x->q, &d, 1);
 	else
-		forge_avail(&x->q, RING_SIZE);
+		tg_vq_forge_avail(&x->q, RING_SIZE);
 }
 
 /*
@@ -477,7 +418,7 @@ forge_head_out_of_range(struct hostile *x, __rte_unused uint64_t arg)
 static void
 forge_next_out_of_range(struct hostile *x, __rte_unused uint64_t arg)
 {
-	const struct fdesc d[2] = {
+	const struct tg_desc d[2] = {
 		{ x->buf, HDR_LEN, x->w | F_NEXT, RING_SIZE, 0 },
 		{ x->buf + HDR_LEN, x->buf_len - HDR_LEN, x->w, 0, UINT16_MAX },
 	};
@@ -492,7 +433,7 @@ forge_next_out_of_range(struct hostile *x, __rte_unused uint64_t arg)
 static void
 forge_indirect_next_out_of_range(struct hostile *x, __rte_unused uint64_t arg)
 {
-	const struct fdesc t[2] = {
+	const struct tg_desc t[2] = {
 		{ x->buf, HDR_LEN, x->w | F_NEXT, 2, 0 },
 		{ x->buf + HDR_LEN, x->buf_len - HDR_LEN, x->w, 0, 0 },
 	};
@@ -509,11 +450,11 @@ forge_indirect_next_out_of_range(struct hostile *x, __rte_unused uint64_t arg)
 static void
 forge_ring_long_chain(struct hostile *x, __rte_unused uint64_t arg)
 {
-	struct fdesc d[RING_SIZE];
+	struct tg_desc d[RING_SIZE];
 	unsigned int i, n = x->packed ? RING_SIZE : RING_SIZE - BAD;
 
 	for (i = 0; i < n; i++)
-		d[i] = (struct fdesc){ x->buf + i, 1, x->w | F_NEXT, BAD + (i + 1) % n, BAD };
+		d[i] = (struct tg_desc){ x->buf + i, 1, x->w | F_NEXT, BAD + (i + 1) % n, BAD };
 	forge_chain(&x->q, d, n);
 }
 
@@ -521,7 +462,7 @@ forge_ring_long_chain(struct hostile *x, __rte_unused uint64_t arg)
 static void
 forge_loop(struct hostile *x, uint64_t arg)
 {
-	const struct fdesc d[2] = {
+	const struct tg_desc d[2] = {
 		{ x->buf, HDR_LEN, x->w | F_NEXT, BAD + 1, 0 },
 		{ x->buf + HDR_LEN, x->buf_len - HDR_LEN, x->w | F_NEXT, BAD, 0 },
 	};
@@ -540,7 +481,7 @@ forge_loop(struct hostile *x, uint64_t arg)
 static void
 forge_indirect_loop(struct hostile *x, __rte_unused uint64_t arg)
 {
-	const struct fdesc t[2] = {
+	const struct tg_desc t[2] = {
 		{ x->buf, HDR_LEN, x->w | F_NEXT, 1, 0 },
 		{ x->buf + HDR_LEN, x->buf_len - HDR_LEN, x->w | F_NEXT, 0, 0 },
 	};
@@ -555,8 +496,8 @@ forge_indirect_loop(struct hostile *x, __rte_unused uint64_t arg)
 static void
 forge_indirect_nested(struct hostile *x, __rte_unused uint64_t arg)
 {
-	const struct fdesc inner = { x->buf + HDR_LEN, x->buf_len - HDR_LEN, x->w, 0, 0 };
-	const struct fdesc t[2] = {
+	const struct tg_desc inner = { x->buf + HDR_LEN, x->buf_len - HDR_LEN, x->w, 0, 0 };
+	const struct tg_desc t[2] = {
 		{ x->buf, HDR_LEN, x->w | F_NEXT, 1, 0 },
 		{ forge_table(x, &inner, 1), TBL_LEN(1), F_INDIRECT, 0, 0 },
 	};
@@ -568,8 +509,8 @@ forge_indirect_nested(struct hostile *x, __rte_unused uint64_t arg)
 static void
 forge_indirect_with_next(struct hostile *x, __rte_unused uint64_t arg)
 {
-	const struct fdesc t = { x->buf, x->buf_len, x->w, 0, 0 };
-	const struct fdesc d[2] = {
+	const struct tg_desc t = { x->buf, x->buf_len, x->w, 0, 0 };
+	const struct tg_desc d[2] = {
 		{ forge_table(x, &t, 1), TBL_LEN(1), F_INDIRECT | F_NEXT, BAD + 1, 0 },
 		{ x->buf, x->buf_len, x->w, 0, BAD },
 	};
@@ -581,7 +522,7 @@ forge_indirect_with_next(struct hostile *x, __rte_unused uint64_t arg)
 static void
 forge_indirect_len(struct hostile *x, uint64_t len)
 {
-	const struct fdesc t[2] = {
+	const struct tg_desc t[2] = {
 		{ x->buf, HDR_LEN, x->w | F_NEXT, 1, 0 },
 		{ x->buf + HDR_LEN, x->buf_len - HDR_LEN, x->w, 0, 0 },
 	};
@@ -600,11 +541,11 @@ forge_indirect_at(struct hostile *x, uint64_t gpa)
 static void
 forge_too_many_segs(struct hostile *x, __rte_unused uint64_t arg)
 {
-	struct fdesc t[65];
+	struct tg_desc t[65];
 	unsigned int i;
 
 	for (i = 0; i < RTE_DIM(t); i++)
-		t[i] = (struct fdesc){ x->buf + i, 1, x->w | F_NEXT, (uint16_t)(i + 1), 0 };
+		t[i] = (struct tg_desc){ x->buf + i, 1, x->w | F_NEXT, (uint16_t)(i + 1), 0 };
 	t[RTE_DIM(t) - 1].flags = x->w;
 	forge_indirect(x, forge_table(x, t, RTE_DIM(t)), TBL_LEN(RTE_DIM(t)), BAD);
 }
@@ -613,7 +554,7 @@ forge_too_many_segs(struct hostile *x, __rte_unused uint64_t arg)
 static void
 forge_len(struct hostile *x, uint64_t len)
 {
-	const struct fdesc d = { x->buf, (uint32_t)len, x->w, 0, BAD };
+	const struct tg_desc d = { x->buf, (uint32_t)len, x->w, 0, BAD };
 
 	forge_chain(&x->q, &d, 1);
 }
@@ -656,7 +597,7 @@ static const struct vio_net_hdr bad_hdr[] = {
 static void
 forge_net_hdr(struct hostile *x, uint64_t which)
 {
-	const struct fdesc d = { x->buf, x->buf_len, 0, 0, BAD };
+	const struct tg_desc d = { x->buf, x->buf_len, 0, 0, BAD };
 
 	memcpy(tg_ptr(&x->g, x->buf), &bad_hdr[which], sizeof(bad_hdr[which]));
 	forge_chain(&x->q, &d, 1);
@@ -677,11 +618,11 @@ static void
 forge_oversized(struct hostile *x, __rte_unused uint64_t arg)
 {
 	uint64_t gpa = tg_alloc(&x->g, OVERSIZED_SEG, 64);
-	struct fdesc d[8];
+	struct tg_desc d[8];
 	unsigned int i;
 
 	for (i = 0; i < RTE_DIM(d); i++)
-		d[i] = (struct fdesc){ gpa, OVERSIZED_SEG, F_NEXT, BAD + i + 1, BAD };
+		d[i] = (struct tg_desc){ gpa, OVERSIZED_SEG, F_NEXT, BAD + i + 1, BAD };
 	d[RTE_DIM(d) - 1].flags = 0;
 	forge_chain(&x->q, d, RTE_DIM(d));
 }

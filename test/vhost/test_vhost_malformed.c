@@ -25,6 +25,7 @@
 
 #include "vhost_user_msg.h"
 #include "vio_test.h"
+#include "vio_test_frontend.h"
 #include "vio_vhost.h"
 #include "vio_virtio.h"
 
@@ -35,93 +36,9 @@ static size_t log_len;
 static FILE *log_stream;
 
 static int
-connect_path(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return -1;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static int
 connect_vio(void)
 {
-	return connect_path(sock_path);
-}
-
-/* Whether vio closed the connection within @p ms (reading any replies on the way). */
-static bool
-closed_by_peer(int fd, int ms)
-{
-	char buf[512];
-
-	for (;;) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		ssize_t n;
-
-		if (poll(&p, 1, ms) <= 0)
-			return false;
-		n = recv(fd, buf, sizeof(buf), 0);
-		if (n == 0 || (n < 0 && errno == ECONNRESET))
-			return true;
-		if (n < 0)
-			return false;
-	}
-}
-
-static int
-memfd(size_t size)
-{
-	int fd = memfd_create("vio-test-bad", MFD_CLOEXEC);
-
-	if (fd >= 0 && ftruncate(fd, (off_t)size) < 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* Send one raw message: header fields, a payload and @p nb_fds memfds. */
-static int
-send_raw(int sock, uint32_t req, uint32_t flags, const void *payload, uint32_t size,
-	 uint32_t nb_fds)
-{
-	struct vhost_user_hdr hdr = { .request = req, .flags = flags, .size = size };
-	int fds[VHOST_USER_MAX_FDS + 4] = { 0 };
-	uint32_t i;
-	int ret;
-
-	for (i = 0; i < nb_fds; i++)
-		fds[i] = memfd(1 << 20);
-	if (nb_fds <= VHOST_USER_MAX_FDS) {
-		ret = vhost_user_msg_send(sock, &hdr, payload, fds, nb_fds);
-	} else {
-		/* More fds than the codec sends: build the message by hand. */
-		char control[CMSG_SPACE(sizeof(fds))];
-		struct iovec iov[2] = { { &hdr, sizeof(hdr) },
-					{ (void *)(uintptr_t)payload, size } };
-		struct msghdr mh = { .msg_iov = iov,
-				     .msg_iovlen = size ? 2 : 1,
-				     .msg_control = control,
-				     .msg_controllen = CMSG_SPACE(nb_fds * sizeof(int)) };
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(nb_fds * sizeof(int));
-		memcpy(CMSG_DATA(cm), fds, nb_fds * sizeof(int));
-		ret = sendmsg(sock, &mh, MSG_NOSIGNAL) < 0 ? -errno : 0;
-	}
-	for (i = 0; i < nb_fds; i++)
-		close(fds[i]);
-	return ret;
+	return tf_connect(sock_path);
 }
 
 /* A malformed message and the words its log line must carry. */
@@ -194,7 +111,7 @@ build_bad_msgs(void)
 	b->payload.config.size = 200;
 	b = add("features not offered", VHOST_USER_SET_FEATURES, 8, 0, "features");
 	b->payload.u64 = UINT64_MAX;
-	/* send_raw attaches memfds: a call fd that is no eventfd. */
+	/* tf_send attaches memfds: a call fd that is no eventfd. */
 	b = add("call fd not an eventfd", VHOST_USER_SET_VRING_CALL, 8, 1, "not an eventfd");
 	b = add("error fd not an eventfd", VHOST_USER_SET_VRING_ERR, 8, 1, "not an eventfd");
 	b = add("SET_CONFIG offset + size wraps 32 bits", VHOST_USER_SET_CONFIG, 12 + 7, 0,
@@ -204,7 +121,7 @@ build_bad_msgs(void)
 	b = add("removing a region never added", VHOST_USER_REM_MEM_REG, 40, 0, "region");
 	b->payload.mem_reg.region.gpa = 0x100000;
 	b->payload.mem_reg.region.size = 4096;
-	/* send_raw's fds are 1 MiB memfds; no memory table was sent yet. */
+	/* tf_send's fds are 1 MiB memfds; no memory table was sent yet. */
 	b = add("log larger than its fd, before any memory table", VHOST_USER_SET_LOG_BASE, 16, 1,
 		"log");
 	b->payload.log.mmap_size = 2 << 20;
@@ -234,32 +151,15 @@ build_bad_msgs(void)
 	add("more than 8 fds", VHOST_USER_SET_MEM_TABLE, 8, 10, NULL);
 }
 
-/* Wait for and read one reply. */
-static int
-recv_reply(int sock, struct vhost_user_msg *msg)
-{
-	struct pollfd p = { .fd = sock, .events = POLLIN };
-
-	if (poll(&p, 1, 2000) != 1)
-		return -ETIMEDOUT;
-	return vhost_user_msg_recv(sock, msg, 1000);
-}
-
 /* Ack VERSION_1, PROTOCOL_FEATURES, ACCESS_PLATFORM, and every protocol feature vio offers. */
 static int
 negotiate(int sock)
 {
 	uint64_t f = VIO_BIT(VIO_F_PROTOCOL_FEATURES) | VIO_BIT(VIO_F_VERSION_1) |
 		     VIO_BIT(VIO_F_ACCESS_PLATFORM);
-	struct vhost_user_msg msg;
 
-	T_EQ(send_raw(sock, VHOST_USER_SET_FEATURES, V, &f, 8, 0), 0);
-	T_EQ(send_raw(sock, VHOST_USER_GET_PROTOCOL_FEATURES, V, NULL, 0, 0), 0);
-	T_EQ(recv_reply(sock, &msg), 0);
-	T_EQ(msg.hdr.request, VHOST_USER_GET_PROTOCOL_FEATURES);
 	/* Not REPLY_ACK: a malformed message must close without a status in between. */
-	f = msg.payload.u64 & ~(UINT64_C(1) << VIO_VHOST_USER_PROTOCOL_F_REPLY_ACK);
-	T_EQ(send_raw(sock, VHOST_USER_SET_PROTOCOL_FEATURES, V, &f, 8, 0), 0);
+	T_EQ(tf_negotiate(sock, f, UINT64_C(1) << VIO_VHOST_USER_PROTOCOL_F_REPLY_ACK), 0);
 	return 0;
 }
 
@@ -276,8 +176,8 @@ run_bad(const struct bad_msg *b)
 	/* Negotiate first, so the request is not merely refused as un-negotiated. */
 	if (b->req != VHOST_USER_GET_FEATURES && b->req != VHOST_USER_SET_FEATURES)
 		T_EQ(negotiate(sock), 0);
-	send_raw(sock, b->req, b->flags, payload, b->size, b->nb_fds);
-	if (!closed_by_peer(sock, 2000)) {
+	tf_send(sock, b->req, b->flags, payload, b->size, b->nb_fds);
+	if (!tf_closed_by_peer(sock, 2000)) {
 		close(sock);
 		fprintf(stderr, "%s %s: connection not closed\n", vhost_user_req_name(b->req),
 			b->what);
@@ -348,10 +248,10 @@ test_vhost_malformed_unknown_request_refused_with_reply(void)
 	int ret;
 
 	T_ASSERT(sock >= 0, "connect");
-	T_EQ(send_raw(sock, VHOST_USER_SET_FEATURES, V, &f, 8, 0), 0);
-	T_EQ(send_raw(sock, VHOST_USER_SET_PROTOCOL_FEATURES, V, &pf, 8, 0), 0);
+	T_EQ(tf_send(sock, VHOST_USER_SET_FEATURES, V, &f, 8, 0), 0);
+	T_EQ(tf_send(sock, VHOST_USER_SET_PROTOCOL_FEATURES, V, &pf, 8, 0), 0);
 	/* Request 999 with NEED_REPLY: a failure status comes back, the connection stays. */
-	T_EQ(send_raw(sock, 999, V | VHOST_USER_FLAG_NEED_REPLY, NULL, 0, 0), 0);
+	T_EQ(tf_send(sock, 999, V | VHOST_USER_FLAG_NEED_REPLY, NULL, 0, 0), 0);
 	{
 		struct pollfd p = { .fd = sock, .events = POLLIN };
 
@@ -363,7 +263,7 @@ test_vhost_malformed_unknown_request_refused_with_reply(void)
 	T_ASSERT(msg.hdr.flags & VHOST_USER_FLAG_REPLY, "reply flag");
 	T_EQ(msg.payload.u64, 1);
 	/* Still served: GET_FEATURES answers. */
-	T_EQ(send_raw(sock, VHOST_USER_GET_FEATURES, V, NULL, 0, 0), 0);
+	T_EQ(tf_send(sock, VHOST_USER_GET_FEATURES, V, NULL, 0, 0), 0);
 	ret = vhost_user_msg_recv(sock, &msg, 1000);
 	if (ret == -EAGAIN) {
 		struct pollfd p = { .fd = sock, .events = POLLIN };
@@ -387,7 +287,7 @@ test_vhost_malformed_second_connection_refused(void)
 	usleep(20000);
 	b = connect_vio();
 	T_ASSERT(b >= 0, "connect");
-	T_ASSERT(closed_by_peer(b, 2000), "second connection closed");
+	T_ASSERT(tf_closed_by_peer(b, 2000), "second connection closed");
 	close(b);
 	close(a);
 	settle();
@@ -406,16 +306,16 @@ test_vhost_protocol_features_count_before_set_features(void)
 	int sock = connect_vio();
 
 	T_ASSERT(sock >= 0, "connect");
-	T_EQ(send_raw(sock, VHOST_USER_GET_FEATURES, V, NULL, 0, 0), 0);
-	T_EQ(recv_reply(sock, &msg), 0);
-	T_EQ(send_raw(sock, VHOST_USER_SET_PROTOCOL_FEATURES, V, &pf, 8, 0), 0);
-	T_EQ(send_raw(sock, VHOST_USER_GET_MAX_MEM_SLOTS, V, NULL, 0, 0), 0);
-	T_EQ(recv_reply(sock, &msg), 0);
+	T_EQ(tf_send(sock, VHOST_USER_GET_FEATURES, V, NULL, 0, 0), 0);
+	T_EQ(tf_recv_reply(sock, &msg), 0);
+	T_EQ(tf_send(sock, VHOST_USER_SET_PROTOCOL_FEATURES, V, &pf, 8, 0), 0);
+	T_EQ(tf_send(sock, VHOST_USER_GET_MAX_MEM_SLOTS, V, NULL, 0, 0), 0);
+	T_EQ(tf_recv_reply(sock, &msg), 0);
 	T_EQ(msg.hdr.request, VHOST_USER_GET_MAX_MEM_SLOTS);
 	T_EQ(msg.payload.u64, 509);
 	/* A device reset (SET_STATUS 0) keeps the protocol features: the ack still comes. */
-	T_EQ(send_raw(sock, VHOST_USER_SET_STATUS, V | VHOST_USER_FLAG_NEED_REPLY, &st, 8, 0), 0);
-	T_EQ(recv_reply(sock, &msg), 0);
+	T_EQ(tf_send(sock, VHOST_USER_SET_STATUS, V | VHOST_USER_FLAG_NEED_REPLY, &st, 8, 0), 0);
+	T_EQ(tf_recv_reply(sock, &msg), 0);
 	T_EQ(msg.hdr.request, VHOST_USER_SET_STATUS);
 	T_EQ(msg.payload.u64, 0);
 	close(sock);
@@ -433,10 +333,10 @@ test_vhost_get_vring_base_of_stopped_ring(void)
 
 	T_ASSERT(sock >= 0, "connect");
 	T_EQ(negotiate(sock), 0);
-	T_EQ(send_raw(sock, VHOST_USER_SET_VRING_BASE, V, &st, sizeof(st), 0), 0);
+	T_EQ(tf_send(sock, VHOST_USER_SET_VRING_BASE, V, &st, sizeof(st), 0), 0);
 	st.num = 0;
-	T_EQ(send_raw(sock, VHOST_USER_GET_VRING_BASE, V, &st, sizeof(st), 0), 0);
-	T_EQ(recv_reply(sock, &msg), 0);
+	T_EQ(tf_send(sock, VHOST_USER_GET_VRING_BASE, V, &st, sizeof(st), 0), 0);
+	T_EQ(tf_recv_reply(sock, &msg), 0);
 	T_EQ(msg.payload.state.index, 1);
 	T_EQ(msg.payload.state.num, 100);
 	close(sock);
@@ -454,22 +354,22 @@ test_vhost_half_message_does_not_stall_other_sockets(void)
 	struct vhost_user_hdr hdr = { .request = VHOST_USER_GET_FEATURES, .flags = V };
 	struct vhost_user_msg msg;
 	struct timespec t0, t1;
-	int a = connect_vio(), b = connect_path(sock_path2);
+	int a = connect_vio(), b = tf_connect(sock_path2);
 	double ms;
 
 	T_ASSERT(a >= 0 && b >= 0, "connect");
 	T_EQ(send(a, &hdr, 5, 0), 5);
 	usleep(20000);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	T_EQ(send_raw(b, VHOST_USER_GET_FEATURES, V, NULL, 0, 0), 0);
-	T_EQ(recv_reply(b, &msg), 0);
+	T_EQ(tf_send(b, VHOST_USER_GET_FEATURES, V, NULL, 0, 0), 0);
+	T_EQ(tf_recv_reply(b, &msg), 0);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	ms = (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6;
 	T_ASSERT(ms < 200, "the other socket waited %.0f ms", ms);
 	/* The rest of the first message, a second later: it is answered. */
 	sleep(1);
 	T_EQ(send(a, (const char *)&hdr + 5, sizeof(hdr) - 5, 0), (ssize_t)(sizeof(hdr) - 5));
-	T_EQ(recv_reply(a, &msg), 0);
+	T_EQ(tf_recv_reply(a, &msg), 0);
 	T_EQ(msg.hdr.request, VHOST_USER_GET_FEATURES);
 	close(a);
 	close(b);
