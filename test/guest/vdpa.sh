@@ -129,7 +129,8 @@ for want in \
 	'VHOST_VDPA_GET_DEVICE_ID: device id 2 (block); a net port needs device id 1 (net)' \
 	"queue_size=512: the device's rings take at most 256 entries (VHOST_VDPA_GET_VRING_NUM)" \
 	'vdpa vdpa-bad (/dev/vhost-vdpa-99): open: No such file or directory' \
-	'open: Device or resource busy'; do
+	'open: Device or resource busy' \
+	'driver vdpa: /dev/vhost-vdpa-1: cannot open the device: No such device'; do
 	grep -qF "$want" "$log" || { echo "FAIL: no log line with \"$want\""; fail=1; }
 done
 if grep -m 5 -E 'Sanitizer|runtime error:' "$log"; then

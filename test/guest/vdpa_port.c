@@ -19,6 +19,7 @@
  *                 hands its vhost-user frontend's rings (a vio frontend port
  *                 of this process, over the socket) to the device; the
  *                 traffic case through it, then a restart of the frontend
+ *   handoff-blk   the handoff to vdpa_sim_blk: each connection refused
  *   refusals      a vdpa_sim_blk device behind a net port (device id 2, not
  *                 1), queue_size above the device's rings, a path that does
  *                 not exist, a device that another port holds: each refused,
@@ -348,6 +349,38 @@ test_vdpa_refuses_blk(void)
 	return refused(args, -ENODEV);
 }
 
+/*
+ * The handoff to a device of the wrong kind: the backend port is made (its
+ * device is opened per connection), the frontend's connection is closed at
+ * once (vdpa.sh greps the device id and "cannot open the device"), no fd of
+ * it stays, and the port is unharmed.
+ */
+static int
+test_vdpa_handoff_refuses_blk(void)
+{
+	static const char sock[] = "/tmp/vio-vdpa-handoff-blk.sock";
+	struct vio_port *be, *fe;
+	char args[256];
+	int fds, err = 0;
+
+	if (blk_path == NULL)
+		return VIO_TEST_SKIP;
+	snprintf(args, sizeof(args), "iface=%s,driver=vdpa,device=%s", sock, blk_path);
+	be = port_open("vdpa-handoff-blk", args, &err);
+	T_ASSERT(be != NULL, "%s: %s", args, strerror(-err));
+	fds = vio_test_fd_count();
+	snprintf(args, sizeof(args), "path=%s", sock);
+	fe = port_open("vdpa-handoff-blk-fe", args, &err);
+	if (fe != NULL)
+		vio_port_free(fe);
+	T_EQ(vio_test_fd_count_settled(fds), fds);
+	T_ASSERT(!vio_port_link_up(be), "a link with no device behind it");
+	vio_port_free(be);
+	T_ASSERT(fe == NULL, "a frontend was served by a block device");
+	printf("frontend refused: %s\n", strerror(-err));
+	return 0;
+}
+
 static int
 test_vdpa_refuses_queue_size(void)
 {
@@ -449,6 +482,7 @@ static const struct vio_test_case cases[] = {
 	VIO_TEST(test_vdpa_restart),
 	VIO_TEST(test_vdpa_handoff),
 	VIO_TEST(test_vdpa_refuses_blk),
+	VIO_TEST(test_vdpa_handoff_refuses_blk),
 	VIO_TEST(test_vdpa_refuses_queue_size),
 	VIO_TEST(test_vdpa_refuses_missing_path),
 	VIO_TEST(test_vdpa_refuses_busy_device),
