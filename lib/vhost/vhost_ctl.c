@@ -443,7 +443,29 @@ timer_handler(struct vhost_watch *w, uint32_t events)
 	timer_arm(s);
 }
 
-/* Server mode: replace a stale socket file, refuse a symlink or another file. */
+/*
+ * Whether a process listens on the socket file at @p sa (a connect that is
+ * not refused): then it is not stale, and unlinking it would take its new
+ * connections away from it.
+ */
+static bool
+socket_in_use(const struct sockaddr_un *sa)
+{
+	/* Non-blocking: a listener with a full backlog answers EAGAIN, not a wait. */
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	bool used;
+
+	if (fd < 0)
+		return false;
+	used = connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0 || errno == EAGAIN;
+	close(fd);
+	return used;
+}
+
+/*
+ * Server mode: replace a stale socket file (nobody listens on it), refuse a
+ * live one, a symlink or another kind of file.
+ */
 static int
 server_listen(struct vhost_socket *s)
 {
@@ -451,6 +473,7 @@ server_listen(struct vhost_socket *s)
 	struct stat st;
 	int fd, ret;
 
+	memcpy(sa.sun_path, s->path, strlen(s->path) + 1);
 	if (lstat(s->path, &st) == 0) {
 		if (S_ISLNK(st.st_mode)) {
 			VHOST_LOG(ERR, "%s: is a symlink: refused", s->path);
@@ -460,12 +483,15 @@ server_listen(struct vhost_socket *s)
 			VHOST_LOG(ERR, "%s: exists and is not a socket: refused", s->path);
 			return -EEXIST;
 		}
+		if (socket_in_use(&sa)) {
+			VHOST_LOG(ERR, "%s: another process listens on it: refused", s->path);
+			return -EADDRINUSE;
+		}
 		unlink(s->path); /* stale socket file of an earlier run */
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
-	memcpy(sa.sun_path, s->path, strlen(s->path) + 1);
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 4) < 0) {
 		ret = -errno;
 		VHOST_LOG(ERR, "%s: bind/listen: %s", s->path, strerror(-ret));

@@ -147,11 +147,13 @@ int vio_vhost_set_socket_owner(const char *path, mode_t mode, uid_t uid, gid_t g
 int vio_vhost_callbacks_register(const char *path, const struct vio_vhost_ops *ops, void *ctx);
 
 /**
- * Start serving @p path: listen (a stale socket file is replaced; a symlink
- * or another kind of file at the path is refused) or connect.
+ * Start serving @p path: listen (a stale socket file, one nobody listens on,
+ * is replaced; a live one, a symlink or another kind of file at the path is
+ * refused) or connect.
  *
  * @return 0, -ENOENT, -EALREADY, -ELOOP (symlink), -EEXIST (not a socket),
- *   or the negative errno of socket/bind/listen. In client mode a refused
+ *   -EADDRINUSE (another process listens there), or the negative errno of
+ *   socket/bind/listen/chmod/chown. In client mode a refused
  *   connection is retried in the background (unless NO_RECONNECT).
  */
 int vio_vhost_start(const char *path);

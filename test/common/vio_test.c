@@ -58,6 +58,48 @@ vio_test_fd_count(void)
 	return n - 1; /* the directory's own fd */
 }
 
+static char *log_buf;
+static size_t log_len;
+static FILE *log_stream;
+
+int
+vio_test_log_capture(void)
+{
+	log_stream = open_memstream(&log_buf, &log_len);
+	return log_stream != NULL && rte_openlog_stream(log_stream) == 0 ? 0 : -1;
+}
+
+size_t
+vio_test_log_mark(void)
+{
+	fflush(log_stream);
+	return log_len;
+}
+
+bool
+vio_test_log_has(size_t mark, const char *s)
+{
+	fflush(log_stream);
+	return log_buf != NULL && mark <= log_len && strstr(log_buf + mark, s) != NULL;
+}
+
+void
+vio_test_log_dump(void)
+{
+	fflush(log_stream);
+	fprintf(stderr, "--- log:\n%s", log_buf != NULL ? log_buf : "");
+}
+
+int
+vio_test_run_logged(int argc, char **argv, const struct vio_test_case *cases, unsigned int nb)
+{
+	int ret = vio_test_run(argc, argv, cases, nb);
+
+	if (ret != 0)
+		vio_test_log_dump();
+	return ret;
+}
+
 int
 vio_test_fd_count_settled(int want)
 {

@@ -57,6 +57,18 @@ int vio_test_fd_count(void);
 int vio_test_fd_count_settled(int want);
 
 /*
+ * DPDK's log captured in memory (before the EAL starts, so that it is the
+ * stream from the first line): 0 or -1. Then a mark of where it stands, whether
+ * it holds @p s since a mark, and the whole of it to stderr (for a failure).
+ */
+int vio_test_log_capture(void);
+size_t vio_test_log_mark(void);
+bool vio_test_log_has(size_t mark, const char *s);
+void vio_test_log_dump(void);
+/* vio_test_run(), and the captured log to stderr when a case failed. */
+int vio_test_run_logged(int argc, char **argv, const struct vio_test_case *cases, unsigned int nb);
+
+/*
  * Shared mappings of this process (for leak checks): what vio maps from fds
  * it is given or makes (guest memory, the dirty log, inflight areas). Private
  * ones are left out: the allocator and thread stacks come and go. -1 on error.

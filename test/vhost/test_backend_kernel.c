@@ -37,24 +37,6 @@
 
 #define VHOST_NET "/dev/vhost-net"
 
-static char *log_buf;
-static size_t log_len;
-static FILE *log_stream;
-
-static size_t
-log_mark(void)
-{
-	fflush(log_stream);
-	return log_len;
-}
-
-static bool
-log_has(size_t mark, const char *s)
-{
-	fflush(log_stream);
-	return strstr(log_buf + mark, s) != NULL;
-}
-
 /* Open the kernel driver at @p path; expect @p err, the log to say @p log, no fd kept. */
 static int
 refused(const char *path, const char *iface, int err, const char *log1, const char *log2)
@@ -67,12 +49,12 @@ refused(const char *path, const char *iface, int err, const char *log1, const ch
 	};
 	struct vio_backend be;
 	int fds = vio_test_fd_count();
-	size_t mark = log_mark();
+	size_t mark = vio_test_log_mark();
 
 	T_EQ(vio_backend_open("kernel", &t, &be), -err);
 	T_EQ(vio_test_fd_count(), fds);
-	T_ASSERT(log_has(mark, log1), "log lacks '%s': %s", log1, log_buf + mark);
-	T_ASSERT(log_has(mark, log2), "log lacks '%s': %s", log2, log_buf + mark);
+	T_ASSERT(vio_test_log_has(mark, log1), "log lacks '%s'", log1);
+	T_ASSERT(vio_test_log_has(mark, log2), "log lacks '%s'", log2);
 	return 0;
 }
 
@@ -225,10 +207,10 @@ mem_tables(struct vio_backend *be)
 
 	/* Adjacent, given in reverse order: one region after merging. */
 	T_EQ(mem_table(be, max + 1, 1), 0);
-	mark = log_mark();
+	mark = vio_test_log_mark();
 	T_EQ(mem_table(be, max + 1, 2), -E2BIG);
-	T_ASSERT(log_has(mark, "over vhost-net's limit of"), "log: %s", log_buf + mark);
-	T_ASSERT(log_has(mark, "regions ("), "log: %s", log_buf + mark);
+	T_ASSERT(vio_test_log_has(mark, "over vhost-net's limit of"), "no log line of the limit");
+	T_ASSERT(vio_test_log_has(mark, "regions ("), "no log line of the count");
 	return 0;
 }
 
@@ -250,15 +232,16 @@ test_backend_kernel_handoff_set_driver_refusals(void)
 
 	T_EQ(vio_vhost_set_driver(sock, "kernel", VHOST_NET, NULL), -ENOENT);
 	T_EQ(vio_vhost_register(sock, 0), 0);
-	m = log_mark();
+	m = vio_test_log_mark();
 	T_EQ(vio_vhost_set_driver(sock, "remote", VHOST_NET, NULL), -EINVAL);
-	T_ASSERT(log_has(m, "driver \"remote\" has no backend role"), "no log line");
-	m = log_mark();
+	T_ASSERT(vio_test_log_has(m, "driver \"remote\" has no backend role"), "no log line");
+	m = vio_test_log_mark();
 	T_EQ(vio_vhost_set_driver(sock, "vdpa", NULL, NULL), -EINVAL);
-	T_ASSERT(log_has(m, "driver vdpa needs a vhost device"), "no log line");
-	m = log_mark();
+	T_ASSERT(vio_test_log_has(m, "driver vdpa needs a vhost device"), "no log line");
+	m = vio_test_log_mark();
 	T_EQ(vio_vhost_set_driver(sock, "vdpa", "/dev/vhost-vdpa-0", "tap0"), -EINVAL);
-	T_ASSERT(log_has(m, "iface tap0: only driver kernel has an interface"), "no log line");
+	T_ASSERT(vio_test_log_has(m, "iface tap0: only driver kernel has an interface"),
+		 "no log line");
 	T_EQ(vio_vhost_set_driver(sock, "kernel", VHOST_NET, "sixteen-bytes-xx"), -EINVAL);
 	T_EQ(vio_vhost_set_driver(sock, "kernel", VHOST_NET, "vio-h0"), 0);
 	T_EQ(vio_vhost_set_driver(sock, "local", NULL, NULL), 0);
@@ -289,7 +272,7 @@ test_backend_kernel_handoff_refuses_connection_without_device(void)
 	T_EQ(vio_vhost_start(sock), 0);
 	fds = vio_test_fd_count();
 	for (round = 0; round < 2; round++) {
-		m = log_mark();
+		m = vio_test_log_mark();
 		fe = vio_vhost_frontend_connect(sock, &fc);
 		T_ASSERT(fe != NULL, "round %d: no connection: %s", round, strerror(rte_errno));
 		T_ASSERT(vio_vhost_frontend_get_features(fe, &features) < 0,
@@ -297,9 +280,10 @@ test_backend_kernel_handoff_refuses_connection_without_device(void)
 			 features);
 		vio_vhost_frontend_close(fe);
 		T_EQ(vio_test_fd_count_settled(fds), fds);
-		T_ASSERT(log_has(m, "/dev/vhost-none: open: No such file or directory"),
+		T_ASSERT(vio_test_log_has(m, "/dev/vhost-none: open: No such file or directory"),
 			 "round %d: the call is not named", round);
-		T_ASSERT(log_has(m, "driver kernel: /dev/vhost-none: cannot open the device"),
+		T_ASSERT(vio_test_log_has(m,
+					  "driver kernel: /dev/vhost-none: cannot open the device"),
 			 "round %d: the device is not named", round);
 	}
 	T_EQ(vio_vhost_unregister(sock), 0);
@@ -319,18 +303,10 @@ static const struct vio_test_case cases[] = {
 int
 main(int argc, char **argv)
 {
-	int ret;
-
-	log_stream = open_memstream(&log_buf, &log_len);
-	if (log_stream == NULL || rte_openlog_stream(log_stream) < 0)
+	if (vio_test_log_capture() < 0)
 		return 1;
 	/* The backend role's cases run vio's control thread, on DPDK memory. */
 	if (vio_test_eal_init(argv[0], "0") < 0)
 		return 1;
-	ret = vio_test_run(argc, argv, cases, RTE_DIM(cases));
-	if (ret != 0) {
-		fflush(log_stream);
-		fprintf(stderr, "--- log:\n%s", log_buf);
-	}
-	return ret;
+	return vio_test_run_logged(argc, argv, cases, RTE_DIM(cases));
 }
