@@ -44,7 +44,7 @@
 #   9. burst: testpmd on net_vio0,path=/dev/vhost-net,iface=tap0,
 #      1 and 2 queue pairs: UDP datagrams from the guest kernel (rounds of 4
 #      flows; with 2 pairs both queues must get some) into rxonly, then txonly
-#      for 5 s: each way at least 100 000 packets, and testpmd's counts equal
+#      for 3 s: each way at least 100 000 packets, and testpmd's counts equal
 #      tap0's; then DPDK's net_virtio_user on the same traffic (the anchor),
 #      the txonly figures of both printed side by side (not checked).
 #
@@ -475,7 +475,7 @@ same "TAPs left behind" "$left" 0
 
 echo "== 9. burst: at least 100 000 packets each way through tap0, 1 and 2 queue pairs"
 # burst NAME VDEV Q [FLOOR]: the guest kernel sends 4 UDP flows to 192.0.2.1 through
-# tap0 (testpmd rxonly), then testpmd txonly sends through tap0 for 5 s; every count
+# tap0 (testpmd rxonly), then testpmd txonly sends through tap0 for 3 s; every count
 # equals tap0's, each way at least FLOOR (default 100000). BURST_TX: what testpmd sent.
 burst() {
 	_n=$1 _q=$3 _floor=${4:-100000}
@@ -490,7 +490,7 @@ burst() {
 	tp_cmd "$_n" start
 	t_tx0=$(dev_stat tap0 tx_packets) t_txd0=$(dev_stat tap0 tx_dropped)
 	_t0=$(date +%s)
-	# Rounds of 4 flows of 20 000 at full speed until 100 000 went through: the
+	# Rounds of 4 flows of 40 000 at full speed until 100 000 went through: the
 	# kernel sends faster than vhost-net fills the port's ring under TCG, and the
 	# TAP drops what its queue cannot hold (tx_dropped; pacing with usleep is
 	# far too slow here).
@@ -498,13 +498,13 @@ burst() {
 	while [ $((_r < 8)) = 1 ] && [ $(($(dev_stat tap0 tx_packets) - t_tx0)) -lt 100000 ]; do
 		pids=''
 		for f in 1 2 3 4; do
-			"$UDP" send 192.0.2.1 9 20000 64 0 >/dev/null &
+			"$UDP" send 192.0.2.1 9 40000 64 0 >/dev/null &
 			pids="$pids $!"
 		done
 		for p in $pids; do wait $p || bad "$_n: udp-frag send failed"; done
 		_r=$((_r + 1))
 	done
-	echo "  $_n in: $_r round(s) of 80 000 datagrams in $(($(date +%s) - _t0)) s"
+	echo "  $_n in: $_r round(s) of 160 000 datagrams in $(($(date +%s) - _t0)) s"
 	sleep 1
 	tp_cmd "$_n" stop
 	tp_cmd "$_n" show port stats 0
@@ -521,7 +521,7 @@ burst() {
 	t_rx0=$(dev_stat tap0 rx_packets) t_rxd0=$(dev_stat tap0 rx_dropped)
 	tp_cmd "$_n" set fwd txonly
 	tp_cmd "$_n" start
-	sleep 5
+	sleep 3
 	tp_cmd "$_n" stop
 	sleep 0.5
 	tp_cmd "$_n" show port stats 0
@@ -533,7 +533,7 @@ burst() {
 	_out=$(($(dev_stat tap0 rx_packets) - t_rx0))
 	echo "  $_n out: tap0 rx_packets +$_out, rx_dropped +$(($(dev_stat tap0 rx_dropped) - t_rxd0))"
 	same "$_n: port TX-packets = tap0 rx_packets" "$BURST_TX" "$_out"
-	[ "$_out" -ge "$_floor" ] || bad "$_n: only $_out packets out in 5 s"
+	[ "$_out" -ge "$_floor" ] || bad "$_n: only $_out packets out in 3 s"
 	tp_quit "$_n"
 }
 burst b1 "net_vio0,$KPORT,iface=tap0,mac=02:00:00:00:00:10" 1
@@ -543,7 +543,7 @@ burst b2 "net_vio0,$KPORT,iface=tap0,mac=02:00:00:00:00:10,queues=2" 2
 burst d1 "net_virtio_user0,path=/dev/vhost-net,iface=tap0,mac=02:00:00:00:00:10,queue_size=256" 1 1
 dpdk1=$BURST_TX
 # A figure, not a check: the kernel does the work under TCG.
-echo "  txonly 5 s, 1 queue pair: vio $vio1, DPDK net_virtio_user $dpdk1 packets" \
+echo "  txonly 3 s, 1 queue pair: vio $vio1, DPDK net_virtio_user $dpdk1 packets" \
 	"(vio/DPDK $(awk -v a="$vio1" -v b="$dpdk1" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'))"
 exit $fail
 EOF
