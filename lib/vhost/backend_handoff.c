@@ -295,9 +295,10 @@ handoff_set_mem_table(struct vio_backend *be, const struct vio_mem_region_desc *
 		return -ENODEV;
 	mem = vio_mem_create(regions, nb_regions);
 	if (mem == NULL) {
+		ret = rte_errno != 0 ? -rte_errno : -EINVAL;
 		DEV_LOG(h->dev, ERR, "memory table of %u regions: cannot map it: %s", nb_regions,
-			strerror(rte_errno));
-		return -rte_errno;
+			strerror(-ret));
+		return ret;
 	}
 	/* Control path: once per memory change. */
 	d = calloc(nb_regions + 1, sizeof(*d));
