@@ -9,8 +9,8 @@
 # arguments go to libFuzzer, e.g. -runs=10000000 (stop after that many
 # executions) or -jobs=2. The build is build-fuzz/ (clang, ASan + UBSan,
 # -Dfuzz=true), configured when needed. A target's corpus grows in
-# build-fuzz/test/fuzz/corpus/TARGET; a crash is written beside it as
-# crash-TARGET-<sha1> and stops the run. To keep a finding as a regression
+# build-fuzz/test/fuzz/corpus/TARGET; a failing input is written beside it
+# as TARGET-crash-<sha1> (-leak-, -timeout-) and stops the run. To keep a finding as a regression
 # input, copy it into test/fuzz/corpus/TARGET/ with a name that says what it
 # found. libFuzzer's final statistics (executions, cov:, ft:) end each run.
 set -euo pipefail

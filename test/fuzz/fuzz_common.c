@@ -35,10 +35,14 @@ fuzz_eal_init(void)
 void
 fuzz_log_init(void)
 {
+	const char *log = getenv("FUZZ_LOG");
 	FILE *f;
 
-	if (getenv("FUZZ_LOG") != NULL)
+	if (log != NULL) {
+		if (strcmp(log, "debug") == 0)
+			rte_log_set_level_pattern("lib.vio.*", RTE_LOG_DEBUG);
 		return;
+	}
 	f = fopen("/dev/null", "w");
 	if (f != NULL)
 		rte_openlog_stream(f);

@@ -24,7 +24,8 @@ void fuzz_eal_init(void);
 /*
  * vio's logs go to /dev/null (formatted all the same, so a bad argument to a
  * log line still shows), or to stderr when FUZZ_LOG is set in the
- * environment. Every target calls it once.
+ * environment (FUZZ_LOG=debug: vio's debug lines too). Every target calls it
+ * once.
  */
 void fuzz_log_init(void);
 

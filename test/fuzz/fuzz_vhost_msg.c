@@ -13,14 +13,20 @@
  *
  * An input is a list of messages, each
  *   u8 request, u8 flags, u16 payload size, u8 fds, then the payload bytes
- * where the fd byte's low 4 bits are the count (at most 8) and its high
- * bits the kind: 0 memfds of 2 MiB (regions that really map), 1 eventfds,
- * 2 the read ends of pipes, 3 a memfd then eventfds. The fds are made
- * fresh for each message and closed after it: the server keeps its copies.
+ * where the fd byte's low 4 bits are the count (at most 8), bits 4-5 the
+ * kind: 0 memfds of 2 MiB (regions that really map), 1 eventfds, 2 the read
+ * ends of pipes, 3 a memfd then eventfds; and bit 6: a u16 length and that
+ * many bytes follow the payload, the start of the first fd when it is a
+ * memfd (guest memory holding rings: the seeds put them at its offset 0).
+ * The fds are made fresh for each message and closed after it: the server
+ * keeps its copies. After each message, while the device has a connection,
+ * every vring gets a burst (enqueue on receive, dequeue on transmit vrings):
+ * the data path runs on whatever the messages set up, memory tables
+ * replaced under running rings included.
  *
  * Checked besides memory safety: replies are replies to the request, of a
  * size that fits; after each input (every device closed) the process holds
- * no fd more than before and no memory (LeakSanitizer).
+ * no fd, no mbuf and no memory (LeakSanitizer) more than before.
  */
 
 #define _GNU_SOURCE
@@ -32,6 +38,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <rte_mbuf.h>
+
 #include "fuzz_common.h"
 #include "vio_test.h"
 #include "vhost_internal.h"
@@ -40,8 +48,11 @@
 #define MEMFD_SIZE (2u << 20)
 #define MSGS_MAX   64 /* messages one input sends */
 #define LINKS_MAX  4  /* connections one input makes */
+#define POOL_SIZE  512u
 
 static char sock_path[64];
+static struct rte_mempool *pool;
+static bool verbose; /* FUZZ_LOG set: what the bursts moved */
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -49,17 +60,21 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	fuzz_eal_init();
+	verbose = getenv("FUZZ_LOG") != NULL;
 	snprintf(sock_path, sizeof(sock_path), "/tmp/vio-fuzz-vhost-%d.sock", (int)getpid());
 	/* A vIOMMU and two queue pairs: IOTLB messages and a second pair are accepted. */
 	FUZZ_CHECK(vio_vhost_register(sock_path, VIO_VHOST_F_IOMMU) == 0, "register");
 	FUZZ_CHECK(vio_vhost_set_max_queue_pairs(sock_path, 2) == 0, "queue pairs");
 	FUZZ_CHECK(vio_vhost_start(sock_path) == 0, "start");
+	pool = rte_pktmbuf_pool_create("fuzz_vhost", POOL_SIZE, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+				       SOCKET_ID_ANY);
+	FUZZ_CHECK(pool != NULL, "mempool");
 	return 0;
 }
 
 /* The fds of one message, made as the fd byte asks; returns how many. */
 static uint32_t
-fds_make(uint8_t spec, int *fds)
+fds_make(uint8_t spec, int *fds, struct fuzz_in *in)
 {
 	uint32_t n = spec & 0xf, kind = spec >> 4, i;
 
@@ -89,7 +104,48 @@ fds_make(uint8_t spec, int *fds)
 		}
 		FUZZ_CHECK(fds[i] >= 0, "fd %u of kind %u", i, kind);
 	}
+	if (spec & 0x40) {
+		size_t len = fuzz_u16(in);
+
+		if (len > in->left)
+			len = in->left;
+		if (n > 0 && ((kind & 3) == 0 || (kind & 3) == 3) && len > 0)
+			FUZZ_CHECK(pwrite(fds[0], in->p, len, 0) == (ssize_t)len, "pwrite");
+		in->p += len;
+		in->left -= len;
+	}
 	return n;
+}
+
+/* A burst on each vring of the connected device, if any: enqueue on even ones, dequeue on odd. */
+static void
+bursts(void)
+{
+	struct vio_vhost_socket_info info;
+	struct rte_mbuf *pkts[4];
+	uint16_t q, i, n;
+
+	if (vio_vhost_get_socket_info(sock_path, &info) != 0 || info.vid < 0)
+		return;
+	for (q = 0; q < 4; q++) {
+		if (q % 2 == 0) {
+			for (i = 0; i < 2; i++) {
+				pkts[i] = rte_pktmbuf_alloc(pool);
+				FUZZ_CHECK(pkts[i] != NULL, "mbuf");
+				memset(rte_pktmbuf_append(pkts[i], 60 + i * 100), 0x5a,
+				       60 + i * 100);
+			}
+			n = vio_vhost_enqueue_burst(info.vid, q, pkts, 2);
+			FUZZ_CHECK(n <= 2, "enqueued %u of 2", n);
+			rte_pktmbuf_free_bulk(pkts, 2); /* the caller's: the engine copies */
+		} else {
+			n = vio_vhost_dequeue_burst(info.vid, q, pool, pkts, RTE_DIM(pkts));
+			FUZZ_CHECK(n <= RTE_DIM(pkts), "dequeued %u", n);
+			rte_pktmbuf_free_bulk(pkts, n);
+		}
+		if (n > 0 && verbose)
+			fprintf(stderr, "fuzz: vring %u: %u packets moved\n", q, n);
+	}
 }
 
 static void
@@ -118,17 +174,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct vhost_user_hdr hdr;
 		int fds[VHOST_USER_MAX_FDS];
 		uint32_t nb_fds;
+		uint8_t spec;
 		bool replied;
 		int ret;
 
 		hdr.request = fuzz_u8(&in);
 		hdr.flags = fuzz_u8(&in);
 		hdr.size = fuzz_u16(&in);
-		nb_fds = fds_make(fuzz_u8(&in), fds);
+		spec = fuzz_u8(&in);
 		/* A larger size is the codec's to refuse (test vhost-malformed): not this one's. */
 		if (hdr.size > sizeof(payload))
 			hdr.size = sizeof(payload);
 		fuzz_bytes(&in, &payload, hdr.size);
+		nb_fds = fds_make(spec, fds, &in);
 		if (link == NULL) {
 			if (links == LINKS_MAX) {
 				fds_close(fds, nb_fds);
@@ -154,10 +212,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			link = NULL;
 		} else {
 			FUZZ_CHECK(ret == 0, "vhost_local_request: %d", ret);
+			bursts();
 		}
 	}
 	vhost_local_detach(link);
 	free(reply);
+	FUZZ_CHECK(rte_mempool_avail_count(pool) == POOL_SIZE, "mbufs leaked: %u of %u in the pool",
+		   rte_mempool_avail_count(pool), POOL_SIZE);
 	if (vio_test_fd_count() != nb_fds_open) {
 		fuzz_fd_list();
 		FUZZ_CHECK(vio_test_fd_count() == nb_fds_open, "fds leaked: %d open, %d before",

@@ -95,8 +95,24 @@ def negotiate(features, proto):
             msg("SET_OWNER"))
 
 
-def mem_table():
-    return msg("SET_MEM_TABLE", u32(1) + u32(0) + region(0, MIB2, UADDR), fds=MEMFD | 1)
+def mem_table(fill=b""):
+    payload = u32(1) + u32(0) + region(0, MIB2, UADDR)
+    if not fill:
+        return msg("SET_MEM_TABLE", payload, fds=MEMFD | 1)
+    # bit 6: the memfd starts with the bytes that follow (guest memory with rings)
+    return msg("SET_MEM_TABLE", payload, fds=0x40 | MEMFD | 1) + u16(len(fill)) + fill
+
+
+def guest_rings():
+    """Vring 0 (guest receive): 4 writable buffers; vring 1 (guest transmit): one packet."""
+    m = bytearray(0xC000)
+    for i in range(4):
+        m[16 * i:16 * i + 16] = u64(0x9000 + i * 0x800) + u32(0x800) + u16(2) + u16(0)
+    m[0x1000:0x1000 + 12] = u16(0) + u16(4) + u16(0) + u16(1) + u16(2) + u16(3)
+    m[0x4000:0x4010] = u64(0x8000) + u32(12 + 60) + u16(0) + u16(0)
+    m[0x5000:0x5006] = u16(0) + u16(1) + u16(0)
+    m[0x8000 + 12:0x8000 + 72] = bytes(range(60))
+    return bytes(m)
 
 
 def vring(idx, num, base=0):
@@ -122,6 +138,11 @@ seed("vhost_msg", "split-session",
      msg("SET_CONFIG", u32(0) + u32(6) + u32(0) + bytes.fromhex("020000000001")) +
      msg("SET_STATUS", u64(15)) + msg("GET_STATUS") + msg("GET_VRING_BASE", u32(0) + u32(0)) +
      msg("GET_VRING_BASE", u32(1) + u32(0)) + msg("SET_STATUS", u64(0)))
+seed("vhost_msg", "split-traffic",
+     negotiate(NET_FEATURES | PROTOCOL_FEATURES, ack) + mem_table(guest_rings()) +
+     vring(0, 4) + vring(1, 4) + msg("SET_MEM_TABLE", u32(1) + u32(0) + region(0, MIB2, UADDR),
+                                     fds=0x40 | MEMFD | 1) + u16(len(guest_rings())) +
+     guest_rings() + msg("GET_VRING_BASE", u32(1) + u32(0)))
 seed("vhost_msg", "packed-session",
      negotiate(NET_FEATURES | bits(FEAT, "F_RING_PACKED", "F_IN_ORDER") | PROTOCOL_FEATURES,
                ack) + mem_table() + vring(0, 255, 0x8000) + vring(1, 100, 0x8003) +
