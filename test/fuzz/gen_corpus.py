@@ -115,11 +115,12 @@ def guest_rings():
     return bytes(m)
 
 
-def vring(idx, num, base=0):
-    off = idx * 0x4000
+def vring(idx, num, base=0, addr=UADDR):
+    """The vring's parts at addr + idx * 0x4000: descriptors, avail (+0x1000), used (+0x2000)."""
+    off = addr + idx * 0x4000
     return (msg("SET_VRING_NUM", u32(idx) + u32(num)) +
-            msg("SET_VRING_ADDR", u32(idx) + u32(0) + u64(UADDR + off) +
-                u64(UADDR + off + 0x2000) + u64(UADDR + off + 0x1000) + u64(0)) +
+            msg("SET_VRING_ADDR", u32(idx) + u32(0) + u64(off) + u64(off + 0x2000) +
+                u64(off + 0x1000) + u64(0)) +
             msg("SET_VRING_BASE", u32(idx) + u32(base)) +
             msg("SET_VRING_CALL", u64(idx), fds=EVENTFD | 1) +
             msg("SET_VRING_ERR", u64(idx), fds=EVENTFD | 1) +
@@ -160,6 +161,15 @@ seed("vhost_msg", "iommu",
      msg("IOTLB_MSG", u64(0x2000) + u64(0x1000) + u64(0) + u8(0) + u8(3) + bytes(6)) +
      msg("IOTLB_MSG", u64(0) + u64(0x100) + u64(UADDR + MIB2 - 0x80) + u8(1) + u8(2) +
          bytes(6)))
+# With a vIOMMU the ring addresses are IOVAs: one update maps IOVA 0 onto the memory, then
+# traffic, an invalidation under the running rings, and traffic again.
+IOTLB_ALL = u64(0) + u64(MIB2) + u64(UADDR) + u8(3) + u8(2) + bytes(6)
+seed("vhost_msg", "iommu-traffic",
+     negotiate(NET_FEATURES | bits(FEAT, "F_ACCESS_PLATFORM") | PROTOCOL_FEATURES, ack) +
+     mem_table(guest_rings()) + msg("IOTLB_MSG", IOTLB_ALL) + vring(0, 4, addr=0) +
+     vring(1, 4, addr=0) + msg("IOTLB_MSG", u64(0x8000) + u64(0x1000) + u64(0) + u8(0) + u8(3) +
+                               bytes(6)) + msg("IOTLB_MSG", IOTLB_ALL) +
+     msg("GET_VRING_BASE", u32(1) + u32(0)))
 seed("vhost_msg", "inflight-state",
      negotiate(NET_FEATURES | PROTOCOL_FEATURES,
                bits(PROTO, "REPLY_ACK", "INFLIGHT_SHMFD", "DEVICE_STATE", "LOG_SHMFD")) +
