@@ -24,9 +24,11 @@
  * the first translation; the indirect tables are left as they are.
  *
  * Checked besides memory safety: every mbuf a dequeue returns is sane
- * (rte_mbuf_check, a length no larger than the largest packet), no mbuf
- * leaks (the pool is full again after each input), the counters only grow,
- * and a broken queue moves nothing more.
+ * (rte_mbuf_check, a length no larger than the largest packet); a dequeue
+ * writes no guest byte but the used ring (split) or the descriptor ring and
+ * device event (packed): the guest's buffers, tables and avail ring stay as
+ * they were; no mbuf leaks (the pool is full again after each input); the
+ * counters only grow; and a broken queue moves nothing more.
  */
 
 #define _GNU_SOURCE
@@ -80,7 +82,8 @@ static const uint64_t feature_bits[8] = {
 
 static struct rte_mempool *pool;
 static struct vio_mem *mem;
-static uint8_t *guest; /* the harness's own mapping of the whole memfd */
+static uint8_t *guest;         /* the harness's own mapping of the whole memfd */
+static uint8_t snap[MEM_SIZE]; /* guest memory before a dequeue burst */
 static int callfd, errfd;
 
 int
@@ -198,8 +201,37 @@ stats_check(const struct vio_vq_stats *old, const struct vio_vq_stats *now)
 			   (unsigned long)a[i], (unsigned long)b[i]);
 }
 
+/* Guest bytes [from, to) are as before the burst. */
 static void
-burst(struct vio_vq *vq, const uint8_t *cfg, const uint8_t *sizes)
+unchanged(uint32_t from, uint32_t to)
+{
+	uint32_t i;
+
+	if (from >= to || memcmp(guest + from, snap + from, to - from) == 0)
+		return;
+	for (i = from; i < to; i++)
+		FUZZ_CHECK(guest[i] == snap[i],
+			   "dequeue wrote guest memory at file offset 0x%x (0x%02x to 0x%02x)", i,
+			   snap[i], guest[i]);
+}
+
+/* After a dequeue: what changed in guest memory lies in what the device writes. */
+static void
+writes_check(bool packed, uint16_t size)
+{
+	if (packed) {
+		/* The descriptor ring (used descriptors), then the device event structure. */
+		unchanged(DESC_GPA + 16u * size, DEVICE_GPA);
+		unchanged(DEVICE_GPA + 4u, MEM_SIZE);
+	} else {
+		/* The used ring: flags, idx, the elements, avail_event. */
+		unchanged(0, DEVICE_GPA);
+		unchanged(DEVICE_GPA + 6u + 8u * size, MEM_SIZE);
+	}
+}
+
+static void
+burst(struct vio_vq *vq, const uint8_t *cfg, const uint8_t *sizes, bool packed, uint16_t size)
 {
 	struct rte_mbuf *pkts[BURST_MAX];
 	uint16_t n = (cfg[5] % BURST_MAX) + 1, got, i;
@@ -215,7 +247,9 @@ burst(struct vio_vq *vq, const uint8_t *cfg, const uint8_t *sizes)
 		for (i = 0; i < n; i++)
 			rte_pktmbuf_free(pkts[i]); /* the caller's either way: the engine copies */
 	} else {
+		memcpy(snap, guest, MEM_SIZE);
 		got = vio_vq_dequeue_burst(vq, pool, pkts, n);
+		writes_check(packed, size);
 		FUZZ_CHECK(got <= n, "dequeued %u of %u", got, n);
 		for (i = 0; i < got; i++) {
 			FUZZ_CHECK(rte_mbuf_check(pkts[i], 1, &reason) == 0, "mbuf %u: %s", i,
@@ -291,7 +325,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				if (gpa < R0_SIZE || gpa >= R1_GPA)
 					*gpa_ptr(gpa) = p[2];
 			}
-			burst(vq, cfg, sizes);
+			burst(vq, cfg, sizes, packed, c.size);
 			FUZZ_CHECK(vio_vq_stats_get(vq, &now) == 0, "stats");
 			stats_check(&old, &now);
 			old = now;
