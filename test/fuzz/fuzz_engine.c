@@ -27,7 +27,8 @@
  * (rte_mbuf_check, a length no larger than the largest packet); a dequeue
  * writes no guest byte but the used ring (split) or the descriptor ring and
  * device event (packed): the guest's buffers, tables and avail ring stay as
- * they were; no mbuf leaks (the pool is full again after each input); the
+ * they were; an enqueue writes those and the buffers of device-writable
+ * descriptors only; no mbuf leaks (the pool is full again after each input); the
  * counters only grow; and a broken queue moves nothing more.
  */
 
@@ -82,8 +83,9 @@ static const uint64_t feature_bits[8] = {
 
 static struct rte_mempool *pool;
 static struct vio_mem *mem;
-static uint8_t *guest;         /* the harness's own mapping of the whole memfd */
-static uint8_t snap[MEM_SIZE]; /* guest memory before a dequeue burst */
+static uint8_t *guest;             /* the harness's own mapping of the whole memfd */
+static uint8_t snap[MEM_SIZE];     /* guest memory before a burst */
+static uint8_t writable[MEM_SIZE]; /* enqueue: file bytes some descriptor lets the device write */
 static int callfd, errfd;
 
 int
@@ -215,6 +217,69 @@ unchanged(uint32_t from, uint32_t to)
 			   snap[i], guest[i]);
 }
 
+/* Mark guest bytes [gpa, gpa + len) writable, as far as they are guest memory. */
+static void
+writable_mark(uint64_t gpa, uint64_t len)
+{
+	uint64_t end = len > MEM_SIZE ? MEM_SIZE : gpa + len;
+
+	for (; gpa < end && gpa < MEM_SIZE; gpa++)
+		if (gpa < R0_SIZE || gpa >= R1_GPA)
+			writable[gpa_ptr((uint32_t)gpa) - guest] = 1;
+}
+
+/* The buffers of the device-writable descriptors in @p n descriptors at file offset @p off. */
+static void
+writable_table(uint32_t off, uint32_t n, bool top)
+{
+	uint32_t i;
+
+	for (i = 0; i < n && off + 16u * (i + 1) <= MEM_SIZE; i++) {
+		struct vio_vring_desc d;
+		struct vio_vring_packed_desc p;
+		uint16_t flags;
+
+		/* A table may sit anywhere: copied, not dereferenced in place. */
+		memcpy(&d, snap + off + 16u * i, sizeof(d));
+		memcpy(&p, snap + off + 16u * i, sizeof(p));
+		/* The flags: split descriptors have them at byte 12, packed ones at byte 14. */
+		flags = d.flags | p.flags;
+		if (flags & VIO_VRING_DESC_F_WRITE)
+			writable_mark(d.addr, d.len);
+		if (top && (flags & VIO_VRING_DESC_F_INDIRECT) && d.addr < MEM_SIZE &&
+		    (d.addr < R0_SIZE || d.addr >= R1_GPA))
+			writable_table((uint32_t)(gpa_ptr((uint32_t)d.addr) - guest), d.len / 16,
+				       false);
+	}
+}
+
+/*
+ * After an enqueue: what changed lies in the ring parts the device writes or
+ * in the buffer of a descriptor the guest made device-writable (any in the
+ * ring or its indirect tables: a superset of what the chains taken offer).
+ */
+static void
+enqueue_writes_check(bool packed, uint16_t size)
+{
+	uint32_t i;
+
+	memset(writable, 0, sizeof(writable));
+	writable_table(DESC_GPA, size, true);
+	if (packed) {
+		memset(writable + DESC_GPA, 1, 16u * size);
+		memset(writable + DEVICE_GPA, 1, 4);
+	} else {
+		memset(writable + DEVICE_GPA, 1, 6u + 8u * size);
+	}
+	if (memcmp(guest, snap, MEM_SIZE) == 0)
+		return;
+	for (i = 0; i < MEM_SIZE; i++)
+		FUZZ_CHECK(guest[i] == snap[i] || writable[i],
+			   "enqueue wrote guest memory at file offset 0x%x (0x%02x to 0x%02x), "
+			   "in no device-writable buffer",
+			   i, snap[i], guest[i]);
+}
+
 /* After a dequeue: what changed in guest memory lies in what the device writes. */
 static void
 writes_check(bool packed, uint16_t size)
@@ -242,7 +307,9 @@ burst(struct vio_vq *vq, const uint8_t *cfg, const uint8_t *sizes, bool packed, 
 		for (i = 0; i < n; i++)
 			pkts[i] = pkt_make(14u + sizes[i] * 24u + sizes[i + 8],
 					   cfg[0] & CFG_OFFLOADS, cfg[7] * 8u, sizes[i]);
+		memcpy(snap, guest, MEM_SIZE);
 		got = vio_vq_enqueue_burst(vq, pkts, n);
+		enqueue_writes_check(packed, size);
 		FUZZ_CHECK(got <= n, "enqueued %u of %u", got, n);
 		for (i = 0; i < n; i++)
 			rte_pktmbuf_free(pkts[i]); /* the caller's either way: the engine copies */
