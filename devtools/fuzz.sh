@@ -43,16 +43,16 @@ CC=clang devtools/setup.sh build build-fuzz "${FUZZ_OPTS[@]}" -- \
 	"${run[@]/#/test/fuzz/fuzz_}"
 status=0
 for t in "${run[@]}"; do
-	dict=()
+	opts=()
 	case "$t" in
-	vhost_msg | frontend_reply) dict=(-dict=test/fuzz/vhost_user.dict) ;;
-	port_args) dict=(-dict=test/fuzz/port_args.dict) ;;
+	vhost_msg | frontend_reply) opts=(-dict=test/fuzz/vhost_user.dict) ;;
+	port_args) opts=(-dict=test/fuzz/port_args.dict) ;;
 	# Its inputs hold guest memory: 64 KiB and the configuration before it.
-	engine) dict=(-max_len=66000) ;;
+	engine) opts=(-max_len=66000) ;;
 	esac
 	echo "==== fuzz $t: $seconds s"
 	FUZZ_SECONDS="$seconds" test/fuzz/run-fuzz.sh "build-fuzz/test/fuzz/fuzz_$t" \
-		"test/fuzz/corpus/$t" "build-fuzz/test/fuzz/corpus/$t" "${dict[@]}" "$@" ||
+		"test/fuzz/corpus/$t" "build-fuzz/test/fuzz/corpus/$t" "${opts[@]}" "$@" ||
 		status=1
 done
 exit "$status"
