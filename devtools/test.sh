@@ -34,7 +34,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 RELEASE_OPTS=(-Dbuildtype=release -Dwerror=true)
 # shellcheck disable=SC2054 # the comma is part of the meson option value
 ASAN_OPTS=(-Dbuildtype=debug -Db_sanitize=address,undefined -Db_lundef=false -Dwerror=true)
-# shellcheck disable=SC2054
+# shellcheck disable=SC2054 # as above
 FUZZ_OPTS=(-Dbuildtype=debug -Db_sanitize=address,undefined -Db_lundef=false -Dwerror=true
 	-Dfuzz=true -Dtests=false)
 FUZZ_TARGETS=(test/fuzz/fuzz_vhost_msg test/fuzz/fuzz_engine test/fuzz/fuzz_frontend_reply
