@@ -131,7 +131,8 @@ struct vio_vq_config {
 	/**
 	 * Inflight tracking (vhost-user protocol feature INFLIGHT_SHMFD): the
 	 * queue's region, vio_vq_inflight_size() bytes of memory that outlives
-	 * the process (the frontend keeps it), or NULL for none. A fresh region
+	 * the process (the frontend keeps it), aligned to VIO_VQ_INFLIGHT_ALIGN,
+	 * or NULL for none. A fresh region
 	 * (all zero) is initialised. One an earlier instance wrote is checked
 	 * and recovered: the chains it held are processed first, each once, and
 	 * the queue resumes where the region and the ring say, whatever @c base
@@ -177,8 +178,13 @@ struct vio_vq_config {
 /**
  * Bytes of the inflight region of a queue of @p size entries
  * (vhost-user "Inflight I/O tracking": QueueRegionSplit or QueueRegionPacked).
+ * A multiple of VIO_VQ_INFLIGHT_ALIGN: regions of several queues laid end to
+ * end from an aligned start are all aligned.
  */
 size_t vio_vq_inflight_size(uint16_t size, bool packed);
+
+/** Alignment of an inflight region: both layouts start with a 64-bit features field. */
+#define VIO_VQ_INFLIGHT_ALIGN 8
 
 struct vio_vq;
 

@@ -50,6 +50,8 @@ config_check(const struct vio_vq_config *cfg, const char *name)
 		BAD("device_area %p: NULL or misaligned", cfg->device_area);
 	if (packed ? (cfg->base & 0x7fff) >= cfg->size : false)
 		BAD("base 0x%x: slot beyond size %u", cfg->base, cfg->size);
+	if ((uintptr_t)cfg->inflight % VIO_VQ_INFLIGHT_ALIGN != 0)
+		BAD("inflight %p: not %u-byte aligned", cfg->inflight, VIO_VQ_INFLIGHT_ALIGN);
 #undef BAD
 	return 0;
 }

@@ -390,6 +390,15 @@ local_set_inflight(struct vio_backend *be, int fd, uint64_t offset, uint64_t siz
 		close(fd);
 		return -EINVAL;
 	}
+	/* The queues' regions lie end to end from the offset: each must be aligned. */
+	if (offset % VIO_VQ_INFLIGHT_ALIGN != 0) {
+		DEV_LOG(lb->dev, ERR,
+			"inflight area: mmap_offset 0x%" PRIx64 " not a multiple of %u (the "
+			"queue regions hold 64-bit fields)",
+			offset, VIO_VQ_INFLIGHT_ALIGN);
+		close(fd);
+		return -EINVAL;
+	}
 	p = mmap(NULL, offset + size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	close(fd); /* the mapping stays */
 	if (p == MAP_FAILED)
