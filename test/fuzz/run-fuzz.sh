@@ -7,14 +7,16 @@
 # included) and WORK runs once; then libFuzzer mutates them for
 # FUZZ_SECONDS (default 4) with one job, writing what it finds into WORK (a
 # directory of the build, created here) and a failing input into WORK/..,
-# named <target>-crash-<sha1> (-leak-, -timeout-, -oom-). Exits 0 when nothing failed, 1 on a crash,
-# a leak, a timeout or a failed check.
+# named <target>-crash-<sha1> (-leak-, -timeout-, -oom-). FUZZ_FRESH=1
+# empties WORK first. Exits 0 when nothing failed, 1 on a crash, a leak, a
+# timeout or a failed check.
 set -euo pipefail
 
 [ $# -ge 3 ] || { echo "usage: $0 EXE SEEDS WORK [LIBFUZZER_ARG...]" >&2; exit 2; }
 exe="$1" seeds="$2" work="$3"
 shift 3
 name="$(basename "$exe")"
+[ "${FUZZ_FRESH:-0}" = 1 ] && rm -rf "$work"
 mkdir -p "$work"
 # libFuzzer's own exit code for a failure is 77, meson's code for a skip.
 common=(-error_exitcode=1 -timeout_exitcode=1 -oom_exitcode=1 -timeout=10 -rss_limit_mb=4096
