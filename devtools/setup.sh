@@ -8,7 +8,8 @@
 #   devtools/setup.sh headers           DPDK's driver headers for the PMD, into a cache (below)
 #   devtools/setup.sh headers --find    print their directory (exit 1 when absent); offline
 #   devtools/setup.sh peers             ../shared/peers/setup.sh, if that folder exists
-#   devtools/setup.sh build DIR [OPT..] configure DIR if needed, then ninja
+#   devtools/setup.sh build DIR [OPT..] [-- TARGET..]
+#                                       configure DIR if needed, then ninja (TARGETs only)
 #
 # Idempotent and quick when there is nothing to do: apt-get runs only when a
 # package is missing. Installing packages needs root; hugepages need root too,
@@ -38,7 +39,8 @@
 # both of the others.
 #
 # build: DIR is relative to the current directory. OPT are `meson setup`
-# options (-Dbuildtype=release ...). The first time DIR is configured with
+# options (-Dbuildtype=release ...); after `--`, ninja targets to build
+# instead of all of them (test/fuzz/fuzz_iotlb ...). The first time DIR is configured with
 # them; later, when OPT differ from the last run, DIR is reconfigured with
 # `meson setup --reconfigure` (also when the driver headers of `headers`
 # came or went since); otherwise only ninja runs.
@@ -50,8 +52,9 @@ set -euo pipefail
 
 # qemu-system-common: qemu-storage-daemon, the vhost-user-blk backend of test-frontend-blk.
 # openvswitch-switch-dpdk: ovs-vswitchd-dpdk, the stock switch of test peers/ovs-dpdk.sh.
+# clang, libfuzzer-14-dev: the fuzz targets of test/fuzz (clang 14's libFuzzer, Debian 12).
 PKGS=(dpdk dpdk-dev libdpdk-dev meson ninja-build libnuma-dev pkg-config gcc clang-format gnuplot-nox doxygen
-	qemu-system-common openvswitch-switch-dpdk)
+	qemu-system-common openvswitch-switch-dpdk clang libfuzzer-14-dev)
 POLICY_RC=/usr/sbin/policy-rc.d
 HUGE_DIR=/dev/hugepages
 HUGE_NR=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
@@ -397,11 +400,18 @@ fetch_driver_headers() {
 	touch "$tmp/complete"
 }
 
-# build DIR [OPT...]
+# build DIR [OPT...] [-- TARGET...]
 build() {
-	[ $# -ge 1 ] || die "usage: $0 build DIR [meson setup options...]"
-	local dir="$1" src stamp want
+	[ $# -ge 1 ] || die "usage: $0 build DIR [meson setup options...] [-- ninja targets...]"
+	local dir="$1" src stamp want opts=() targets=()
 	shift
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		opts+=("$1")
+		shift
+	done
+	[ $# -gt 0 ] && shift
+	targets=("$@")
+	set -- "${opts[@]}"
 	src="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 	case "$dir" in /*) ;; *) dir="$PWD/$dir" ;; esac
 	stamp="$dir/.vio-setup-options"
@@ -422,7 +432,7 @@ build() {
 		meson setup --reconfigure "$@" "$dir" "$src"
 		printf '%s\n' "$want" >"$stamp"
 	fi
-	ninja -C "$dir"
+	ninja -C "$dir" "${targets[@]}"
 }
 
 case "${1:-all}" in

@@ -10,10 +10,14 @@
 #      (real DPDK testpmd processes) and "guest" (a Linux guest under QEMU
 #      pings vio), one test at a time (they use both cores)
 #   3. build-asan/ (debug, ASan + UBSan, werror): suite "fast"
-#   4. devtools/check-style.sh, counted as one test
+#   4. build-fuzz/ (clang, debug, ASan + UBSan, werror, -Dfuzz=true): the
+#      fuzz targets only, suite "fuzz" (each target a few seconds from its
+#      seed corpus; devtools/fuzz.sh runs them long)
+#   5. devtools/check-style.sh, counted as one test
 #
 #   --fast     skip the stress, peers and guest suites
 #   --no-asan  skip the ASan + UBSan build
+#   --no-fuzz  skip the fuzz build
 #
 # The last line of output is always "N passed, N failed, N skipped", totalled
 # over every step from each build's meson-logs/testlog.json. TIMEOUT, ERROR
@@ -30,15 +34,22 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 RELEASE_OPTS=(-Dbuildtype=release -Dwerror=true)
 # shellcheck disable=SC2054 # the comma is part of the meson option value
 ASAN_OPTS=(-Dbuildtype=debug -Db_sanitize=address,undefined -Db_lundef=false -Dwerror=true)
+# shellcheck disable=SC2054 # as above
+FUZZ_OPTS=(-Dbuildtype=debug -Db_sanitize=address,undefined -Db_lundef=false -Dwerror=true
+	-Dfuzz=true -Dtests=false)
+FUZZ_TARGETS=(test/fuzz/fuzz_vhost_msg test/fuzz/fuzz_engine test/fuzz/fuzz_frontend_reply
+	test/fuzz/fuzz_port_args test/fuzz/fuzz_iotlb)
 
 run_stress=1
 run_asan=1
+run_fuzz=1
 for arg in "$@"; do
 	case "$arg" in
 	--fast) run_stress=0 ;;
 	--no-asan) run_asan=0 ;;
+	--no-fuzz) run_fuzz=0 ;;
 	-h | --help)
-		sed -n '3,24p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '3,28p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	*)
@@ -175,6 +186,17 @@ if [ "$run_asan" = 1 ]; then
 		UBSAN_OPTIONS="halt_on_error=1:abort_on_error=1:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}" \
 			run_suites build-asan fast -- --timeout-multiplier 3
 	fi
+fi
+
+if [ "$run_fuzz" = 1 ]; then
+	step "fuzz build (build-fuzz/, clang)"
+	t0=$SECONDS
+	if CC=clang build_dir build-fuzz "${FUZZ_OPTS[@]}" -- "${FUZZ_TARGETS[@]}"; then
+		step "fuzz targets: suite fuzz"
+		# Only the fuzz targets are built: meson test must not build the rest.
+		run_suites build-fuzz fuzz -- --no-rebuild
+	fi
+	echo "build-fuzz: $((SECONDS - t0)) s wall, build included"
 fi
 
 step "style"

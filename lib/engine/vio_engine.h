@@ -181,6 +181,8 @@ struct vio_vq_config {
 /**
  * Bytes of the inflight region of a queue of @p size entries
  * (vhost-user "Inflight I/O tracking": QueueRegionSplit or QueueRegionPacked).
+ * A multiple of VIO_VQ_INFLIGHT_ALIGN: regions of several queues laid end to
+ * end from an aligned start are all aligned.
  */
 size_t vio_vq_inflight_size(uint16_t size, bool packed);
 

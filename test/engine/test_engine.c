@@ -10,6 +10,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <rte_errno.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 #include <rte_tcp.h>
@@ -867,6 +868,47 @@ test_engine_iotlb_miss_enqueue_packed(void)
 	return run_iotlb_miss_enqueue(true);
 }
 
+/*
+ * An inflight region that is not VIO_VQ_INFLIGHT_ALIGN-aligned is refused
+ * (fuzz_vhost_msg found SET_INFLIGHT_FD with mmap_offset 0x11 placing every
+ * queue region at a misaligned address); an aligned one is taken.
+ */
+static int
+test_engine_rejects_misaligned_inflight(void)
+{
+	struct vio_vq_config cfg;
+	struct tg_mem g;
+	struct tg_vq q;
+	struct vio_vq *vq;
+	uint64_t *area;
+
+	T_EQ(tg_mem_init(&g, 1 << 20, 1), 0);
+	T_EQ(tg_vq_init(&q, &g, 64, VIO_BIT(VIO_F_VERSION_1), 0), 0);
+	area = calloc(1, vio_vq_inflight_size(64, false) + VIO_VQ_INFLIGHT_ALIGN);
+	T_ASSERT(area != NULL, "calloc");
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.mem = g.mem;
+	cfg.features = q.features;
+	cfg.size = q.size;
+	cfg.desc = tg_ptr(&g, q.desc_gpa);
+	cfg.driver_area = tg_ptr(&g, q.driver_gpa);
+	cfg.device_area = tg_ptr(&g, q.device_gpa);
+	cfg.callfd = -1;
+	cfg.errfd = -1;
+	cfg.missfd = -1;
+	cfg.inflight = (uint8_t *)area + 1;
+	T_ASSERT(vio_vq_create(&cfg, SOCKET_ID_ANY) == NULL, "misaligned inflight region taken");
+	T_EQ(rte_errno, EINVAL);
+	cfg.inflight = area;
+	vq = vio_vq_create(&cfg, SOCKET_ID_ANY);
+	T_ASSERT(vq != NULL, "aligned inflight region refused");
+	vio_vq_free(vq);
+	free(area);
+	tg_vq_fini(&q);
+	tg_mem_fini(&g);
+	return 0;
+}
+
 static const struct vio_test_case cases[] = {
 	VIO_TEST(test_engine_dequeue_split),
 	VIO_TEST(test_engine_dequeue_packed),
@@ -898,6 +940,7 @@ static const struct vio_test_case cases[] = {
 	VIO_TEST(test_engine_iotlb_indirect_table_across_pages_packed),
 	VIO_TEST(test_engine_iotlb_miss_enqueue_split),
 	VIO_TEST(test_engine_iotlb_miss_enqueue_packed),
+	VIO_TEST(test_engine_rejects_misaligned_inflight),
 };
 
 int
