@@ -32,16 +32,16 @@ RTE_LOG_REGISTER(vio_vnet_logtype, lib.vio.vnet, INFO);
 /* Most descriptors one transmit chain takes: the header and 63 mbuf segments. */
 #define TX_SEGS_MAX (VIO_VNET_TX_SEGS_MAX + 1)
 /*
- * With VIRTIO_F_RING_INDIRECT_DESC, a transmit chain of 3 to TX_IND_MAX
- * buffers (the header and 2 to 7 mbuf segments: a 9000-byte frame in 2 KiB
- * mbufs takes 6) goes through an indirect table and takes one ring slot;
- * each slot has its table, 128 bytes, made with the queue. The header and
- * one segment stay direct: two descriptors side by side in the ring, where
- * a table would cost the device one more translation and cache line a
- * packet (reasoned, not measured).
+ * With VIRTIO_F_RING_INDIRECT_DESC, a transmit chain of 2 to 7 mbuf segments
+ * (a 9000-byte frame in 2 KiB mbufs takes 6; with the header's own
+ * descriptor at most TX_IND_MAX) goes through an indirect table and takes one ring slot;
+ * each slot has its table, 128 bytes, made with the queue. A one-segment
+ * frame stays direct (one descriptor with the header pushed into its
+ * headroom, or two side by side), where a table would cost the device one
+ * more translation and cache line a packet (reasoned, not measured).
  */
-#define TX_IND_MIN 3
-#define TX_IND_MAX 8
+#define TX_IND_MIN_SEGS 2
+#define TX_IND_MAX      8
 /* The ring parts start on pages of their own (virtio 1.2, 2.7: 16, 2 and 4 bytes suffice). */
 #define RING_ALIGN 4096
 /* The mbuf transmit flags that ask for work in the net header. */
@@ -729,7 +729,7 @@ vio_vnet_tx_burst(struct vio_vnet_vq *vq, struct rte_mbuf **pkts, uint16_t nb_pk
 	tx_reclaim(vq);
 	for (n = 0; n < nb_pkts; n++) {
 		struct rte_mbuf *m = pkts[n], *s;
-		uint16_t head = ring_next_id(vq), k;
+		uint16_t head = ring_next_id(vq), k, segs;
 		/*
 		 * The header in the first segment's headroom, one descriptor for
 		 * both (as the receive buffers are), where the mbuf is vio's alone
@@ -754,7 +754,8 @@ vio_vnet_tx_burst(struct vio_vnet_vq *vq, struct rte_mbuf **pkts, uint16_t nb_pk
 			if (s->data_len > 0)
 				b[k++] = (struct vio_ring_buf){ va(rte_pktmbuf_mtod(s, void *)),
 								s->data_len, 0 };
-		ind = vq->indirect && k >= TX_IND_MIN && k <= TX_IND_MAX;
+		segs = push ? k : k - 1;
+		ind = vq->indirect && segs >= TX_IND_MIN_SEGS && segs < TX_IND_MAX;
 		if (unlikely(!ind && k > vq->size)) {
 			vq->stats.seg_refused++;
 			break;

@@ -607,7 +607,7 @@ main(int argc, char **argv)
 	if (o.in_order == 2 && rs.batched + ts.batched == 0)
 		ret = -1;
 	/* Indirect: a chain of the header and 2 to 7 segments takes one slot through its table. */
-	ind = o.indirect && o.segs + 1 >= 3 && o.segs + 1 <= 8;
+	ind = o.indirect && o.segs >= 2 && o.segs + 1 <= 8;
 	if (o.indirect)
 		printf("indirect: %" PRIu64 " of %" PRIu64 " chains through a table\n", ts.indirect,
 		       ts.packets);
@@ -635,7 +635,9 @@ main(int argc, char **argv)
 		printf("txq0 stopped at %u (%" PRIu64 " chains posted)\n", base, ts.packets);
 	if (d.features & VIO_BIT(VIO_F_RING_PACKED)) {
 		/* Packed: the slot past the last chain (header and segments, or one) and the wrap. */
-		uint64_t slots = (ind ? 1 : 1u + o.segs) * ts.packets;
+		/* The header shares the first segment's descriptor with VERSION_1 (its headroom is free). */
+		bool push = d.features & (VIO_BIT(VIO_F_VERSION_1) | VIO_BIT(VIO_F_ANY_LAYOUT));
+		uint64_t slots = (ind ? 1 : (push ? 0u : 1u) + o.segs) * ts.packets;
 		uint32_t want = (uint32_t)(slots % RING) | (uint32_t)(((slots / RING) & 1) == 0)
 								   << 15;
 
