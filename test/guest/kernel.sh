@@ -32,9 +32,9 @@
 #      the TAP's counters equal the frontend's, vio's own queues moved 0
 #      packets; the frontend restarted: its TAP goes, the new connection's
 #      comes, 10 pings more all answered;
-#   6. handoff-tcp: the same with two ports (tap0, tap1 in the namespace) and
-#      a testpmd io frontend between them: 2 MiB each way, SHA-256 checked,
-#      the TAPs' counters equal the frontend's;
+#   6. handoff-tcp: the same with two ports of 2 queue pairs (tap0, tap1 in
+#      the namespace) and a testpmd io frontend between them: 2 MiB each way,
+#      SHA-256 checked, the TAPs' counters equal the frontend's;
 #   7. handoff-bad: device=/dev/null: the frontend's connection is refused
 #      with the call and the device named, the holder lives on, its fd count
 #      unchanged;
@@ -353,16 +353,19 @@ hold() {
 	tp_start "$_n" $EAL --file-prefix="$_n" --log-level 'lib.vio.*:info' $_vdevs \
 		-- -i --total-num-mbufs=2048
 }
-# frontend NAME NB: the frontend testpmd, net_virtio_user<i>,path=/tmp/h<i>.sock for i < NB
+# frontend NAME NB [Q]: the frontend testpmd, net_virtio_user<i>,path=/tmp/h<i>.sock for
+# i < NB, Q queue pairs each (default 1)
 frontend() {
 	_vdevs=''
 	_i=0
+	_fq=${3:-1}
 	while [ $_i -lt "$2" ]; do
-		_vdevs="$_vdevs --vdev net_virtio_user$_i,path=/tmp/h$_i.sock,queue_size=1024"
+		_vdevs="$_vdevs --vdev net_virtio_user$_i,path=/tmp/h$_i.sock,queue_size=1024,queues=$_fq"
 		_i=$((_i + 1))
 	done
 	# shellcheck disable=SC2086
-	tp_start "$1" $EALF --file-prefix="$1" $_vdevs -- -i --total-num-mbufs=8192
+	tp_start "$1" $EALF --file-prefix="$1" $_vdevs -- -i --total-num-mbufs=8192 \
+		--rxq="$_fq" --txq="$_fq"
 }
 # pings N [SIZE]: replies of N pings of 192.0.2.1 from tap0
 pings() {
@@ -409,9 +412,9 @@ else
 fi
 tp_quit hh
 
-echo "== 6. handoff-tcp: 2 MiB each way, tap0 <-> tap1 through a testpmd io frontend"
+echo "== 6. handoff-tcp: 2 MiB each way, tap0 <-> tap1 (2 queue pairs each) through a testpmd io frontend"
 t0=$(date +%s)
-if hold ht "$HPORT,tap=tap0" "$HPORT,tap=tap1" && frontend tf 2; then
+if hold ht "$HPORT,tap=tap0,queues=2" "$HPORT,tap=tap1,queues=2" && frontend tf 2 2; then
 	tp_cmd tf set fwd io
 	tp_cmd tf start
 	wait_iface tap0
@@ -425,6 +428,12 @@ if hold ht "$HPORT,tap=tap0" "$HPORT,tap=tap1" && frontend tf 2; then
 		sums "b.bin (namespace to root)" /tmp/www-b/b.bin /tmp/got-hb.bin
 		tap_counts "$(tp_stat tf RX-packets 0)" "$(tp_stat tf TX-packets 0)" \
 			"$(tp_stat tf RX-packets 1)" "$(tp_stat tf TX-packets 1)"
+		# Both pairs handed over: vhost-net opened twice, MQ (bit 22) negotiated.
+		grep -q 'TAP tap0): vhost-net features .* 2 queue pairs' /tmp/ht.log ||
+			bad "tap0's port did not open 2 queue pairs"
+		f=$(sed -n 's/.*TAP tap0): features 0x\([0-9a-f]*\):.*/\1/p' /tmp/ht.log | tail -n 1)
+		echo "  tap0's port: negotiated features 0x${f:-?}"
+		[ $(((0x${f:-0} >> 22) & 1)) = 1 ] || bad "MQ not negotiated through the handoff"
 	fi
 	tp_quit tf
 else
