@@ -48,10 +48,6 @@
 #include "backend_handoff.h"
 #include "vhost_internal.h"
 
-/* Feature bits vio's server answers for itself: never the device's to see. */
-#define HANDOFF_SERVER_BITS \
-	(VIO_BIT(VIO_F_PROTOCOL_FEATURES) | VIO_BIT(VIO_NET_F_STATUS) | VIO_BIT(VIO_NET_F_MTU))
-
 struct handoff_backend {
 	struct vhost_dev *dev;
 	const struct vhost_driver *drv;
@@ -64,6 +60,7 @@ struct handoff_backend {
 	/* The table as the device has it: the frontend's gpas, this process's mappings. */
 	struct vio_mem_region_desc *table;
 	unsigned int nb_table;
+	bool table_stale; /* every vring stopped since the device was given it */
 	struct vio_backend_vring_config cfg[VHOST_MAX_VRINGS]; /* the frontend's addresses */
 	bool started[VHOST_MAX_VRINGS];
 	bool enabled[VHOST_MAX_VRINGS];
@@ -135,7 +132,8 @@ handoff_set_features(struct vio_backend *be, uint64_t features)
 	if (in == NULL)
 		return -ENODEV;
 	h->features = features;
-	return in->ops->set_features(in, features & ~HANDOFF_SERVER_BITS);
+	/* What vio's server answers for itself is never the device's to see. */
+	return in->ops->set_features(in, features & ~VHOST_SERVER_FEATURES);
 }
 
 /*
@@ -236,10 +234,11 @@ handoff_vring_start(struct vio_backend *be, uint16_t idx,
 	 * same table as a no-op). A vring started again (a new call fd, new
 	 * addresses) goes on from where it stands: the driver keeps that.
 	 */
-	if (!any_started(h) && h->nb_table > 0) {
+	if (h->table_stale) {
 		ret = in->ops->set_mem_table(in, h->table, h->nb_table);
 		if (ret < 0)
 			return ret;
+		h->table_stale = false;
 	}
 	h->cfg[idx] = *cfg;
 	ret = vring_start_at(h, in, h->mem, idx, base);
@@ -259,6 +258,7 @@ handoff_vring_stop(struct vio_backend *be, uint16_t idx, uint32_t *base)
 		ret = in->ops->vring_stop(in, idx, base);
 	h->started[idx] = false;
 	h->cfg[idx].base = *base;
+	h->table_stale = h->nb_table > 0 && !any_started(h);
 	return ret;
 }
 
@@ -329,6 +329,7 @@ handoff_set_mem_table(struct vio_backend *be, const struct vio_mem_region_desc *
 		free(h->table);
 		h->table = d;
 		h->nb_table = nb_regions;
+		h->table_stale = false;
 	} else {
 		DEV_LOG(h->dev, ERR, "driver %s (%s) refused the memory table of %u regions: %s",
 			h->drv->name, h->device, nb_regions, strerror(-ret));
@@ -371,6 +372,7 @@ state_clear(struct handoff_backend *h)
 	free(h->table);
 	h->table = NULL;
 	h->nb_table = 0;
+	h->table_stale = false;
 	h->features = 0;
 	memset(h->cfg, 0, sizeof(h->cfg));
 	memset(h->started, 0, sizeof(h->started));

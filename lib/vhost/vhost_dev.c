@@ -69,9 +69,6 @@ offer_set(struct vhost_dev *dev)
 {
 	const struct vio_backend_ops *ops = dev->backend.ops;
 	const struct vhost_socket *s = dev->sock;
-	/* Answered by the server itself, whatever the driver. */
-	const uint64_t server_bits = VIO_BIT(VIO_F_PROTOCOL_FEATURES) | VIO_BIT(VIO_NET_F_STATUS) |
-				     VIO_BIT(VIO_NET_F_MTU);
 	uint64_t f = 0;
 	uint16_t nb = 0;
 
@@ -79,7 +76,7 @@ offer_set(struct vhost_dev *dev)
 	dev->protocol_features_offered = s->protocol_features;
 	dev->max_queue_pairs = s->max_queue_pairs;
 	if (ops->handoff && ops->get_features != NULL && ops->get_features(&dev->backend, &f) == 0)
-		dev->features_offered &= f | server_bits;
+		dev->features_offered &= f | VHOST_SERVER_FEATURES;
 	if (ops->handoff && ops->get_queue_num != NULL &&
 	    ops->get_queue_num(&dev->backend, &nb) == 0 && nb > 0 && nb < dev->max_queue_pairs)
 		dev->max_queue_pairs = nb;

@@ -82,6 +82,13 @@ extern int vio_vhost_logtype;
 	 VIO_BIT(VIO_VHOST_USER_PROTOCOL_F_HOST_NOTIFIER) |                                       \
 	 VIO_BIT(VIO_VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD))
 
+/*
+ * Feature bits the server answers for itself, whatever the driver: the
+ * vhost-user handshake and the config space it emulates (status, MTU).
+ */
+#define VHOST_SERVER_FEATURES \
+	(VIO_BIT(VIO_F_PROTOCOL_FEATURES) | VIO_BIT(VIO_NET_F_STATUS) | VIO_BIT(VIO_NET_F_MTU))
+
 #define VHOST_MAX_VRINGS (2 * VIO_VHOST_MAX_QUEUE_PAIRS)
 
 /* An fd the control thread's epoll watches, and what to do when it fires. */
